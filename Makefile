@@ -1,0 +1,29 @@
+# The two commands a new machine needs (Debian 12, as root):
+#   make demo   install deps, build Release, run the main job
+#   make test   install deps, build Release, run the whole test suite
+# Other presets: make build PRESET=asan, make check PRESET=asan.
+PRESET ?= release
+
+.PHONY: deps configure build demo test check clean
+
+deps:
+	./scripts/install-deps.sh
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET)
+
+demo:
+	$(MAKE) build PRESET=release
+	./scripts/demo.sh build/release
+
+test:
+	$(MAKE) check PRESET=release
+
+check: build
+	ctest --preset $(PRESET)
+
+clean:
+	rm -rf build

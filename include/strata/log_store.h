@@ -1,0 +1,67 @@
+// LogStore: one logical consensus log (Raft, Multi-Paxos) with a hard state.
+//
+// Entries have consecutive indexes and a term. An empty new log has
+// FirstIndex() == 1 and LastIndex() == 0. Many logical logs may share one
+// physical WAL (see wal/log_store.h), so that a node with thousands of groups
+// still does one fdatasync per commit group.
+//
+// Errors: out-of-range indexes, appends that leave a gap and truncation below
+// the first index are InvalidArgument; nothing stored is lost.
+// Thread safety: all methods may be called concurrently; calls on one log are
+// applied in the order they return.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/status.h"
+
+namespace strata {
+
+struct LogEntry {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  std::string data;
+};
+
+struct HardState {
+  uint64_t term = 0;
+  uint64_t vote = 0;
+  uint64_t commit = 0;
+  bool operator==(const HardState&) const = default;
+};
+
+class LogStore {
+ public:
+  virtual ~LogStore() = default;
+
+  // Appends entries whose first index is LastIndex()+1 (or, to overwrite a
+  // conflicting tail, any index in [FirstIndex(), LastIndex()+1]: entries
+  // from that index on are replaced). Durable before return when sync.
+  virtual Status Append(std::span<const LogEntry> entries, bool sync) = 0;
+
+  virtual Status Entry(uint64_t index, LogEntry* entry) const = 0;
+  // Entries in [lo, hi), stopping early once max_bytes of data is reached
+  // (always at least one entry when lo < hi).
+  virtual Status Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
+                         std::vector<LogEntry>* entries) const = 0;
+  virtual uint64_t FirstIndex() const = 0;
+  virtual uint64_t LastIndex() const = 0;
+  // Term of `index`; also answers for FirstIndex()-1 (the compaction point).
+  virtual Result<uint64_t> Term(uint64_t index) const = 0;
+
+  // Drops entries with index >= `index`. Durable before it returns.
+  virtual Status TruncateSuffix(uint64_t index) = 0;
+  // Entries <= `index` are no longer needed (a snapshot covers them).
+  virtual Status CompactPrefix(uint64_t index) = 0;
+  // Drops every entry; the log restarts after (last_index, last_term), as
+  // after installing a snapshot. Durable before it returns.
+  virtual Status Reset(uint64_t last_index, uint64_t last_term) = 0;
+
+  virtual Status SetHardState(const HardState& state) = 0;  // durable, atomic
+  virtual HardState GetHardState() const = 0;
+};
+
+}  // namespace strata

@@ -1,0 +1,85 @@
+// Options for opening an engine, and per-call read/write options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "strata/limits.h"
+
+namespace strata {
+
+namespace io {
+class FileSystem;  // io/file_system.h; tests inject a fault-injecting one.
+}
+
+class Snapshot;
+
+// Which kind of disk the engine tunes itself for. kAuto reads
+// /sys/block/<dev>/queue/rotational; the environment variable STRATA_PROFILE
+// (ssd|hdd) overrides it, because virtio disks often claim rotational=1.
+enum class DiskProfile : uint8_t { kAuto = 0, kSsd = 1, kHdd = 2 };
+
+enum class CompactionStyle : uint8_t {
+  kProfileDefault = 0,  // leveled on SSD, size-tiered on HDD
+  kLeveled = 1,
+  kSizeTiered = 2,
+};
+
+enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
+
+// What the WAL does with a bad record that is followed by valid ones.
+enum class WalRecoveryMode : uint8_t {
+  kStrict = 0,       // Open fails with Corruption naming segment and offset.
+  kPointInTime = 1,  // Stop at the last good record; everything after is dropped.
+};
+
+struct Options {
+  // Engine kind for a new directory ("lsm" or "btree"). An existing
+  // directory's own kind wins; a mismatch is InvalidArgument.
+  std::string engine = "lsm";
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+
+  DiskProfile profile = DiskProfile::kAuto;
+
+  // Memory budgets.
+  size_t memtable_bytes = 64 * kMiB;
+  size_t block_cache_bytes = 64 * kMiB;
+
+  // 0 means "from the disk profile".
+  size_t block_bytes = 0;
+  int bloom_bits_per_key = 10;
+  Compression compression = Compression::kZstd;
+  int zstd_level = 3;
+  // A compressed block is kept only if it saves at least this fraction.
+  double compression_min_savings = 0.125;
+  CompactionStyle compaction_style = CompactionStyle::kProfileDefault;
+
+  uint64_t wal_segment_bytes = 64 * kMiB;
+  WalRecoveryMode wal_recovery = WalRecoveryMode::kStrict;
+  // Unset means "from the disk profile".
+  std::optional<bool> use_direct_io;
+
+  // Null means the default io_uring file system.
+  std::shared_ptr<io::FileSystem> file_system;
+};
+
+struct WriteOptions {
+  // When true the call returns only after the write is durable (fdatasync).
+  // When false a crash may lose it, but only as a suffix of the write order.
+  bool sync = false;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot (from Engine::GetSnapshot); null reads the latest.
+  const Snapshot* snapshot = nullptr;
+  // Iterators stop before the first key >= upper_bound.
+  std::optional<std::string> upper_bound;
+  bool verify_checksums = true;
+  bool fill_cache = true;
+};
+
+}  // namespace strata
