@@ -26,9 +26,7 @@ namespace strata::io {
 constexpr size_t AlignUp(size_t bytes) {
   return (bytes + kDirectIoAlignment - 1) / kDirectIoAlignment * kDirectIoAlignment;
 }
-constexpr size_t AlignDown(size_t bytes) {
-  return bytes / kDirectIoAlignment * kDirectIoAlignment;
-}
+constexpr size_t AlignDown(size_t bytes) { return bytes / kDirectIoAlignment * kDirectIoAlignment; }
 static_assert((kDirectIoAlignment & (kDirectIoAlignment - 1)) == 0,
               "the O_DIRECT alignment must be a power of two");
 

@@ -164,7 +164,8 @@ class UringWritableFile final : public WritableFile {
   }
   Status Truncate(uint64_t size) override {
     STRATA_RETURN_IF_ERROR(CheckUsable());
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return PosixError(path_, "ftruncate", errno);
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return PosixError(path_, "ftruncate", errno);
     size_ = size;
     return Status::Ok();
   }
@@ -185,15 +186,13 @@ class UringWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
-  Status WriteAndSync(std::span<const std::pair<uint64_t, std::string_view>> writes,
-                      SyncKind sync);
+  Status WriteAndSync(std::span<const std::pair<uint64_t, std::string_view>> writes, SyncKind sync);
   Status RunChain(UringRing* ring, std::span<WritePart> parts, SyncKind sync);
-  Status SubmitChain(UringRing* ring, std::span<WritePart> parts, SyncKind sync,
-                     int32_t* sync_res);
+  Status SubmitChain(UringRing* ring, std::span<WritePart> parts, SyncKind sync, int32_t* sync_res);
   Status SyncFailed(SyncKind sync, int err) {
-    failed_ = PosixError(path_, sync == SyncKind::kAll ? "fsync (file now failed)"
-                                                       : "fdatasync (file now failed)",
-                         err);
+    failed_ = PosixError(
+        path_, sync == SyncKind::kAll ? "fsync (file now failed)" : "fdatasync (file now failed)",
+        err);
     return failed_;
   }
 
@@ -311,8 +310,7 @@ Status UringWritableFile::SubmitChain(UringRing* ring, std::span<WritePart> part
       if (res > 0) {
         part.done += static_cast<size_t>(res);
       } else if (res < 0 && res != -ECANCELED && !TransientError(res) && first_error.ok()) {
-        first_error =
-            PosixError(path_, "write @ " + std::to_string(part.offset + part.done), -res);
+        first_error = PosixError(path_, "write @ " + std::to_string(part.offset + part.done), -res);
       }
     }
     io_uring_cq_advance(ring->ring(), seen);
@@ -343,8 +341,8 @@ Status UringFileSystem::ReopenWritableFile(const std::string& path, const FileOp
     ::close(fd);
     return size.status();
   }
-  *file = std::make_unique<UringWritableFile>(path, fd, options.direct, *size,
-                                              options_.queue_depth);
+  *file =
+      std::make_unique<UringWritableFile>(path, fd, options.direct, *size, options_.queue_depth);
   return Status::Ok();
 }
 

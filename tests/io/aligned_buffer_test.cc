@@ -9,9 +9,7 @@
 namespace strata::io {
 namespace {
 
-bool IsAligned(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % kDirectIoAlignment == 0;
-}
+bool IsAligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kDirectIoAlignment == 0; }
 
 TEST(AlignedBuffer, AlignedStartAndCapacity) {
   AlignedBuffer buf(5000);

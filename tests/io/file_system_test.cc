@@ -126,7 +126,8 @@ TEST_P(FileSystemTest, ReadBatchManyOffsetsIncludingPastEnd) {
     const size_t expect =
         req.offset >= file_bytes ? 0 : std::min<size_t>(req.length, file_bytes - req.offset);
     ASSERT_EQ(req.bytes_read, expect);
-    ASSERT_EQ(buffers[i].substr(0, expect), data.substr(std::min<size_t>(req.offset, file_bytes), expect));
+    ASSERT_EQ(buffers[i].substr(0, expect),
+              data.substr(std::min<size_t>(req.offset, file_bytes), expect));
   }
   // An empty batch is fine.
   EXPECT_TRUE(reader->ReadBatch({}).ok());
@@ -180,9 +181,11 @@ TEST_P(FileSystemTest, DirectIoAlignedWorks) {
   ASSERT_TRUE(reader->Read(0, out.capacity(), out.data(), &n).ok());
   EXPECT_EQ(n, 4 * io::kDirectIoAlignment - 100);
   EXPECT_EQ(std::string_view(out.data(), 2 * io::kDirectIoAlignment), block.view());
-  ASSERT_TRUE(reader->Read(3 * io::kDirectIoAlignment, io::kDirectIoAlignment, out.data(), &n).ok());
+  ASSERT_TRUE(
+      reader->Read(3 * io::kDirectIoAlignment, io::kDirectIoAlignment, out.data(), &n).ok());
   EXPECT_EQ(n, io::kDirectIoAlignment - 100);
-  ASSERT_TRUE(reader->Read(8 * io::kDirectIoAlignment, io::kDirectIoAlignment, out.data(), &n).ok());
+  ASSERT_TRUE(
+      reader->Read(8 * io::kDirectIoAlignment, io::kDirectIoAlignment, out.data(), &n).ok());
   EXPECT_EQ(n, 0u);
 }
 
@@ -196,10 +199,10 @@ TEST_P(FileSystemTest, DirectIoMisalignedIsInvalidArgument) {
   buf.Resize(buf.capacity());
   const std::string_view aligned(buf.data(), io::kDirectIoAlignment);
   EXPECT_TRUE(file->WriteAt(0, aligned).ok());
-  EXPECT_TRUE(file->WriteAt(100, aligned).IsInvalidArgument());                      // offset
-  EXPECT_TRUE(file->WriteAt(0, aligned.substr(0, 100)).IsInvalidArgument());         // length
+  EXPECT_TRUE(file->WriteAt(100, aligned).IsInvalidArgument());               // offset
+  EXPECT_TRUE(file->WriteAt(0, aligned.substr(0, 100)).IsInvalidArgument());  // length
   EXPECT_TRUE(file->WriteAt(0, std::string_view(buf.data() + 1, io::kDirectIoAlignment))
-                  .IsInvalidArgument());                                              // buffer
+                  .IsInvalidArgument());  // buffer
   const std::pair<uint64_t, std::string_view> bad[] = {{0, aligned}, {7, aligned}};
   EXPECT_TRUE(file->WriteAtAndSync(bad).IsInvalidArgument());
   EXPECT_TRUE(file->Append(aligned.substr(0, 10)).IsInvalidArgument());
@@ -414,10 +417,13 @@ void ExpectFailedForever(io::WritableFile* file, const Status& failure) {
   ASSERT_TRUE(failure.IsIOError()) << failure.ToString();
   EXPECT_NE(failure.message().find("file now failed"), std::string::npos) << failure.ToString();
   const std::pair<uint64_t, std::string_view> write(0, "x");
-  const Status later[] = {file->Append("more"),   file->WriteAt(0, "x"),
-                              file->Sync(),           file->SyncAll(),
-                              file->Allocate(0, 10),  file->Truncate(0),
-                              file->WriteAtAndSync(std::span(&write, 1))};
+  const Status later[] = {file->Append("more"),
+                          file->WriteAt(0, "x"),
+                          file->Sync(),
+                          file->SyncAll(),
+                          file->Allocate(0, 10),
+                          file->Truncate(0),
+                          file->WriteAtAndSync(std::span(&write, 1))};
   for (const Status& s : later) {
     EXPECT_EQ(s.code(), failure.code());
     EXPECT_EQ(s.message(), failure.message());
@@ -476,8 +482,7 @@ TEST_P(FileSystemTest, WriteErrorIsReportedWithOffset) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FileSystemTest,
-                         ::testing::Values(Backend::kPosix, Backend::kUring,
-                                           Backend::kUringDepth1),
+                         ::testing::Values(Backend::kPosix, Backend::kUring, Backend::kUringDepth1),
                          [](const auto& info) { return BackendName(info.param); });
 
 }  // namespace

@@ -20,9 +20,12 @@ enum class Backend { kPosix, kUring, kUringDepth1 };
 
 inline std::string BackendName(Backend backend) {
   switch (backend) {
-    case Backend::kPosix: return "posix";
-    case Backend::kUring: return "uring";
-    case Backend::kUringDepth1: return "uring_qd1";
+    case Backend::kPosix:
+      return "posix";
+    case Backend::kUring:
+      return "uring";
+    case Backend::kUringDepth1:
+      return "uring_qd1";
   }
   return "unknown";
 }
@@ -31,9 +34,12 @@ inline std::string BackendName(Backend backend) {
 // depth (refill, chain splitting) happen with a handful of requests.
 inline std::shared_ptr<io::FileSystem> MakeFileSystem(Backend backend) {
   switch (backend) {
-    case Backend::kPosix: return io::NewPosixFileSystem();
-    case Backend::kUring: return std::make_shared<io::UringFileSystem>(io::UringOptions{8});
-    case Backend::kUringDepth1: return std::make_shared<io::UringFileSystem>(io::UringOptions{1});
+    case Backend::kPosix:
+      return io::NewPosixFileSystem();
+    case Backend::kUring:
+      return std::make_shared<io::UringFileSystem>(io::UringOptions{8});
+    case Backend::kUringDepth1:
+      return std::make_shared<io::UringFileSystem>(io::UringOptions{1});
   }
   return nullptr;
 }

@@ -125,9 +125,9 @@ TEST(UringFileSystem, SameResultsAsPosixUnderRandomOps) {
 }
 
 // Backend choice and the fallback are decided once per process, so these
-// tests run the DISABLED_ child tests below in a fresh copy of this binary
-// (fork + exec of /proc/self/exe) with the environment they need, and read
-// the child's exit status and stderr.
+// tests run the UringChild tests below (which skip unless run this way) in a fresh copy of this
+// binary (fork + exec of /proc/self/exe) with the environment they need, and read the child's exit
+// status and stderr.
 constexpr const char* kChildModeEnv = "STRATA_IO_TEST_CHILD";
 
 int RunFreshChild(const std::string& test_name, const std::vector<std::string>& env,
@@ -138,8 +138,7 @@ int RunFreshChild(const std::string& test_name, const std::vector<std::string>& 
         const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
         ::dup2(null_fd, STDOUT_FILENO);
         const std::string filter = "--gtest_filter=UringChild." + test_name;
-        const char* argv[] = {"io_test", filter.c_str(), "--gtest_also_run_disabled_tests",
-                              nullptr};
+        const char* argv[] = {"io_test", filter.c_str(), nullptr};
         ::execv("/proc/self/exe", const_cast<char**>(argv));
         return 99;
       },
@@ -147,7 +146,7 @@ int RunFreshChild(const std::string& test_name, const std::vector<std::string>& 
 }
 
 // Child: exits 10 if DefaultFileSystem() is posix, 20 if uring.
-TEST(UringChild, DISABLED_ReportBackend) {
+TEST(UringChild, ReportBackend) {
   if (std::getenv(kChildModeEnv) == nullptr) GTEST_SKIP();
   const std::string_view name = io::DefaultFileSystem()->name();
   ::_exit(name == "posix" ? 10 : name == "uring" ? 20 : 30);
@@ -156,19 +155,19 @@ TEST(UringChild, DISABLED_ReportBackend) {
 TEST(UringFileSystem, BackendEnvironmentVariable) {
   SkipWithoutUring();
   std::string err;
-  EXPECT_EQ(RunFreshChild("DISABLED_ReportBackend", {"STRATA_IO_TEST_CHILD=1"}, &err), 20) << err;
-  EXPECT_EQ(RunFreshChild("DISABLED_ReportBackend",
-                          {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=uring"}, &err),
-            20)
+  EXPECT_EQ(RunFreshChild("ReportBackend", {"STRATA_IO_TEST_CHILD=1"}, &err), 20) << err;
+  EXPECT_EQ(
+      RunFreshChild("ReportBackend", {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=uring"}, &err),
+      20)
       << err;
-  EXPECT_EQ(RunFreshChild("DISABLED_ReportBackend",
-                          {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=posix"}, &err),
-            10)
+  EXPECT_EQ(
+      RunFreshChild("ReportBackend", {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=posix"}, &err),
+      10)
       << err;
   EXPECT_EQ(err, "");  // choosing a backend is silent
-  EXPECT_EQ(RunFreshChild("DISABLED_ReportBackend",
-                          {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=bogus"}, &err),
-            20)
+  EXPECT_EQ(
+      RunFreshChild("ReportBackend", {"STRATA_IO_TEST_CHILD=1", "STRATA_IO_BACKEND=bogus"}, &err),
+      20)
       << err;
   EXPECT_NE(err.find("ignoring STRATA_IO_BACKEND=bogus"), std::string::npos) << err;
 }
@@ -199,7 +198,7 @@ bool BlockIoUringSetup(int err) {
 
 // Child: blocks io_uring_setup with errno STRATA_IO_TEST_CHILD, then checks
 // that every way of asking for io_uring yields a working posix file system.
-TEST(UringChild, DISABLED_BlockedIoUring) {
+TEST(UringChild, BlockedIoUring) {
   const char* mode = std::getenv(kChildModeEnv);
   if (mode == nullptr) GTEST_SKIP();
   if (!BlockIoUringSetup(std::atoi(mode))) ::_exit(77);
@@ -221,8 +220,8 @@ TEST(UringFileSystem, FallsBackToPosixWhenKernelRefusesIoUring) {
     std::string child_stderr;
     const std::string path = dir.Join(fmt::format("f{}", err));
     const int code = RunFreshChild(
-        "DISABLED_BlockedIoUring",
-        {fmt::format("{}={}", kChildModeEnv, err), "STRATA_IO_TEST_PATH=" + path}, &child_stderr);
+        "BlockedIoUring", {fmt::format("{}={}", kChildModeEnv, err), "STRATA_IO_TEST_PATH=" + path},
+        &child_stderr);
     if (code == 77) GTEST_SKIP() << "cannot install a seccomp filter here";
     ASSERT_EQ(code, 0) << child_stderr;
     EXPECT_EQ(ReadWholeFile(path), "fallback");
