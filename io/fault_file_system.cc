@@ -460,6 +460,16 @@ Status FaultFileSystem::RenameDirectory(const std::string& from, const std::stri
     nodes_.at(id).path = renamed;
     live_[renamed] = id;
   }
+  // Pending name changes inside move with their directory.
+  std::vector<std::string> pending;
+  for (const auto& [path, want] : durable_names_) {
+    if (path.starts_with(from_key)) pending.push_back(path);
+  }
+  for (const std::string& path : pending) {
+    auto entry = durable_names_.extract(path);
+    entry.key() = to_key + path.substr(from_key.size());
+    durable_names_.insert(std::move(entry));
+  }
   return Status::Ok();
 }
 

@@ -13,7 +13,7 @@
 //   survive partially (torn tail, below); overwrites of synced bytes are
 //   always reverted.
 // - Directory entries. Creating a file (NewWritableFile of a missing path),
-//   RenameFile and RemoveFile change a name; the change is durable only after
+//   Rename and RemoveFile change a name; the change is durable only after
 //   SyncDir of the directory that holds the name. DropUnsyncedData puts every
 //   name changed since its directory's last SyncDir back to what it was then:
 //   a created file disappears (even if its data was synced), a renamed file
@@ -22,7 +22,11 @@
 //   changes two names, each durable with its own directory's SyncDir.
 // - Files that existed before this FaultFileSystem first saw them count as
 //   durable as they are. Directories (CreateDir, RemoveDir, renaming a
-//   directory) are not modelled: they are durable at once.
+//   directory) are not modelled: they are durable at once, and a renamed
+//   directory carries its files and their pending name changes along.
+// - A removed (or renamed-over) file that a durable name still points at
+//   comes back with the contents it had durably when it lost its name;
+//   syncs through a handle after that do not change what comes back.
 // - After a crash, every file handle opened before it is dead (its calls
 //   return IOError) and tracking starts afresh: the files on disk are the
 //   durable state.

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/posix_file_system.h"
@@ -219,6 +220,73 @@ TEST_F(FaultFileSystemTest, CreateThenRemoveWithoutSyncLeavesNothing) {
   std::vector<std::string> names;
   ASSERT_TRUE(posix_->ListDir(dir_.path(), &names).ok());
   EXPECT_TRUE(names.empty()) << fmt::format("{}", fmt::join(names, ","));
+}
+
+TEST_F(FaultFileSystemTest, RenamedDirectoryCarriesItsPendingNames) {
+  ASSERT_TRUE(fs_->CreateDir(Path("ckpt.tmp")).ok());
+  Create("ckpt.tmp/kept", "k", /*sync_data=*/true, /*sync_dir=*/false);
+  ASSERT_TRUE(fs_->SyncDir(Path("ckpt.tmp")).ok());
+  Create("ckpt.tmp/unsynced-name", "u", /*sync_data=*/true, /*sync_dir=*/false);
+  ASSERT_TRUE(fs_->Rename(Path("ckpt.tmp"), Path("ckpt")).ok());
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(fs_->ReopenWritableFile(Path("ckpt/kept"), FileOptions{}, &file).ok());
+  ASSERT_TRUE(file->Append("-lost").ok());
+  Crash();
+  EXPECT_EQ(Real("ckpt/kept"), "k");
+  EXPECT_FALSE(Exists("ckpt/unsynced-name"));
+}
+
+TEST_F(FaultFileSystemTest, MissingPathsAreNotFoundAndChangeNothing) {
+  EXPECT_TRUE(fs_->Rename(Path("nope"), Path("x")).IsNotFound());
+  EXPECT_TRUE(fs_->RemoveFile(Path("nope")).IsNotFound());
+  std::unique_ptr<WritableFile> file;
+  EXPECT_TRUE(fs_->ReopenWritableFile(Path("nope"), FileOptions{}, &file).IsNotFound());
+  EXPECT_TRUE(fs_->FileSize(Path("nope")).status().IsNotFound());
+  Crash();
+  EXPECT_FALSE(Exists("nope"));
+  EXPECT_FALSE(Exists("x"));
+}
+
+TEST_F(FaultFileSystemTest, ReadersOpenedBeforeACrashAreDead) {
+  Create("f", "abc", /*sync_data=*/true, /*sync_dir=*/true);
+  std::unique_ptr<RandomAccessFile> reader;
+  std::unique_ptr<SequentialFile> seq;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(Path("f"), FileOptions{}, &reader).ok());
+  ASSERT_TRUE(fs_->NewSequentialFile(Path("f"), FileOptions{}, &seq).ok());
+  Crash();
+  char buf[3];
+  size_t n = 0;
+  EXPECT_TRUE(reader->Read(0, 3, buf, &n).IsIOError());
+  EXPECT_TRUE(seq->Read(3, buf, &n).IsIOError());
+  EXPECT_TRUE(seq->Skip(1).IsIOError());
+  ASSERT_TRUE(fs_->NewRandomAccessFile(Path("f"), FileOptions{}, &reader).ok());
+  ASSERT_TRUE(reader->Read(0, 3, buf, &n).ok());
+  EXPECT_EQ(std::string(buf, n), "abc");
+}
+
+TEST_F(FaultFileSystemTest, ConcurrentWritersThenCrash) {
+  constexpr int kThreads = 4;
+  constexpr int kRecords = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([this, t] {
+      std::unique_ptr<WritableFile> file;
+      ASSERT_TRUE(fs_->NewWritableFile(Path(fmt::format("w{}", t)), FileOptions{}, &file).ok());
+      for (int i = 0; i < kRecords; i++) {
+        ASSERT_TRUE(file->Append("r").ok());
+        if (i == kRecords / 2 - 1) {
+          ASSERT_TRUE(file->Sync().ok());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(fs_->SyncDir(dir_.path()).ok());
+  Crash();
+  for (int t = 0; t < kThreads; t++) {
+    EXPECT_EQ(Real(fmt::format("w{}", t)), std::string(kRecords / 2, 'r'));
+  }
+  EXPECT_EQ(fs_->stats().bytes_written, uint64_t{kThreads} * kRecords);
 }
 
 // --- Error injection ---------------------------------------------------------------
