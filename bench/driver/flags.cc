@@ -212,6 +212,8 @@ const FlagTable& Flags() {
     (*t)["isolate"] = BoolFlag([](BenchConfig* c, bool v) { c->isolate = v; }, "isolate");
     (*t)["progress"] = BoolFlag([](BenchConfig* c, bool v) { c->progress = v; }, "progress");
     (*t)["help"] = BoolFlag([](BenchConfig* c, bool v) { c->help = v; }, "help");
+    (*t)["list_engines"] =
+        BoolFlag([](BenchConfig* c, bool v) { c->list_engines = v; }, "list_engines");
     return t;
   }();
   return *table;
@@ -315,7 +317,7 @@ Result<BenchConfig> ParseBenchFlags(const std::vector<std::string>& args,
     STRATA_RETURN_IF_ERROR(it->second.set(value, &config));
     seen.emplace_back(name);
   }
-  if (config.help) return config;
+  if (config.help || config.list_engines) return config;
   STRATA_RETURN_IF_ERROR(Finish(seen, &config, known_engines));
   return config;
 }
@@ -368,6 +370,7 @@ Output
   --csv[=FILE]          CSV results (bare: on stdout instead of the table)
   --plot=DIR            SVG charts: throughput over time, latency CDFs
   --progress=BOOL       progress bar on stderr (default: when stderr is a terminal)
+  --list_engines        print the engines this binary can run, one per line
 )";
 }
 

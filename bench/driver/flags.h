@@ -57,6 +57,7 @@ struct BenchConfig {
   bool isolate = true;     // one child process per engine
   int progress = -1;       // -1: when stderr is a terminal
   bool help = false;
+  bool list_engines = false;  // print the built engines, one per line, and exit
   std::string child_result;  // internal: a child writes its results here
 
   uint64_t read_ops() const { return reads < 0 ? num : static_cast<uint64_t>(reads); }

@@ -46,13 +46,14 @@ std::optional<uint64_t> FindNumber(std::string_view text, std::string_view name)
 }  // namespace
 
 Result<ProcIo> ParseProcIo(std::string_view text) {
+  auto wchar = FindNumber(text, "wchar");
   auto read = FindNumber(text, "read_bytes");
   auto write = FindNumber(text, "write_bytes");
   auto cancelled = FindNumber(text, "cancelled_write_bytes");
-  if (!read || !write || !cancelled) {
-    return Status::Corruption("/proc/self/io: missing read_bytes/write_bytes");
+  if (!wchar || !read || !write || !cancelled) {
+    return Status::Corruption("/proc/self/io: missing wchar/read_bytes/write_bytes");
   }
-  return ProcIo{*read, *write, *cancelled};
+  return ProcIo{*wchar, *read, *write, *cancelled};
 }
 
 Result<ProcIo> ReadProcIo() { return ParseProcIo(ReadWhole("/proc/self/io")); }

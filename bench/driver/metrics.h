@@ -5,7 +5,9 @@
 // every thread, also the engine's background flushes and compactions) and
 // the engine's own counters where it keeps them. The kernel charges a page
 // when it becomes dirty, so a page rewritten before writeback (LMDB's hot
-// pages) counts once, as the device would see it. Both are divided by the
+// pages) counts once, as the device would see it. The bytes handed to
+// write system calls (wchar) are reported too: they show what an engine asks
+// for (LMDB writes whole pages per commit) before the page cache absorbs it. Both are divided by the
 // logical bytes (keys + values) the workload wrote. Space amplification is
 // the bytes the database directory holds on disk (see DirDiskBytes) over
 // the logical bytes of the live keys.
@@ -23,6 +25,7 @@
 namespace strata::bench {
 
 struct ProcIo {
+  uint64_t wchar = 0;  // bytes passed to write-like system calls
   uint64_t read_bytes = 0;
   uint64_t write_bytes = 0;
   uint64_t cancelled_write_bytes = 0;

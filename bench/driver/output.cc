@@ -37,7 +37,8 @@ struct Column {
 constexpr Column kColumns[] = {
     {"engine", true},   {"workload", true}, {"ops", false},     {"ops/s", false},
     {"MB/s", false},    {"p50 us", false},  {"p99 us", false},  {"p99.9 us", false},
-    {"max us", false},  {"WA io", false},   {"WA eng", false},  {"SA", false},
+    {"max us", false},  {"WA io", false},   {"WA sys", false},  {"WA eng", false},
+    {"SA", false},
     {"RSS MiB", false}, {"x base", false},  {"model s", false},
 };
 constexpr size_t kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
@@ -55,6 +56,7 @@ std::vector<std::string> Row(const std::vector<EngineRun>& runs, const BenchConf
           fmt::format("{:.2f}", h.Percentile(0.999) / kNanosPerMicro),
           fmt::format("{:.0f}", h.max_nanos() / kNanosPerMicro),
           Opt(r.write_amp_io()),
+          Opt(r.write_amp_syscall()),
           Opt(r.write_amp_engine()),
           Opt(r.space_amp()),
           fmt::format("{:.0f}", r.peak_rss_bytes / kBytesPerMiB),
@@ -112,7 +114,8 @@ std::string FormatTable(const BenchConfig& config, const std::vector<EngineRun>&
   }
   out +=
       "\nLatencies per operation. WA io = bytes the process sent towards storage\n"
-      "(/proc/self/io write_bytes) / logical bytes written; WA eng = the engine's own\n"
+      "(/proc/self/io write_bytes) / logical bytes written; WA sys = bytes handed to write\n"
+      "system calls (wchar) / logical bytes written; WA eng = the engine's own\n"
       "device-byte counters / user bytes; SA = bytes the database directory holds on disk /\n"
       "logical bytes of live keys; RSS = peak resident set of the engine's own process during\n"
       "the workload; x base = ops/s relative to --baseline; model s = device model time.\n";
@@ -163,6 +166,7 @@ std::string FormatJson(const BenchConfig& config, const std::vector<EngineRun>& 
           "\"ops_per_sec\": {:.6g}, \"mb_per_sec\": {:.6g}, \"latency_us\": {{\"p50\": {:.6g}, "
           "\"p99\": {:.6g}, \"p999\": {:.6g}, \"max\": {:.6g}, \"mean\": {:.6g}}}, "
           "\"user_bytes_written\": {}, \"io_write_bytes\": {}, \"write_amp_io\": {}, "
+          "\"syscall_write_bytes\": {}, \"write_amp_syscall\": {}, "
           "\"write_amp_engine\": {}, \"disk_bytes\": {}, \"live_bytes\": {}, \"space_amp\": {}, "
           "\"peak_rss_bytes\": {}, \"baseline_ratio\": {}, \"modeled_seconds\": {}, "
           "\"ops_per_second\": [{}]}}",
@@ -170,7 +174,8 @@ std::string FormatJson(const BenchConfig& config, const std::vector<EngineRun>& 
           h.Percentile(0.5) / kNanosPerMicro, h.Percentile(0.99) / kNanosPerMicro,
           h.Percentile(0.999) / kNanosPerMicro, h.max_nanos() / kNanosPerMicro,
           h.mean_nanos() / kNanosPerMicro, r.user_bytes_written, r.io_write_bytes,
-          JsonNumber(r.write_amp_io()), JsonNumber(r.write_amp_engine()), r.disk_bytes,
+          JsonNumber(r.write_amp_io()), r.syscall_write_bytes, JsonNumber(r.write_amp_syscall()),
+          JsonNumber(r.write_amp_engine()), r.disk_bytes,
           r.live_bytes, JsonNumber(r.space_amp()), r.peak_rss_bytes,
           JsonNumber(config.baseline.empty() ? std::nullopt
                                              : BaselineRatio(runs, config.baseline, r)),
@@ -196,16 +201,19 @@ std::string FormatCsv(const BenchConfig& config, const std::vector<EngineRun>& r
   auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; };
   std::string out =
       "engine,workload,ops,found,seconds,ops_per_sec,mb_per_sec,p50_us,p99_us,p999_us,max_us,"
-      "write_amp_io,write_amp_engine,space_amp,peak_rss_bytes,baseline_ratio,modeled_seconds\n";
+      "write_amp_io,write_amp_syscall,write_amp_engine,space_amp,peak_rss_bytes,baseline_ratio,"
+      "modeled_seconds\n";
   for (const EngineRun& run : runs) {
     for (const WorkloadResult& r : run.results) {
       const Histogram& h = r.latency;
-      out += fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n",
+      out += fmt::format(
+          "{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{}\n",
                          CsvField(r.engine), CsvField(r.workload), r.ops, r.found, r.seconds,
                          r.ops_per_sec(), r.mb_per_sec(), h.Percentile(0.5) / kNanosPerMicro,
                          h.Percentile(0.99) / kNanosPerMicro,
                          h.Percentile(0.999) / kNanosPerMicro, h.max_nanos() / kNanosPerMicro,
-                         num(r.write_amp_io()), num(r.write_amp_engine()), num(r.space_amp()),
+                         num(r.write_amp_io()), num(r.write_amp_syscall()),
+                         num(r.write_amp_engine()), num(r.space_amp()),
                          r.peak_rss_bytes,
                          num(config.baseline.empty() ? std::nullopt
                                                      : BaselineRatio(runs, config.baseline, r)),

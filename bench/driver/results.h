@@ -23,6 +23,7 @@ struct WorkloadResult {
   std::vector<double> ops_per_second;  // throughput, one point per second
   uint64_t user_bytes_written = 0;     // logical bytes (keys + values) written
   uint64_t io_write_bytes = 0;         // /proc/self/io write_bytes during the workload
+  uint64_t syscall_write_bytes = 0;    // /proc/self/io wchar during the workload
   std::optional<uint64_t> engine_user_bytes;    // engine counters, same period
   std::optional<uint64_t> engine_device_bytes;
   uint64_t disk_bytes = 0;   // allocated bytes of the database directory after
@@ -34,6 +35,8 @@ struct WorkloadResult {
   double mb_per_sec() const { return seconds > 0 ? bytes / seconds / 1048576.0 : 0; }
   // Device bytes per logical byte written (kernel's count).
   std::optional<double> write_amp_io() const;
+  // Bytes handed to write system calls per logical byte written.
+  std::optional<double> write_amp_syscall() const;
   // The engine's own count of device bytes per user byte.
   std::optional<double> write_amp_engine() const;
   std::optional<double> space_amp() const;

@@ -223,6 +223,10 @@ int RunBenchMain(const std::vector<std::string>& args, const ChildCommand& comma
     fmt::print("{}", BenchUsage());
     return kExitOk;
   }
+  if (config.list_engines) {
+    for (const std::string& engine : BuiltEngines()) fmt::print("{}\n", engine);
+    return kExitOk;
+  }
   if (!config.child_result.empty()) return RunChild(config);
   Status s = Preflight(config);
   if (!s.ok()) {

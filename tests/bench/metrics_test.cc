@@ -20,6 +20,7 @@ TEST(MetricsTest, ParsesProcIo) {
   EXPECT_EQ(io->read_bytes, 4096u);
   EXPECT_EQ(io->write_bytes, 81920u);
   EXPECT_EQ(io->cancelled_write_bytes, 8192u);
+  EXPECT_EQ(io->wchar, 200u);
   EXPECT_TRUE(ParseProcIo("rchar: 1\n").status().IsCorruption());
   EXPECT_TRUE(ReadProcIo().ok());
 }
@@ -37,11 +38,13 @@ TEST(MetricsTest, AmplificationArithmetic) {
   WorkloadResult r;
   r.user_bytes_written = 1000;
   r.io_write_bytes = 3500;
+  r.syscall_write_bytes = 4000;
   r.engine_user_bytes = 1000;
   r.engine_device_bytes = 2500;
   r.disk_bytes = 1500;
   r.live_bytes = 1000;
   EXPECT_DOUBLE_EQ(*r.write_amp_io(), 3.5);
+  EXPECT_DOUBLE_EQ(*r.write_amp_syscall(), 4.0);
   EXPECT_DOUBLE_EQ(*r.write_amp_engine(), 2.5);
   EXPECT_DOUBLE_EQ(*r.space_amp(), 1.5);
   // The engine's own user-byte count is the denominator when it has one.
@@ -130,6 +133,7 @@ TEST(ResultsTest, EngineRunRoundTripsThroughText) {
   r.ops_per_second = {100.5, 200};
   r.user_bytes_written = 1160;
   r.io_write_bytes = 2000;
+  r.syscall_write_bytes = 2100;
   r.engine_device_bytes = 1500;
   r.modeled_seconds = 1.5;
   r.disk_bytes = 3;
@@ -149,6 +153,7 @@ TEST(ResultsTest, EngineRunRoundTripsThroughText) {
   EXPECT_EQ(b.latency.count(), 1u);
   EXPECT_EQ(b.ops_per_second, (std::vector<double>{100.5, 200}));
   EXPECT_EQ(b.engine_device_bytes, 1500u);
+  EXPECT_EQ(b.syscall_write_bytes, 2100u);
   EXPECT_FALSE(b.engine_user_bytes.has_value());
   EXPECT_DOUBLE_EQ(*b.modeled_seconds, 1.5);
   EXPECT_EQ(b.peak_rss_bytes, 5u);

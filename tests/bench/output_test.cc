@@ -28,6 +28,7 @@ std::vector<EngineRun> SampleRuns() {
       if (std::string(w) == "fillrandom") {
         r.user_bytes_written = 232000;
         r.io_write_bytes = 464000;
+        r.syscall_write_bytes = 696000;
       }
       r.disk_bytes = 300000;
       r.live_bytes = 232000;
@@ -80,6 +81,7 @@ TEST(OutputTest, JsonIsValidAndCarriesTheFigures) {
   EXPECT_NE(json.find("\"error\": \"open failed: \\\"x\\\"\""), std::string::npos);
   EXPECT_NE(json.find("\"write_amp_io\": 2,"), std::string::npos);
   EXPECT_NE(json.find("\"write_amp_io\": null"), std::string::npos);
+  EXPECT_NE(json.find("\"write_amp_syscall\": 3,"), std::string::npos);
   EXPECT_NE(json.find("\"baseline_ratio\": 2.5"), std::string::npos);
   EXPECT_NE(json.find("\"ops_per_second\": [2500, 2250]"), std::string::npos);
   // Empty and engine-less inputs are valid JSON too.
@@ -101,7 +103,7 @@ TEST(OutputTest, CsvHasAHeaderAndOneRowPerResult) {
   }
   ASSERT_EQ(lines.size(), 5u);
   auto fields = [](const std::string& l) { return std::count(l.begin(), l.end(), ',') + 1; };
-  EXPECT_EQ(fields(lines[0]), 17);
+  EXPECT_EQ(fields(lines[0]), 18);
   for (const auto& l : lines) EXPECT_EQ(fields(l), fields(lines[0])) << l;
   EXPECT_EQ(lines[0].substr(0, 24), "engine,workload,ops,foun");
   EXPECT_EQ(lines[3].substr(0, 16), "lmdb,fillrandom,");
