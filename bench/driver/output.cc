@@ -29,39 +29,40 @@ std::string ConfigLine(const BenchConfig& c) {
       FormatBytes(c.cache_bytes), c.bloom_bits, benchmarks);
 }
 
-struct Column {
+struct Cell {
   const char* title;
   bool left;
+  std::string text;
 };
 
-constexpr Column kColumns[] = {
-    {"engine", true},   {"workload", true}, {"ops", false},     {"ops/s", false},
-    {"MB/s", false},    {"p50 us", false},  {"p99 us", false},  {"p99.9 us", false},
-    {"max us", false},  {"WA io", false},   {"WA sys", false},  {"WA eng", false},
-    {"SA", false},
-    {"RSS MiB", false}, {"x base", false},  {"model s", false},
-};
-constexpr size_t kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
-
-std::vector<std::string> Row(const std::vector<EngineRun>& runs, const BenchConfig& config,
-                             const WorkloadResult& r) {
+// One table row; the baseline and device-model columns appear only when asked for.
+std::vector<Cell> Row(const std::vector<EngineRun>& runs, const BenchConfig& config,
+                      const WorkloadResult& r) {
   const Histogram& h = r.latency;
-  return {r.engine,
-          r.workload,
-          std::to_string(r.ops),
-          fmt::format("{:.0f}", r.ops_per_sec()),
-          fmt::format("{:.1f}", r.mb_per_sec()),
-          fmt::format("{:.2f}", h.Percentile(0.50) / kNanosPerMicro),
-          fmt::format("{:.2f}", h.Percentile(0.99) / kNanosPerMicro),
-          fmt::format("{:.2f}", h.Percentile(0.999) / kNanosPerMicro),
-          fmt::format("{:.0f}", h.max_nanos() / kNanosPerMicro),
-          Opt(r.write_amp_io()),
-          Opt(r.write_amp_syscall()),
-          Opt(r.write_amp_engine()),
-          Opt(r.space_amp()),
-          fmt::format("{:.0f}", r.peak_rss_bytes / kBytesPerMiB),
-          config.baseline.empty() ? "-" : Opt(BaselineRatio(runs, config.baseline, r)),
-          Opt(r.modeled_seconds, "{:.3f}")};
+  std::vector<Cell> row = {
+      {"engine", true, r.engine},
+      {"workload", true, r.workload},
+      {"ops", false, std::to_string(r.ops)},
+      {"ops/s", false, fmt::format("{:.0f}", r.ops_per_sec())},
+      {"MB/s", false, fmt::format("{:.1f}", r.mb_per_sec())},
+      {"p50 us", false, fmt::format("{:.2f}", h.Percentile(0.50) / kNanosPerMicro)},
+      {"p99 us", false, fmt::format("{:.2f}", h.Percentile(0.99) / kNanosPerMicro)},
+      {"p99.9 us", false, fmt::format("{:.2f}", h.Percentile(0.999) / kNanosPerMicro)},
+      {"max us", false, fmt::format("{:.0f}", h.max_nanos() / kNanosPerMicro)},
+      {"WA io", false, Opt(r.write_amp_io())},
+      {"WA sys", false, Opt(r.write_amp_syscall())},
+      {"WA eng", false, Opt(r.write_amp_engine())},
+      {"SA", false, Opt(r.space_amp())},
+      {"RSS MiB", false, fmt::format("{:.0f}", r.peak_rss_bytes / kBytesPerMiB)},
+  };
+  if (!config.baseline.empty()) {
+    row.push_back({"x base", false, Opt(BaselineRatio(runs, config.baseline, r))});
+  }
+  if (!config.device_model.empty()) {
+    row.push_back({"wall s", false, fmt::format("{:.3f}", r.seconds)});
+    row.push_back({"model s", false, Opt(r.modeled_seconds, "{:.3f}")});
+  }
+  return row;
 }
 
 std::string JsonNumber(const std::optional<double>& v) {
@@ -86,29 +87,32 @@ std::string FormatTable(const BenchConfig& config, const std::vector<EngineRun>&
   for (const EngineRun& run : runs) {
     out += fmt::format("  {:<8} {}\n", run.engine, run.settings.empty() ? "-" : run.settings);
   }
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<Cell>> rows;
   for (const EngineRun& run : runs) {
     for (const WorkloadResult& r : run.results) rows.push_back(Row(runs, config, r));
   }
-  size_t widths[kColumnCount];
-  for (size_t i = 0; i < kColumnCount; ++i) {
-    widths[i] = std::string_view(kColumns[i].title).size();
-    for (const auto& row : rows) widths[i] = std::max(widths[i], row[i].size());
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string l;
-    for (size_t i = 0; i < kColumnCount; ++i) {
-      l += i == 0 ? "" : "  ";
-      l += kColumns[i].left ? fmt::format("{:<{}}", cells[i], widths[i])
-                            : fmt::format("{:>{}}", cells[i], widths[i]);
+  if (!rows.empty()) {
+    const size_t columns = rows.front().size();
+    std::vector<size_t> widths(columns);
+    for (size_t i = 0; i < columns; ++i) {
+      widths[i] = std::string_view(rows.front()[i].title).size();
+      for (const auto& row : rows) widths[i] = std::max(widths[i], row[i].text.size());
     }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    return l + "\n";
-  };
-  std::vector<std::string> header;
-  for (const Column& c : kColumns) header.emplace_back(c.title);
-  out += "\n" + line(header);
-  for (const auto& row : rows) out += line(row);
+    auto line = [&](const std::vector<Cell>& cells, bool header) {
+      std::string l;
+      for (size_t i = 0; i < columns; ++i) {
+        const std::string_view text =
+            header ? std::string_view(cells[i].title) : std::string_view(cells[i].text);
+        l += i == 0 ? "" : "  ";
+        l += cells[i].left ? fmt::format("{:<{}}", text, widths[i])
+                           : fmt::format("{:>{}}", text, widths[i]);
+      }
+      while (!l.empty() && l.back() == ' ') l.pop_back();
+      return l + "\n";
+    };
+    out += "\n" + line(rows.front(), true);
+    for (const auto& row : rows) out += line(row, false);
+  }
   for (const EngineRun& run : runs) {
     if (!run.error.empty()) out += fmt::format("{}: FAILED: {}\n", run.engine, run.error);
   }
@@ -118,7 +122,8 @@ std::string FormatTable(const BenchConfig& config, const std::vector<EngineRun>&
       "system calls (wchar) / logical bytes written; WA eng = the engine's own\n"
       "device-byte counters / user bytes; SA = bytes the database directory holds on disk /\n"
       "logical bytes of live keys; RSS = peak resident set of the engine's own process during\n"
-      "the workload; x base = ops/s relative to --baseline; model s = device model time.\n";
+      "the workload; x base = ops/s relative to --baseline; wall s / model s = measured time /\n"
+      "time the device model charges strata's engines for the same I/O.\n";
   return out;
 }
 

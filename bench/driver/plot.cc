@@ -169,7 +169,10 @@ std::vector<std::pair<std::string, LineChart>> BuildCharts(const std::vector<Eng
         if (r.workload != w) continue;
         Series t{run.engine, {}};
         for (size_t i = 0; i < r.ops_per_second.size(); ++i) {
-          t.points.emplace_back(static_cast<double>(i + 1), r.ops_per_second[i] / 1000);
+          // The last point may cover a partial second: it sits at the end of the run.
+          const double x = std::min(static_cast<double>(i + 1), std::max(r.seconds, double(i)));
+          t.points.emplace_back(r.seconds > 0 ? x : static_cast<double>(i + 1),
+                                r.ops_per_second[i] / 1000);
         }
         tput.series.push_back(std::move(t));
         Series c{run.engine, {}};

@@ -73,6 +73,20 @@ TEST(OutputTest, TableIsAlignedAndComplete) {
   EXPECT_NE(lines[1].find("2.00"), std::string::npos) << lines[1];  // WA io
 }
 
+TEST(OutputTest, OptionalColumnsOnlyWhenAskedFor) {
+  BenchConfig config = SampleConfig();
+  auto runs = SampleRuns();
+  runs[0].results[0].modeled_seconds = 12.5;
+  std::string table = FormatTable(config, runs);
+  EXPECT_EQ(table.find("model s\n"), std::string::npos);
+  config.device_model = "hdd";
+  table = FormatTable(config, runs);
+  EXPECT_NE(table.find("wall s  model s\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("12.500"), std::string::npos) << table;
+  config.baseline.clear();
+  EXPECT_EQ(FormatTable(config, runs).find("x base  wall s"), std::string::npos);
+}
+
 TEST(OutputTest, JsonIsValidAndCarriesTheFigures) {
   const std::string json = FormatJson(SampleConfig(), SampleRuns());
   EXPECT_TRUE(testcheck::JsonValidator(json).Valid()) << json;
