@@ -314,7 +314,7 @@ TEST_F(DeviceModelTest, PlugsInAsOptionsFileSystem) {
   ASSERT_TRUE(WriteFileAtomically(options.file_system.get(), dir_.Join("CURRENT"), "x").ok());
   EXPECT_EQ(fs->stats().write_requests, 1u);
   EXPECT_EQ(fs->stats().sync_requests, 2u);  // the file and its directory
-  EXPECT_EQ(fs->name(), "hdd-model(posix)");
+  EXPECT_EQ(fs->name(), "hdd-model(" + std::string(DefaultFileSystem()->name()) + ")");
   DeviceModelStats stats;
   stats.modeled_nanos = 1'234'567'890;
   stats.requests = 3;
