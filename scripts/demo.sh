@@ -9,5 +9,7 @@ mkdir -p "$dir"
 "$build/tools/strata" io smoke "$dir"
 if [[ -x "$build/bench/strata_io_bench" ]]; then
   "$build/bench/strata_io_bench" --quick --dir "$dir/io_bench"
+else
+  echo "demo: $build/bench/strata_io_bench not built (STRATA_BUILD_BENCH=OFF?): skipped"
 fi
 echo "demo: results above; scratch directory $dir"
