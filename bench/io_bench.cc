@@ -215,8 +215,8 @@ Row Measure(const Config& config, std::string pattern, StrataFn strata, FioFn fi
           .strata = Median(strata_runs),
           .fio = Median(fio_runs),
           .ratio = Median(ratios)};
-  fmt::print("  {:<52} strata {:>9.0f}/s  fio {:>9.0f}/s  ratio {:.2f}\n", row.pattern,
-             row.strata, row.fio, row.ratio);
+  fmt::print("  {:<52} strata {:>9.0f}/s  fio {:>9.0f}/s  ratio {:.2f}\n", row.pattern, row.strata,
+             row.fio, row.ratio);
   std::fflush(stdout);
   return row;
 }
@@ -285,7 +285,8 @@ int Run(const Config& config) {
         }));
   }
 
-  fmt::print("\n{:<52} {:>12} {:>12} {:>11}\n", "pattern (ops/s)", "strata", "fio", "strata/fio");
+  fmt::print("\n{:<52} {:>12} {:>12} {:>11}\n", "pattern (median ops/s)", "strata", "fio",
+             "strata/fio");
   bool all_meet_bar = true;
   for (const Row& row : rows) {
     const double ratio = row.ratio;
