@@ -121,6 +121,10 @@ class Log {
   // Segments holding only records < lsn may be deleted or recycled. The
   // newest segment holding records is always kept (it carries next_lsn).
   virtual Status ReleaseBefore(uint64_t lsn) = 0;
+  // The lowest lsn the log would still hold after ReleaseBefore(lsn) (next_lsn
+  // when nothing would remain); callers use it to move what they still need
+  // out of the segments about to go.
+  virtual uint64_t ReleaseBoundary(uint64_t lsn) const = 0;
 
   virtual uint64_t next_lsn() const = 0;
   virtual LogStats stats() const = 0;

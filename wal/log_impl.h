@@ -39,6 +39,7 @@ class LogImpl final : public Log {
   Status Sync() override;
   Status ReadRecord(const RecordLocation& where, std::string* payload) override;
   Status ReleaseBefore(uint64_t lsn) override;
+  uint64_t ReleaseBoundary(uint64_t lsn) const override;
   uint64_t next_lsn() const override;
   LogStats stats() const override;
   uint64_t segment_count() const override;
@@ -100,6 +101,8 @@ class LogImpl final : public Log {
   Status ReadSegment(uint64_t seq, uint64_t bytes_max, AlignedBytes* buf, uint64_t* bytes);
   Status ZeroRange(uint64_t seq, uint64_t from, uint64_t to);
   Status RemoveSegmentFile(uint64_t seq);
+  // How many oldest segments ReleaseBefore(lsn) may drop. REQUIRES: mu_ held.
+  size_t ReleasableCountLocked(uint64_t lsn) const;
   // Decides torn tail vs corruption for the first bad spot and repairs it
   // (zeroing, removing files); may shrink *found.
   Status ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report);

@@ -196,12 +196,15 @@ TEST(WalRecovery, BadSegmentHeaders) {
     const uint64_t count = 10;
     std::unique_ptr<Log> log;
     RecoveryReport report;
-    ASSERT_TRUE(Reopen(dir.path(), &report, WalRecoveryMode::kStrict, &log).ok());
-    log.reset();
-    // Open prepared segment 2 ahead of need; wipe its header.
-    const std::string seg2 = SegmentPath(dir.path(), 2);
-    ASSERT_TRUE(std::filesystem::exists(seg2));
-    WriteFileAt(seg2, 0, std::string(kSegmentHeaderBytes, '\0'));
+    // Segment 2 with its header wiped (all zeros).
+    {
+      std::unique_ptr<io::WritableFile> f;
+      ASSERT_TRUE(io::DefaultFileSystem()
+                      ->NewWritableFile(SegmentPath(dir.path(), 2), io::FileOptions{}, &f)
+                      .ok());
+      ASSERT_TRUE(f->Append(std::string(kSegmentBytesMin, '\0')).ok());
+      ASSERT_TRUE(f->Close().ok());
+    }
     EXPECT_TRUE(Reopen(dir.path(), &report).IsCorruption());
     ASSERT_TRUE(Reopen(dir.path(), &report, WalRecoveryMode::kPointInTime, &log).ok());
     EXPECT_EQ(report.segments_removed, 1u);
