@@ -11,7 +11,6 @@ namespace strata::wal {
 namespace {
 
 constexpr size_t kSegmentHeaderChecksumOffset = 32;
-constexpr size_t kSegmentHeaderUsedBytes = 40;
 constexpr int kSeqDigits = 12;
 
 // Checksum of a record: header bytes after the checksum field, then payload.
