@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       RegisterVersionCommand,
       RegisterIoCommands,
       RegisterWalCommands,
+      RegisterSstCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
