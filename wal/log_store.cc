@@ -36,7 +36,7 @@ std::string Where(const RecordLocation& where) {
 // entries were overwritten or compacted later, or the group was reset).
 // Entries known to exist but not yet seen are held as placeholders (lsn 0);
 // later records in the log must overwrite or compact every one of them, and
-// Recover() reports Corruption for any left over. At run time none of these
+// CheckReplayed() reports Corruption for any left over. At run time none of these
 // cases arise: Append validates the index first.
 void GroupLog::ApplyEntries(const RecordLocation& where, const StoreRecord& record) {
   if (record.entries.empty()) return;
@@ -297,26 +297,37 @@ Status LogStoreHostImpl::Open(const LogStoreHostOptions& options, const std::str
   log_options.direct_io = options.direct_io;
   log_options.recovery = options.recovery;
   auto impl = std::make_unique<LogStoreHostImpl>();
-  STRATA_RETURN_IF_ERROR(Log::Open(log_options, dir, &impl->log_));
-  STRATA_RETURN_IF_ERROR(impl->Recover());
+  // One pass over the disk: the WAL's recovery scan feeds the index.
+  StoreRecord record;
+  LogStoreHostImpl* self = impl.get();
+  STRATA_RETURN_IF_ERROR(Log::OpenAndReplayWithLocation(
+      log_options, dir, 1,
+      [&](const RecordLocation& where, std::string_view payload) {
+        return self->ApplyReplayed(where, payload, &record);
+      },
+      &impl->log_));
+  STRATA_RETURN_IF_ERROR(impl->CheckReplayed());
   *host = std::move(impl);
   return Status::Ok();
 }
 
-Status LogStoreHostImpl::Recover() {
-  StoreRecord record;
-  STRATA_RETURN_IF_ERROR(log_->ReplayWithLocation(
-      1, [&](const RecordLocation& where, std::string_view payload) -> Status {
-        STRATA_RETURN_IF_ERROR(DecodeStoreRecord(payload, Where(where), &record));
-        GroupLog* group = GroupLocked(record.group);
-        std::unique_lock<std::shared_mutex> lock(group->state_mu_);
-        switch (record.kind) {
-          case StoreRecordKind::kEntries: group->ApplyEntries(where, record); break;
-          case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
-          case StoreRecordKind::kMeta: group->ApplyMeta(record.meta, where.lsn); break;
-        }
-        return Status::Ok();
-      }));
+Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_view payload,
+                                       StoreRecord* scratch) {
+  StoreRecord& record = *scratch;
+  {
+    STRATA_RETURN_IF_ERROR(DecodeStoreRecord(payload, Where(where), &record));
+    GroupLog* group = GroupLocked(record.group);
+    std::unique_lock<std::shared_mutex> lock(group->state_mu_);
+    switch (record.kind) {
+      case StoreRecordKind::kEntries: group->ApplyEntries(where, record); break;
+      case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
+      case StoreRecordKind::kMeta: group->ApplyMeta(record.meta, where.lsn); break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status LogStoreHostImpl::CheckReplayed() const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, group] : groups_) {
     std::shared_lock<std::shared_mutex> state(group->state_mu_);

@@ -104,7 +104,11 @@ class LogStoreHostImpl final : public LogStoreHost {
  private:
   friend class GroupLog;
   GroupLog* GroupLocked(uint64_t group_id);
-  Status Recover();
+  // Applies one replayed WAL record to the index (Open).
+  Status ApplyReplayed(const RecordLocation& where, std::string_view payload,
+                       StoreRecord* scratch);
+  // Corruption if replay left a placeholder entry in any group.
+  Status CheckReplayed() const;
 
   std::unique_ptr<Log> log_;
   mutable std::mutex mu_;

@@ -250,3 +250,50 @@ TEST(WalRecovery, BadSegmentHeaders) {
 
 }  // namespace
 }  // namespace strata::wal
+
+namespace strata::wal {
+namespace {
+
+// OpenAndReplay hands records over during the recovery scan: all of them on
+// a clean log, only the kept prefix in point-in-time mode.
+TEST(WalRecovery, OpenAndReplayInOnePass) {
+  strata::testing::ScratchDir dir;
+  auto where = WriteLog(dir.path(), 1200);
+  for (uint64_t from : {1, 700}) {
+    std::unique_ptr<Log> log;
+    testing::Records got;
+    ASSERT_TRUE(Log::OpenAndReplay(SmallOptions(), dir.path(), from,
+                                   [&](uint64_t lsn, std::string_view p) {
+                                     got.emplace_back(lsn, std::string(p));
+                                     return Status::Ok();
+                                   },
+                                   &log)
+                    .ok());
+    ASSERT_EQ(got.size(), 1201 - from);
+    EXPECT_EQ(got.front().first, from);
+    EXPECT_EQ(got.back().second, Payload(1200));
+  }
+  const RecordLocation victim = where[500];
+  FlipBit(SegmentPath(dir.path(), victim.segment_seq), victim.offset + 40, 3);
+  LogOptions pit = SmallOptions();
+  pit.recovery = WalRecoveryMode::kPointInTime;
+  uint64_t last = 0;
+  std::unique_ptr<Log> log;
+  ASSERT_TRUE(Log::OpenAndReplay(pit, dir.path(), 1,
+                                 [&](uint64_t lsn, std::string_view) {
+                                   last = lsn;
+                                   return Status::Ok();
+                                 },
+                                 &log)
+                  .ok());
+  EXPECT_EQ(last, victim.lsn - 1);
+  // A callback error stops Open.
+  log.reset();
+  Status s = Log::OpenAndReplay(SmallOptions(), dir.path(), 1,
+                                [](uint64_t, std::string_view) { return Status::Busy("stop"); },
+                                &log);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace strata::wal
