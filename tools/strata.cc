@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   const RegisterFn registrations[] = {
       RegisterVersionCommand,
       RegisterIoCommands,
+      RegisterWalCommands,
       RegisterSstCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
