@@ -277,6 +277,41 @@ TableProperties BuildWith(const std::string& path, TableOptions options, const M
   return props;
 }
 
+// A failed write is sticky: every later call reports it, and nothing claims success.
+TEST(TableBuilder, WriteErrorIsSticky) {
+  strata::testing::ScratchDir dir;
+  auto fs = io::DefaultFileSystem();
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(dir.Join("000010.sst"), io::FileOptions{}, &file).ok());
+  ASSERT_TRUE(file->Close().ok());  // every write now fails
+  TableOptions options;
+  options.compression = Compression::kNone;  // so that the bytes reach the file
+  TableBuilder builder(options, file.get());
+  Status first;
+  for (int i = 0; i < 100 && first.ok(); ++i) {
+    first = builder.Add(IKey(fmt::format("key{:04}", i), i + 1), std::string(4000, 'v'));
+  }
+  ASSERT_FALSE(first.ok());
+  EXPECT_FALSE(builder.Add(IKey("zzz", 1), "v").ok());
+  EXPECT_FALSE(builder.Finish().ok());
+}
+
+TEST(TableBuilder, AbandonWritesNoFooter) {
+  strata::testing::ScratchDir dir;
+  const std::string path = dir.Join("000011.sst");
+  auto fs = io::DefaultFileSystem();
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(path, io::FileOptions{}, &file).ok());
+  TableBuilder builder(TableOptions{}, file.get());
+  ASSERT_TRUE(builder.Add(IKey("a", 1), "v").ok());
+  EXPECT_EQ(builder.entry_count(), 1u);
+  EXPECT_GT(builder.file_bytes(), 0u);
+  builder.Abandon();
+  ASSERT_TRUE(file->Close().ok());
+  std::unique_ptr<Table> table;
+  EXPECT_TRUE(testing::OpenTable(path, TableOptions{}, 11, nullptr, &table).IsCorruption());
+}
+
 TEST(TableCompression, SkippedWhenItDoesNotSave) {
   strata::testing::ScratchDir dir;
   std::mt19937_64 rng(strata::testing::TestSeed(41));
