@@ -347,3 +347,58 @@ TEST(TableCompression, SkippedWhenItDoesNotSave) {
 
 }  // namespace
 }  // namespace strata::lsm
+
+namespace strata::lsm {
+namespace {
+
+// Counts reads on a real file, to see what the table asks of the disk.
+class CountingFile final : public io::RandomAccessFile {
+ public:
+  CountingFile(std::unique_ptr<io::RandomAccessFile> base, int* reads)
+      : base_(std::move(base)), reads_(reads) {}
+  Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override {
+    ++*reads_;
+    return base_->Read(offset, n, buf, bytes_read);
+  }
+  Result<uint64_t> Size() const override { return base_->Size(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  std::unique_ptr<io::RandomAccessFile> base_;
+  int* reads_;
+};
+
+TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
+  strata::testing::ScratchDir dir;
+  Model model;
+  for (int i = 0; i < 5000; ++i) model[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
+  const std::string path = dir.Join("000012.sst");
+  TableOptions options;
+  options.compression = Compression::kNone;
+  options.block_bytes = 1024;
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<io::RandomAccessFile> base;
+  ASSERT_TRUE(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &base).ok());
+  const uint64_t size = base->Size().value();
+  int reads = 0;
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), &reads), size,
+                          12, nullptr, &table)
+                  .ok());
+  const uint64_t blocks = table->properties().data_block_count;
+  ASSERT_GT(blocks, 40u);
+  reads = 0;
+  CheckIterationMatches(*table, model);
+  // Two single-block reads start the sequential run; then 256 KiB at a time.
+  EXPECT_LT(reads, 6) << blocks << " blocks";
+  // Point reads never read ahead: one read per Get.
+  reads = 0;
+  bool found = false;
+  std::string k, v;
+  ASSERT_TRUE(table->Get(ReadOptions{}, IKey("key002500", 2501), &found, &k, &v, nullptr).ok());
+  EXPECT_TRUE(found);
+  EXPECT_EQ(reads, 1);
+}
+
+}  // namespace
+}  // namespace strata::lsm
