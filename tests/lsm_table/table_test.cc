@@ -154,6 +154,23 @@ TEST(Table, EmptyTable) {
   EXPECT_TRUE(table->VerifyChecksums().ok());
 }
 
+TEST(Table, WithoutBloomFilter) {
+  strata::testing::ScratchDir dir;
+  const Model model = testing::RandomEntries(strata::testing::TestSeed(5), 300);
+  const std::string path = dir.Join("000013.sst");
+  TableOptions options;
+  options.bloom_bits_per_key = 0;
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(testing::OpenTable(path, options, 13, nullptr, &table).ok());
+  EXPECT_TRUE(table->footer().filter.empty());
+  EXPECT_EQ(table->properties().filter_bytes, 0u);
+  EXPECT_TRUE(table->KeyMayMatch("surely-absent"));
+  CheckIterationMatches(*table, model);
+  CheckGetsMatch(*table, model, 5);
+  EXPECT_TRUE(table->VerifyChecksums().ok());
+}
+
 TEST(Table, LargeValuesMakeOwnBlocks) {
   strata::testing::ScratchDir dir;
   Model model;
