@@ -28,9 +28,10 @@ class Arena {
   size_t MemoryUsage() const { return memory_usage_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  // Blocks are this size; requests above a quarter of it get their own block
+  // Blocks are this size (small, so that tiny test memtables still hold many
+  // entries); requests above a quarter of it get their own block
   // so that a big value does not waste the rest of the current block.
-  static constexpr size_t kBlockBytes = 64 * 1024;
+  static constexpr size_t kBlockBytes = 8 * 1024;
 
   char* AllocateFallback(size_t bytes);
   char* AllocateNewBlock(size_t block_bytes);

@@ -9,6 +9,7 @@
 
 #include "core/assert.h"
 #include "lsm/lsm_engine.h"
+#include "wal/limits.h"
 
 namespace strata::lsm {
 
@@ -96,6 +97,12 @@ DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::Fil
                                : profile_.profile == DiskProfile::kHdd ? kBlockBytesHdd
                                                                         : kBlockBytesSsd;
   table_options_.bloom_bits_per_key = options.bloom_bits_per_key;
+  const uint64_t segment_space = options.wal_segment_bytes > wal::kSegmentHeaderBytes
+                                     ? options.wal_segment_bytes - wal::kSegmentHeaderBytes
+                                     : 0;
+  wal_payload_bytes_max_ = std::min<uint64_t>(
+      wal::kRecordPayloadBytesMax,
+      wal::AlignDown(segment_space, wal::kRecordAlignment) - wal::kRecordHeaderBytes);
   table_options_.compression = options.compression;
   table_options_.zstd_level = options.zstd_level;
   table_options_.compression_min_savings = options.compression_min_savings;
@@ -202,6 +209,11 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
 
 Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
   if (batch.Count() == 0) return Status::Ok();
+  if (batch.ApproximateSize() > wal_payload_bytes_max_) {
+    return Status::InvalidArgument(fmt::format(
+        "write batch of {} bytes does not fit one WAL record ({} bytes with wal_segment_bytes {})",
+        batch.ApproximateSize(), wal_payload_bytes_max_, options_.wal_segment_bytes));
+  }
   return WriteImpl(options, &batch);
 }
 
@@ -244,7 +256,8 @@ Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
       write_groups_.fetch_add(1, std::memory_order_relaxed);
     } else {
       // A failed WAL append may have left a partial record; no later write
-      // may be acknowledged on top of it.
+      // may be acknowledged on top of it. (Oversized input is refused
+      // before it reaches the WAL, so this is an I/O failure.)
       SetBackgroundErrorLocked(s);
     }
   }
@@ -285,7 +298,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
     // a memtable switch request ends the group.
     if ((w->sync && !first->sync) || w->batch == nullptr) break;
     bytes += w->batch->ApproximateSize();
-    if (bytes > bytes_max) break;
+    if (bytes > bytes_max || bytes > wal_payload_bytes_max_) break;
     if (!group_batch_.Append(*w->batch).ok()) break;
     *last_writer = w;
   }

@@ -111,6 +111,8 @@ class DBImpl final : public Engine {
   const ResolvedProfile profile_;
   TableOptions table_options_;
   CompactionOptions compaction_options_;
+  // Largest write group that fits one WAL record.
+  uint64_t wal_payload_bytes_max_ = 0;
   std::unique_ptr<io::FileLock> lock_file_;
   std::unique_ptr<BlockCache> cache_;
   std::unique_ptr<VersionSet> versions_;

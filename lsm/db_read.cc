@@ -162,7 +162,7 @@ std::string DBImpl::profile_description() const {
 EngineStats DBImpl::Stats() const {
   EngineStats st;
   st.user_bytes_written = user_bytes_written_.load();
-  st.wal_bytes_written = wal_bytes_written_.load();
+  st.wal_bytes_written = wal_->stats().bytes_written;
   st.flush_bytes_written = flush_bytes_written_.load();
   st.compaction_bytes_read = compaction_bytes_read_.load();
   st.compaction_bytes_written = compaction_bytes_written_.load();

@@ -45,7 +45,9 @@ TEST(SkipListTest, InsertAndIterateInOrder) {
     it.Seek(target);
     auto m = model.lower_bound(target);
     ASSERT_EQ(it.Valid(), m != model.end());
-    if (it.Valid()) EXPECT_EQ(it.key(), *m);
+    if (it.Valid()) {
+      EXPECT_EQ(it.key(), *m);
+    }
     EXPECT_EQ(list.Contains(target), model.count(target) == 1);
   }
 }
