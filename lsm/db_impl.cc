@@ -365,9 +365,11 @@ void DBImpl::SetBackgroundErrorLocked(const Status& s) {
   bg_cv_.notify_all();
 }
 
+// Allocated under mu_, so DeleteObsoleteFiles sees each number either in
+// pending_outputs_ or at/after its number limit.
 uint64_t DBImpl::NewPendingFileNumber() {
-  const uint64_t number = versions_->NewFileNumber();
   std::lock_guard lock(mu_);
+  const uint64_t number = versions_->NewFileNumber();
   pending_outputs_.insert(number);
   return number;
 }
@@ -487,9 +489,13 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
 }
 
 void DBImpl::DeleteObsoleteFiles() {
+  // Numbers handed out after this point belong to outputs that may be
+  // created after the pending set is copied: never touch them.
+  uint64_t number_limit = 0;
   std::set<uint64_t> pending;
   {
     std::lock_guard lock(mu_);
+    number_limit = versions_->next_file_number();
     pending = pending_outputs_;
   }
   const std::set<uint64_t> live = versions_->LiveFiles();
@@ -500,7 +506,7 @@ void DBImpl::DeleteObsoleteFiles() {
     bool remove = false;
     if (name.size() > 4 && name.ends_with(".sst")) {
       const uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
-      remove = !live.count(number) && !pending.count(number);
+      remove = number < number_limit && !live.count(number) && !pending.count(number);
     } else if (name.starts_with("MANIFEST-")) {
       remove = name != manifest;
     }

@@ -86,6 +86,8 @@ class VersionSet {
 
   std::shared_ptr<const Version> current() const;
   uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
+  // Every number handed out so far is below this.
+  uint64_t next_file_number() const { return next_file_number_.load(); }
   // WAL records with lsn >= this may hold updates that are in no table.
   uint64_t wal_lsn() const;
   SequenceNumber last_sequence() const;
