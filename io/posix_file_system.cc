@@ -20,9 +20,13 @@ Status PosixError(std::string_view path, std::string_view what, int err) {
   return Status::IOError(msg);
 }
 
+std::shared_ptr<FileSystem> NewPosixFileSystem() { return std::make_shared<PosixFileSystem>(); }
+
 namespace {
 
 bool Aligned(uint64_t v) { return v % kDirectIoAlignment == 0; }
+
+}  // namespace
 
 Status CheckDirectIo(bool direct, const std::string& path, uint64_t offset, size_t n,
                      const void* buf) {
@@ -33,6 +37,8 @@ Status CheckDirectIo(bool direct, const std::string& path, uint64_t offset, size
   }
   return Status::Ok();
 }
+
+namespace {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:

@@ -37,6 +37,14 @@ class PosixFileSystem : public FileSystem {
   static Result<int> OpenFd(const std::string& path, int flags, const FileOptions& options);
 };
 
+// A plain posix file system (pread/pwrite/fdatasync), whatever the kernel offers.
+std::shared_ptr<FileSystem> NewPosixFileSystem();
+
+// Checks the O_DIRECT rules for one transfer: InvalidArgument naming `path`
+// unless offset, length and buffer are multiples of kDirectIoAlignment.
+Status CheckDirectIo(bool direct, const std::string& path, uint64_t offset, size_t n,
+                     const void* buf);
+
 // "path: what: strerror(err)" as an IOError (NotFound for ENOENT).
 Status PosixError(std::string_view path, std::string_view what, int err);
 

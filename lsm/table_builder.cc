@@ -140,8 +140,7 @@ Status TableBuilder::Finish() {
   status_ = WriteBlock(index_block_.Finish(), /*may_compress=*/false, &footer.index);
   if (!status_.ok()) return status_;
   props_.index_bytes = footer.index.bytes + kBlockTrailerBytes;
-  const std::string props_block =
-      EncodeTableProperties(props_, options_.block_restart_interval);
+  const std::string props_block = EncodeTableProperties(props_);
   status_ = WriteBlock(props_block, /*may_compress=*/false, &footer.properties);
   if (!status_.ok()) return status_;
 

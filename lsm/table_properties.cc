@@ -43,7 +43,7 @@ std::string Varint(uint64_t v) {
 
 }  // namespace
 
-std::string EncodeTableProperties(const TableProperties& props, int restart_interval) {
+std::string EncodeTableProperties(const TableProperties& props) {
   std::map<std::string, std::string> fields;
   for (const NumberField& f : kNumberFields) fields[f.name] = Varint(props.*f.field);
   fields["strata.compression"] = Varint(props.compression == Compression::kZstd
@@ -51,7 +51,8 @@ std::string EncodeTableProperties(const TableProperties& props, int restart_inte
                                             : kPropCompressionNone);
   fields["strata.largest_key"] = props.largest_key;
   fields["strata.smallest_key"] = props.smallest_key;
-  BlockBuilder builder(restart_interval);
+  // Every entry is a restart: names stay whole, so a hex dump reads plainly.
+  BlockBuilder builder(/*restart_interval=*/1);
   for (const auto& [name, value] : fields) builder.Add(name, value);
   return std::string(builder.Finish());
 }

@@ -31,7 +31,7 @@ struct TableProperties {
 };
 
 // Serialises as a block of (name, value) entries sorted by name; numbers are varints.
-std::string EncodeTableProperties(const TableProperties& props, int restart_interval);
+std::string EncodeTableProperties(const TableProperties& props);
 // Parses the uncompressed properties block. Unknown names are skipped so that
 // newer writers can add properties; a bad value is Corruption.
 Status DecodeTableProperties(std::string block, const std::string& name, uint64_t offset,

@@ -26,5 +26,6 @@ using RegisterFn = void (*)(CLI::App& app, int* exit_code);
 
 void RegisterVersionCommand(CLI::App& app, int* exit_code);
 void RegisterIoCommands(CLI::App& app, int* exit_code);
+void RegisterSstCommands(CLI::App& app, int* exit_code);
 
 }  // namespace strata::tools

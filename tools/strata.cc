@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   const RegisterFn registrations[] = {
       RegisterVersionCommand,
       RegisterIoCommands,
+      RegisterSstCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

@@ -130,25 +130,27 @@ Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport
       found->resize(from);
       return Status::Ok();
     };
-    if (!later) {
-      // Nothing valid follows: a segment whose preparation never finished,
-      // or a write cut short by a crash (a torn tail).
-      if (header_bad) return remove_from(i);
+    if (!later && !header_bad) {
+      // Nothing valid follows: a write cut short by a crash (a torn tail).
       report->torn_tail = true;
       report->torn_segment = f.seq;
       report->torn_offset = f.scan.end_offset;
       report->dropped_bytes = f.scan.damaged_bytes;
       return ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end);
     }
+    // A bad header is never a crash state (headers are durable before a
+    // segment gets its name), so it is corruption even without records after.
     std::string what =
         header_bad ? f.header_status.message()
                    : fmt::format("{} @ {}: {}", path, f.scan.end_offset,
                                  f.scan.end_check == RecordCheck::kOk
                                      ? std::string_view("record out of sequence (records missing)")
                                      : RecordCheckName(f.scan.end_check));
-    what += f.scan.valid_after
-                ? fmt::format("; valid records follow at offset {}", f.scan.valid_after_offset)
-                : std::string("; valid records follow in later segments");
+    if (f.scan.valid_after) {
+      what += fmt::format("; valid records follow at offset {}", f.scan.valid_after_offset);
+    } else if (later) {
+      what += "; valid records follow in later segments";
+    }
     if (options_.recovery == WalRecoveryMode::kStrict) {
       return Status::Corruption(
           what + " (WalRecoveryMode::kPointInTime keeps the records before it)");

@@ -263,3 +263,52 @@ TEST(MergingIterator, MatchesModel) {
 
 }  // namespace
 }  // namespace strata::lsm
+
+namespace strata::lsm {
+namespace {
+
+TableProperties BuildWith(const std::string& path, TableOptions options, const Model& model) {
+  TableProperties props;
+  EXPECT_TRUE(testing::BuildTable(path, options, model, &props).ok());
+  std::unique_ptr<Table> table;
+  EXPECT_TRUE(testing::OpenTable(path, options, 9, nullptr, &table).ok());
+  CheckIterationMatches(*table, model);
+  EXPECT_EQ(table->properties().compressed_block_count, props.compressed_block_count);
+  return props;
+}
+
+TEST(TableCompression, SkippedWhenItDoesNotSave) {
+  strata::testing::ScratchDir dir;
+  std::mt19937_64 rng(strata::testing::TestSeed(41));
+  Model compressible, random;
+  for (int i = 0; i < 500; ++i) {
+    compressible[IKey(fmt::format("key{:05}", i), i + 1)] = std::string(100, 'a' + i % 3);
+    std::string noise(100, '\0');
+    for (char& c : noise) c = static_cast<char>(rng());
+    random[IKey(fmt::format("key{:05}", i), i + 1)] = noise;
+  }
+  TableOptions zstd;
+  zstd.compression = Compression::kZstd;
+  TableOptions off = zstd;
+  off.compression = Compression::kNone;
+
+  const TableProperties c = BuildWith(dir.Join("1.sst"), zstd, compressible);
+  EXPECT_EQ(c.compressed_block_count, c.data_block_count);
+  EXPECT_LT(c.data_bytes * 4, c.raw_data_bytes);
+  const TableProperties c_off = BuildWith(dir.Join("2.sst"), off, compressible);
+  EXPECT_EQ(c_off.compressed_block_count, 0u);
+  EXPECT_EQ(c_off.data_bytes, c_off.raw_data_bytes + c_off.data_block_count * kBlockTrailerBytes);
+
+  // Random values: zstd cannot save 12.5%, so every block is stored raw.
+  const TableProperties r = BuildWith(dir.Join("3.sst"), zstd, random);
+  EXPECT_EQ(r.compressed_block_count, 0u);
+  EXPECT_EQ(r.data_bytes, r.raw_data_bytes + r.data_block_count * kBlockTrailerBytes);
+
+  // Demanding 99% savings keeps even compressible blocks raw.
+  TableOptions strict = zstd;
+  strict.compression_min_savings = 0.99;
+  EXPECT_EQ(BuildWith(dir.Join("4.sst"), strict, compressible).compressed_block_count, 0u);
+}
+
+}  // namespace
+}  // namespace strata::lsm

@@ -1,0 +1,321 @@
+// strata_io_bench: the io layer against fio on the same files, same run.
+//
+// Patterns (each run through strata's io layer and through fio's io_uring
+// engine with the same block size, queue depth and O_DIRECT setting):
+//   sync    4 KiB appends to a new file, fdatasync after each, QD1
+//           (strata: Append + Sync, and WriteAtAndSync as one linked submission;
+//            fio: --rw=write --fdatasync=1 --fallocate=none)
+//   qd1     4 KiB O_DIRECT random reads over a preallocated file, QD1 (Read)
+//   qd32    the same at queue depth 32: strata keeps 32 reads in flight with
+//           ReadBatch over large batches on a 32-deep ring (fio --iodepth=32);
+//           and ReadBatch of exactly 32 per call, which drains the queue
+//           between calls (fio with --iodepth_batch_submit=32
+//           --iodepth_batch_complete_min=32, the same pattern)
+// Each pair runs strata, fio, fio, strata (ABBA) so that drift in a shared
+// machine's disk affects both sides alike; the table shows the means.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "io/aligned_buffer.h"
+#include "io/file_system.h"
+#include "io/uring_file_system.h"
+
+namespace strata::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kBlockBytes = 4096;
+constexpr size_t kFillChunkBytes = size_t{1} << 20;
+
+struct Config {
+  std::string dir = STRATA_BENCH_DEFAULT_DIR;
+  std::string fio = "/usr/bin/fio";
+  uint64_t file_mib = 1024;
+  int syncs = 1000;
+  double read_seconds = 3.0;
+  int rounds = 2;  // ABBA pairs
+  unsigned queue_depth = 32;
+  size_t window_batch = 4096;  // reads per ReadBatch call in the sliding-window pattern
+  bool quick = false;
+  uint64_t seed = 1;
+  std::string patterns = "sync,qd1,qd32,batch";  // which rows to run
+  bool Wants(std::string_view pattern) const { return patterns.find(pattern) != std::string::npos; }
+};
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) throw std::runtime_error(fmt::format("{}: {}", what, s.ToString()));
+}
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// --- fio ------------------------------------------------------------------
+
+// The number after "key" : in `json`, searching from `from`.
+double JsonNumber(const std::string& json, size_t from, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\"", from);
+  if (at == std::string::npos) throw std::runtime_error("fio json: no " + key);
+  const size_t colon = json.find(':', at);
+  return std::strtod(json.c_str() + colon + 1, nullptr);
+}
+
+// Runs fio with `args` plus json output; returns jobs[0].<dir>.iops.
+double RunFio(const Config& config, const std::string& args, const std::string& dir) {
+  const std::string cmd = fmt::format(
+      "'{}' --name=strata_io_bench --ioengine=io_uring --bs=4k --output-format=json {} 2>&1",
+      config.fio, args);
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + cmd);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  const int rc = ::pclose(pipe);
+  const size_t json = out.find('{');
+  if (rc != 0 || json == std::string::npos) {
+    throw std::runtime_error(fmt::format("fio failed ({}): {}\n{}", rc, cmd, out));
+  }
+  const size_t jobs = out.find("\"jobs\"", json);
+  const size_t section = out.find("\"" + dir + "\" :", jobs);
+  if (jobs == std::string::npos || section == std::string::npos) {
+    throw std::runtime_error("fio json without jobs[0]." + dir + ": " + out);
+  }
+  return JsonNumber(out, section, "iops");
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+// --- strata ---------------------------------------------------------------
+
+// 4 KiB appends to a new file with fdatasync after each; returns syncs/s.
+double StrataSync(io::FileSystem* fs, const std::string& path, int count, bool linked) {
+  std::unique_ptr<io::WritableFile> file;
+  Check(fs->NewWritableFile(path, io::FileOptions{}, &file), "create");
+  std::string block(kBlockBytes, 's');
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    block[0] = static_cast<char>(i);
+    if (linked) {
+      const std::pair<uint64_t, std::string_view> write(file->size(), block);
+      Check(file->WriteAtAndSync(std::span(&write, 1)), "WriteAtAndSync");
+    } else {
+      Check(file->Append(block), "Append");
+      Check(file->Sync(), "Sync");
+    }
+  }
+  const double seconds = Seconds(start);
+  Check(file->Close(), "close");
+  Check(fs->RemoveFile(path), "remove");
+  return count / seconds;
+}
+
+// Random aligned 4 KiB O_DIRECT reads for `seconds`, `batch` per ReadBatch
+// call on a file system with queue depth `depth`; returns reads/s.
+double StrataRandRead(const Config& config, const std::string& path, unsigned depth, size_t batch) {
+  auto fs = io::NewUringFileSystem(io::UringOptions{depth});
+  std::unique_ptr<io::RandomAccessFile> file;
+  Check(fs->NewRandomAccessFile(path, io::FileOptions{.direct = true}, &file), "open");
+  const uint64_t blocks = config.file_mib * (1 << 20) / kBlockBytes;
+  io::AlignedBuffer buffers(batch * kBlockBytes);
+  std::vector<io::ReadRequest> requests(batch);
+  std::mt19937_64 rng(config.seed);
+  uint64_t reads = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  while (elapsed < config.read_seconds) {
+    for (size_t i = 0; i < batch; ++i) {
+      requests[i] = io::ReadRequest{.offset = (rng() % blocks) * kBlockBytes,
+                                    .length = kBlockBytes,
+                                    .buffer = buffers.data() + i * kBlockBytes};
+    }
+    if (batch == 1) {
+      size_t n = 0;
+      Check(file->Read(requests[0].offset, kBlockBytes, requests[0].buffer, &n), "read");
+    } else {
+      Check(file->ReadBatch(requests), "ReadBatch");
+    }
+    reads += batch;
+    elapsed = Seconds(start);
+  }
+  return reads / elapsed;
+}
+
+// The file the read patterns use: filled with random bytes through strata's
+// O_DIRECT writes (unwritten extents would read as zeros without any I/O).
+// Reused across runs when its size already matches.
+void PrepareReadFile(io::FileSystem* fs, const Config& config, const std::string& path) {
+  const uint64_t bytes = config.file_mib << 20;
+  Result<uint64_t> size = fs->FileSize(path);
+  if (size.ok() && *size == bytes) return;
+  fmt::print("preparing {} ({} MiB)...\n", path, config.file_mib);
+  std::fflush(stdout);
+  std::unique_ptr<io::WritableFile> file;
+  Check(fs->NewWritableFile(path, io::FileOptions{.direct = true}, &file), "create");
+  io::AlignedBuffer chunk(kFillChunkBytes);
+  std::mt19937_64 rng(config.seed);
+  for (uint64_t offset = 0; offset < bytes; offset += kFillChunkBytes) {
+    chunk.Clear();
+    for (size_t i = 0; i < kFillChunkBytes / sizeof(uint64_t); ++i) {
+      const uint64_t word = rng();
+      chunk.Append(std::string_view(reinterpret_cast<const char*>(&word), sizeof(word)));
+    }
+    Check(file->Append(chunk.view()), "fill");
+  }
+  Check(file->Sync(), "sync");
+  Check(file->Close(), "close");
+}
+
+// --- the run ----------------------------------------------------------------
+
+struct Row {
+  std::string pattern;
+  double strata = 0;
+  double fio = 0;
+};
+
+// Runs strata and fio ABBA `rounds` times; returns the mean of each side.
+template <typename StrataFn, typename FioFn>
+Row Measure(const Config& config, std::string pattern, StrataFn strata, FioFn fio) {
+  Row row{.pattern = std::move(pattern)};
+  for (int round = 0; round < config.rounds; ++round) {
+    if (round % 2 == 0) {
+      row.strata += strata();
+      row.fio += fio();
+    } else {
+      row.fio += fio();
+      row.strata += strata();
+    }
+  }
+  row.strata /= config.rounds;
+  row.fio /= config.rounds;
+  fmt::print("  {:<52} strata {:>9.0f}/s  fio {:>9.0f}/s\n", row.pattern, row.strata, row.fio);
+  std::fflush(stdout);
+  return row;
+}
+
+int Run(const Config& config) {
+  auto fs = io::NewUringFileSystem(io::UringOptions{config.queue_depth});
+  std::error_code ec;
+  std::filesystem::create_directories(config.dir, ec);
+  Check(fs->CreateDir(config.dir), "mkdir");
+  fmt::print(
+      "strata_io_bench: dir {}  file system {}  file {} MiB  syncs {}  reads {:.1f} s  "
+      "rounds {}\n",
+      config.dir, fs->name(), config.file_mib, config.syncs, config.read_seconds, config.rounds);
+  std::vector<Row> rows;
+  const std::string sync_path = io::JoinPath(config.dir, "sync.dat");
+  const std::string fio_sync = fmt::format(
+      "--filename={} --rw=write --size={} --fdatasync=1 --iodepth=1 --direct=0 "
+      "--fallocate=none --file_append=1",
+      Quote(sync_path), config.syncs * kBlockBytes);
+  auto fio_sync_fn = [&] {
+    ::unlink(sync_path.c_str());
+    const double iops = RunFio(config, fio_sync, "write");
+    ::unlink(sync_path.c_str());
+    return iops;
+  };
+  if (config.Wants("sync")) {
+    rows.push_back(Measure(
+        config, "4 KiB append + fdatasync, QD1 (Append+Sync)",
+        [&] { return StrataSync(fs.get(), sync_path, config.syncs, false); }, fio_sync_fn));
+    rows.push_back(Measure(
+        config, "4 KiB append + fdatasync, QD1 (WriteAtAndSync)",
+        [&] { return StrataSync(fs.get(), sync_path, config.syncs, true); }, fio_sync_fn));
+  }
+
+  const std::string read_path = io::JoinPath(config.dir, "read.dat");
+  if (config.Wants("qd1") || config.Wants("qd32") || config.Wants("batch")) {
+    PrepareReadFile(fs.get(), config, read_path);
+  }
+  const std::string fio_read = fmt::format(
+      "--filename={} --size={}M --rw=randread --direct=1 --norandommap "
+      "--randrepeat=0 --time_based --runtime={}ms",
+      Quote(read_path), config.file_mib, static_cast<int>(config.read_seconds * 1000));
+  const unsigned qd = config.queue_depth;
+  if (config.Wants("qd1")) {
+    rows.push_back(Measure(
+        config, "4 KiB O_DIRECT random read, QD1 (Read)",
+        [&] { return StrataRandRead(config, read_path, 1, 1); },
+        [&] { return RunFio(config, fio_read + " --iodepth=1", "read"); }));
+  }
+  if (config.Wants("qd32")) {
+    rows.push_back(Measure(
+        config, fmt::format("4 KiB O_DIRECT random read, QD{} (ReadBatch window)", qd),
+        [&] { return StrataRandRead(config, read_path, qd, config.window_batch); },
+        [&] { return RunFio(config, fio_read + fmt::format(" --iodepth={}", qd), "read"); }));
+  }
+  if (config.Wants("batch")) {
+    rows.push_back(Measure(
+        config, fmt::format("4 KiB O_DIRECT random read, QD{} (ReadBatch of {})", qd, qd),
+        [&] { return StrataRandRead(config, read_path, qd, qd); },
+        [&] {
+          return RunFio(config,
+                        fio_read + fmt::format(" --iodepth={0} --iodepth_batch_submit={0} "
+                                               "--iodepth_batch_complete_min={0}",
+                                               qd),
+                        "read");
+        }));
+  }
+
+  fmt::print("\n{:<52} {:>12} {:>12} {:>11}\n", "pattern (ops/s)", "strata", "fio", "strata/fio");
+  bool all_meet_bar = true;
+  for (const Row& row : rows) {
+    const double ratio = row.fio > 0 ? row.strata / row.fio : 0;
+    all_meet_bar = all_meet_bar && ratio >= 0.9;
+    fmt::print("{:<52} {:>12.0f} {:>12.0f} {:>11.2f}\n", row.pattern, row.strata, row.fio, ratio);
+  }
+  fmt::print("bar (every ratio >= 0.90): {}\n", all_meet_bar ? "met" : "NOT met");
+  return 0;
+}
+
+}  // namespace
+}  // namespace strata::bench
+
+int main(int argc, char** argv) {
+  using strata::bench::Config;
+  Config config;
+  CLI::App app{"strata_io_bench: strata's io layer vs fio (io_uring) on the same files"};
+  app.add_option("--dir", config.dir, "Scratch directory (files are created and reused here)");
+  app.add_option("--fio", config.fio, "fio binary");
+  app.add_option("--file-mib", config.file_mib, "Size of the random-read file")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--syncs", config.syncs, "Appends + fdatasync per run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--read-seconds", config.read_seconds, "Duration of each random-read run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rounds", config.rounds, "strata/fio alternations per pattern (ABBA...)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--queue-depth", config.queue_depth, "Queue depth of the deep read patterns")
+      ->check(CLI::Range(2, 1024));
+  app.add_option("--seed", config.seed, "Seed of the random offsets");
+  app.add_option("--patterns", config.patterns, "Rows to run: any of sync,qd1,qd32,batch");
+  app.add_flag("--quick", config.quick, "A few seconds in all (256 MiB, 150 syncs, 0.5 s reads)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (config.quick) {
+    config.file_mib = std::min<uint64_t>(config.file_mib, 256);
+    config.syncs = std::min(config.syncs, 150);
+    config.read_seconds = std::min(config.read_seconds, 0.5);
+    config.rounds = 1;
+  }
+  try {
+    return strata::bench::Run(config);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "strata_io_bench: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,235 @@
+#include "io/device_model.h"
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/assert.h"
+
+namespace strata::io {
+
+using std::chrono::nanoseconds;
+
+namespace {
+
+constexpr uint64_t kNanosPerSecond = 1'000'000'000;
+constexpr uint64_t kSecondsPerMinute = 60;
+
+std::string NormalizePath(const std::string& path) {
+  std::string out = std::filesystem::path(path).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+// --- Models ---------------------------------------------------------------------
+
+nanoseconds HddModel::RotationalLatency() const {
+  const uint64_t revolution_nanos = kSecondsPerMinute * kNanosPerSecond / rpm;
+  return nanoseconds(revolution_nanos / 2);
+}
+
+nanoseconds HddModel::SeekTime(uint64_t distance_bytes) const {
+  if (distance_bytes == 0) return nanoseconds(0);
+  const double fraction =
+      std::min(1.0, static_cast<double>(distance_bytes) / static_cast<double>(capacity_bytes));
+  const double span = static_cast<double>((full_stroke_seek - track_to_track_seek).count());
+  return track_to_track_seek + nanoseconds(static_cast<int64_t>(span * std::sqrt(fraction)));
+}
+
+nanoseconds HddModel::TransferTime(uint64_t bytes) const {
+  const double seconds = static_cast<double>(bytes) / static_cast<double>(transfer_bytes_per_second);
+  return nanoseconds(static_cast<int64_t>(seconds * static_cast<double>(kNanosPerSecond)));
+}
+
+DeviceModelConfig DeviceModelConfig::Hdd(const HddModel& model) {
+  DeviceModelConfig config;
+  config.kind = DeviceKind::kHdd;
+  config.hdd = model;
+  return config;
+}
+
+DeviceModelConfig DeviceModelConfig::Ssd(const SsdModel& model) {
+  DeviceModelConfig config;
+  config.kind = DeviceKind::kSsd;
+  config.ssd = model;
+  return config;
+}
+
+Status DeviceModelConfig::Validate() const {
+  auto bad = [](const char* what) {
+    return Status::InvalidArgument(std::string("device model: ") + what);
+  };
+  if (kind == DeviceKind::kHdd) {
+    if (hdd.capacity_bytes == 0) return bad("hdd.capacity_bytes must be > 0");
+    if (hdd.rpm == 0) return bad("hdd.rpm must be > 0");
+    if (hdd.transfer_bytes_per_second == 0) return bad("hdd.transfer_bytes_per_second must be > 0");
+    if (hdd.file_slot_bytes == 0) return bad("hdd.file_slot_bytes must be > 0");
+    if (hdd.track_to_track_seek.count() < 0) return bad("hdd.track_to_track_seek must be >= 0");
+    if (hdd.full_stroke_seek < hdd.track_to_track_seek) {
+      return bad("hdd.full_stroke_seek must be >= hdd.track_to_track_seek");
+    }
+    return Status::Ok();
+  }
+  if (kind != DeviceKind::kSsd) return bad("kind must be kHdd or kSsd");
+  if (ssd.page_bytes == 0) return bad("ssd.page_bytes must be > 0");
+  if (ssd.erase_block_pages == 0) return bad("ssd.erase_block_pages must be > 0");
+  if (ssd.channels == 0) return bad("ssd.channels must be > 0");
+  if (ssd.file_slot_bytes == 0 || ssd.file_slot_bytes % (ssd.page_bytes * ssd.erase_block_pages)) {
+    return bad("ssd.file_slot_bytes must be a positive multiple of the erase block");
+  }
+  return Status::Ok();
+}
+
+// --- Accounting -------------------------------------------------------------------
+
+DeviceModelFileSystem::DeviceModelFileSystem(std::shared_ptr<FileSystem> base,
+                                             const DeviceModelConfig& config)
+    : base_(std::move(base)),
+      config_(config),
+      name_(std::string(config.kind == DeviceKind::kHdd ? "hdd-model(" : "ssd-model(") +
+            std::string(base_->name()) + ")") {
+  STRATA_ASSERT(config_.Validate().ok());
+}
+
+DeviceModelStats DeviceModelFileSystem::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void DeviceModelFileSystem::ResetStats() {
+  std::lock_guard lock(mu_);
+  stats_ = DeviceModelStats{};
+  touched_erase_blocks_.clear();
+}
+
+uint64_t DeviceModelFileSystem::SlotFor(const std::string& path) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = slots_.try_emplace(NormalizePath(path), next_slot_);
+  if (inserted) next_slot_++;
+  return it->second;
+}
+
+uint64_t DeviceModelFileSystem::Address(uint64_t slot, uint64_t offset) const {
+  if (config_.kind == DeviceKind::kHdd) {
+    return (slot * config_.hdd.file_slot_bytes + offset) % config_.hdd.capacity_bytes;
+  }
+  return slot * config_.ssd.file_slot_bytes + offset;
+}
+
+void DeviceModelFileSystem::ChargeHddTransfer(uint64_t address, uint64_t bytes) {
+  const HddModel& hdd = config_.hdd;
+  nanoseconds cost = hdd.TransferTime(bytes);
+  if (address != head_address_) {
+    // Move the arm, then wait on average half a turn for the sector.
+    const uint64_t distance =
+        address > head_address_ ? address - head_address_ : head_address_ - address;
+    cost += hdd.SeekTime(distance) + hdd.RotationalLatency();
+    stats_.seeks++;
+  }
+  stats_.modeled_nanos += static_cast<uint64_t>(cost.count());
+  head_address_ = address + bytes;
+}
+
+void DeviceModelFileSystem::ProgramPages(std::span<const uint64_t> pages) {
+  const SsdModel& ssd = config_.ssd;
+  if (pages.empty()) return;
+  const uint64_t steps = CeilDiv(pages.size(), ssd.channels);
+  stats_.modeled_nanos += steps * static_cast<uint64_t>(ssd.program_page.count());
+  stats_.pages_programmed += pages.size();
+  for (uint64_t page : pages) touched_erase_blocks_.insert(page / ssd.erase_block_pages);
+  stats_.erase_blocks_touched = touched_erase_blocks_.size();
+  // The FTL writes pages log-structured into erased blocks: one erase per
+  // erase block's worth of programmed pages (no garbage-collection copies).
+  pages_since_erase_ += pages.size();
+  while (pages_since_erase_ >= ssd.erase_block_pages) {
+    pages_since_erase_ -= ssd.erase_block_pages;
+    stats_.erases++;
+    stats_.modeled_nanos += static_cast<uint64_t>(ssd.erase_block.count());
+  }
+}
+
+void DeviceModelFileSystem::ProgramOpenPage(uint64_t slot) {
+  auto it = open_pages_.find(slot);
+  if (it == open_pages_.end()) return;
+  const uint64_t page = it->second;
+  open_pages_.erase(it);
+  ProgramPages(std::span<const uint64_t>(&page, 1));
+}
+
+void DeviceModelFileSystem::ChargeRead(uint64_t slot, uint64_t offset, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  stats_.requests++;
+  stats_.read_requests++;
+  stats_.bytes_read += bytes;
+  const uint64_t address = Address(slot, offset);
+  if (config_.kind == DeviceKind::kHdd) {
+    ChargeHddTransfer(address, bytes);
+    return;
+  }
+  const SsdModel& ssd = config_.ssd;
+  if (bytes == 0) return;
+  const uint64_t pages = (address + bytes - 1) / ssd.page_bytes - address / ssd.page_bytes + 1;
+  stats_.pages_read += pages;
+  stats_.modeled_nanos += CeilDiv(pages, ssd.channels) * static_cast<uint64_t>(ssd.read_page.count());
+}
+
+void DeviceModelFileSystem::ChargeWrite(uint64_t slot, uint64_t offset, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  stats_.requests++;
+  stats_.write_requests++;
+  stats_.bytes_written += bytes;
+  const uint64_t address = Address(slot, offset);
+  if (config_.kind == DeviceKind::kHdd) {
+    ChargeHddTransfer(address, bytes);
+    return;
+  }
+  const SsdModel& ssd = config_.ssd;
+  if (bytes == 0) return;
+  // Every page the write touches is programmed now, except a partly written
+  // last page: it waits in the write buffer (the file's open page) for the
+  // rest of its bytes, a sync, or the close.
+  const uint64_t first = address / ssd.page_bytes;
+  const uint64_t end = address + bytes;
+  const bool partial_last = end % ssd.page_bytes != 0;
+  const uint64_t last = (end - 1) / ssd.page_bytes;
+  std::vector<uint64_t> pages;
+  for (uint64_t page = first; page <= last; page++) {
+    if (page != last || !partial_last) pages.push_back(page);
+  }
+  auto open = open_pages_.find(slot);
+  if (open != open_pages_.end() && (open->second < first || open->second > last)) {
+    pages.push_back(open->second);  // the write left the buffered page behind
+  }
+  if (partial_last) {
+    open_pages_[slot] = last;
+  } else {
+    open_pages_.erase(slot);
+  }
+  ProgramPages(pages);
+}
+
+void DeviceModelFileSystem::ChargeSync(const uint64_t* slot) {
+  std::lock_guard lock(mu_);
+  stats_.requests++;
+  stats_.sync_requests++;
+  if (config_.kind == DeviceKind::kHdd) {
+    // The drive writes its cache out: on average half a turn.
+    stats_.modeled_nanos += static_cast<uint64_t>(config_.hdd.RotationalLatency().count());
+    return;
+  }
+  if (slot != nullptr) ProgramOpenPage(*slot);
+  stats_.modeled_nanos += static_cast<uint64_t>(config_.ssd.flush.count());
+}
+
+void DeviceModelFileSystem::ChargeClose(uint64_t slot) {
+  std::lock_guard lock(mu_);
+  if (config_.kind == DeviceKind::kSsd) ProgramOpenPage(slot);
+}
+
+}  // namespace strata::io

@@ -1,0 +1,124 @@
+#include "io/uring_ring.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace strata::io {
+
+namespace {
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+// Sets up `ring` with `entries` slots. A ring is only ever used by the thread
+// that made it, so the kernel may skip cross-thread synchronisation
+// (SINGLE_ISSUER) and run completion work when that thread waits
+// (DEFER_TASKRUN). Kernels older than 6.1 reject those flags: retry without.
+int InitRing(unsigned entries, io_uring* ring) {
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  int r = io_uring_queue_init_params(entries, ring, &params);
+  if (r == -EINVAL) {
+    params = io_uring_params{};
+    r = io_uring_queue_init_params(entries, ring, &params);
+  }
+  return r;
+}
+
+// The calling thread's ring; null until first use.
+thread_local std::unique_ptr<UringRing> tls_ring;
+
+// fork() copies the forking thread's ring into the child, sharing the
+// kernel's queues with the parent. The child must never use it: drop the
+// child's mapping and descriptor so that the next use makes a fresh ring.
+void DropRingInChild() { tls_ring.reset(); }
+
+void RegisterForkHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, DropRingInChild); });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<UringRing>> UringRing::Create(unsigned entries) {
+  STRATA_ASSERT(entries > 0);
+  STRATA_ASSERT(entries <= kUringQueueDepthMax);
+  std::unique_ptr<UringRing> made(new UringRing(entries));
+  int r = InitRing(entries, &made->ring_);
+  if (r < 0) {
+    made->entries_ = 0;  // nothing to tear down
+    return Status::IOError("io_uring_queue_init(" + std::to_string(entries) +
+                           "): " + ErrnoText(-r));
+  }
+  made->resubmit_.reserve(entries);
+  return made;
+}
+
+UringRing::~UringRing() {
+  if (entries_ > 0) io_uring_queue_exit(&ring_);
+}
+
+Status UringRing::SubmitAndWait(unsigned wait_count, unsigned in_flight) {
+  int r = 0;
+  for (unsigned attempt = 0; attempt < kEnterRetriesMax; ++attempt) {
+    r = io_uring_submit_and_wait(&ring_, wait_count);
+    if (r >= 0) return Status::Ok();
+    // Unconsumed SQEs stay queued and go out with the next call.
+    if (r != -EINTR && r != -EAGAIN && r != -EBUSY) break;
+  }
+  broken_ = true;
+  // Requests already in the kernel still point at the
+  // callers' buffers: wait for every one of them before reporting the error,
+  // so that nothing is written into memory the caller may free.
+  unsigned drained = 0;
+  unsigned waits = 0;
+  while (drained < in_flight) {
+    io_uring_cqe* cqe = nullptr;
+    int w = io_uring_wait_cqe(&ring_, &cqe);
+    if (w == -EINTR || w == -EAGAIN) {
+      STRATA_ASSERT(++waits < kEnterRetriesMax);
+      continue;
+    }
+    // We cannot tell when the kernel is done with the buffers: stop here.
+    STRATA_ASSERT(w == 0);
+    io_uring_cqe_seen(&ring_, cqe);
+    ++drained;
+  }
+  return Status::IOError("io_uring_submit_and_wait: " + ErrnoText(-r));
+}
+
+Result<UringRing*> ThreadRing(unsigned entries) {
+  if (tls_ring != nullptr && !tls_ring->broken() && tls_ring->entries() >= entries) {
+    return tls_ring.get();
+  }
+  RegisterForkHandler();
+  // The old ring (if any) is idle between calls, so it can be replaced.
+  // A grown ring keeps the larger size for every later caller on this thread.
+  tls_ring.reset();
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<UringRing> made, UringRing::Create(entries));
+  tls_ring = std::move(made);
+  return tls_ring.get();
+}
+
+bool UringProbe() {
+  static const bool available = [] {
+    io_uring ring{};
+    int r = InitRing(/*entries=*/4, &ring);
+    if (r < 0) {
+      std::fprintf(stderr,
+                   "strata: io_uring unavailable (io_uring_queue_init: %s); "
+                   "using the posix io path\n",
+                   std::strerror(-r));
+      return false;
+    }
+    io_uring_queue_exit(&ring);
+    return true;
+  }();
+  return available;
+}
+
+}  // namespace strata::io
