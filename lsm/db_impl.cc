@@ -446,8 +446,9 @@ void DBImpl::CompactionThread() {
     });
     if (shutting_down_) return;
     const bool manual = manual_compaction_requested_;
-    std::shared_ptr<const Version> version = versions_->current();
-    c = manual ? picker_.PickAll(version) : picker_.Pick(version);
+    // No local copy of the Version: the compaction's pin must be the last,
+    // so that its inputs are deleted as soon as it is done.
+    c = manual ? picker_.PickAll(versions_->current()) : picker_.Pick(versions_->current());
     compaction_running_ = true;
     lock.unlock();
     Status s = c ? RunOneCompaction(std::move(c)) : Status::Ok();

@@ -11,8 +11,10 @@ namespace strata::lsm {
 
 namespace {
 
-// The record checksum covers the 4 length bytes and the payload, so a
-// flipped bit in the length is caught as well.
+// The record checksum covers the 4 length bytes and the payload. The
+// length has its own check as well, so that a flipped bit that makes the
+// last record's length run past the end of the file is Corruption, not a
+// torn tail that would silently drop a synced edit.
 uint64_t RecordChecksum(const char* length_bytes, std::string_view payload) {
   io::Checksummer c;
   c.Update(std::string_view(length_bytes, 4));
@@ -23,6 +25,10 @@ uint64_t RecordChecksum(const char* length_bytes, std::string_view payload) {
 std::string BaseName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+uint32_t LengthCheck(const char* length_bytes) {
+  return static_cast<uint32_t>(io::Checksum64(std::string_view(length_bytes, 4)));
 }
 
 }  // namespace
@@ -46,6 +52,7 @@ Status ManifestWriter::AddRecord(std::string_view payload) {
   std::string record;
   record.reserve(kManifestRecordHeaderBytes + payload.size());
   io::PutFixed32(&record, static_cast<uint32_t>(payload.size()));
+  io::PutFixed32(&record, LengthCheck(record.data()));
   io::PutFixed64(&record, RecordChecksum(record.data(), payload));
   record.append(payload);
   STRATA_RETURN_IF_ERROR(file_->Append(record));
@@ -79,12 +86,15 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
     const uint64_t remaining = data.size() - offset;
     if (remaining < kManifestRecordHeaderBytes) break;  // torn tail
     const uint32_t length = io::DecodeFixed32(data.data() + offset);
+    if (io::DecodeFixed32(data.data() + offset + 4) != LengthCheck(data.data() + offset)) {
+      return corrupt(offset, "record length check mismatch");
+    }
     if (length > kManifestRecordBytesMax) {
       return corrupt(offset, fmt::format("record length {} exceeds the limit", length));
     }
     if (remaining - kManifestRecordHeaderBytes < length) break;  // torn tail
     const std::string_view payload(data.data() + offset + kManifestRecordHeaderBytes, length);
-    const uint64_t stored = io::DecodeFixed64(data.data() + offset + 4);
+    const uint64_t stored = io::DecodeFixed64(data.data() + offset + 8);
     if (stored != RecordChecksum(data.data() + offset, payload)) {
       return corrupt(offset, "record checksum mismatch");
     }

@@ -23,7 +23,7 @@ namespace strata::lsm {
 inline constexpr char kManifestMagic[8] = {'s', 't', 'r', 'a', 't', 'a', 'M', 'F'};
 inline constexpr uint32_t kManifestFormatVersion = 1;
 inline constexpr size_t kManifestHeaderBytes = 16;       // magic | version | checksum
-inline constexpr size_t kManifestRecordHeaderBytes = 12;  // length | checksum
+inline constexpr size_t kManifestRecordHeaderBytes = 16;  // length | length check | checksum
 // One edit lists at most every file of the database; far below this.
 inline constexpr uint32_t kManifestRecordBytesMax = 64 * 1024 * 1024;
 
