@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       RegisterVersionCommand,
       RegisterIoCommands,
       RegisterSstCommands,
+      RegisterKvCommands,
+      RegisterManifestCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
