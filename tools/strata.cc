@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
       RegisterIoCommands,
       RegisterWalCommands,
       RegisterSstCommands,
+      RegisterKvCommands,
+      RegisterManifestCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
