@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
       RegisterSstCommands,
       RegisterKvCommands,
       RegisterManifestCommands,
+      RegisterBenchCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
