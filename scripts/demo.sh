@@ -14,6 +14,10 @@ out=$(cd "$out" && pwd)
 "$strata" version
 # A quick look at the disk first: fdatasync rate and read-back through the io layer.
 "$strata" io smoke "$out/io" --count 500
+# The io layer against fio (the physical limit) in quick mode.
+if [[ -x "$build/bench/strata_io_bench" ]]; then
+  "$build/bench/strata_io_bench" --quick --dir "$out/io_bench"
+fi
 
 baseline=()
 if "$strata" bench --list_engines | grep -qx rocksdb; then
@@ -21,7 +25,7 @@ if "$strata" bench --list_engines | grep -qx rocksdb; then
 fi
 "$strata" bench --quick --db="$out/db" "${baseline[@]}" \
   --plot="$out/plots" --json="$out/results.json" --csv="$out/results.csv"
-rm -rf "$out/db" "$out/io"
+rm -rf "$out/db" "$out/io" "$out/io_bench"
 
 echo
 echo "demo: results in $out (results.json, results.csv)"

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   const RegisterFn registrations[] = {
       RegisterVersionCommand,
       RegisterIoCommands,
+      RegisterWalCommands,
+      RegisterSstCommands,
+      RegisterKvCommands,
+      RegisterManifestCommands,
       RegisterBenchCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);

@@ -1,0 +1,178 @@
+#include "lsm/format.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+#include "io/checksum.h"
+#include "io/coding.h"
+#include "io/file_system.h"
+
+namespace strata::lsm {
+
+namespace {
+
+constexpr size_t kFooterChecksummedBytes = 3 * 16 + 4;
+
+void PutHandleFixed(std::string* dst, const BlockHandle& h) {
+  io::PutFixed64(dst, h.offset);
+  io::PutFixed64(dst, h.bytes);
+}
+
+BlockHandle GetHandleFixed(const char* p) {
+  return BlockHandle{io::DecodeFixed64(p), io::DecodeFixed64(p + 8)};
+}
+
+uint64_t TrailerChecksum(std::string_view contents, uint8_t type) {
+  io::Checksummer sum;
+  sum.Update(contents);
+  const char type_byte = static_cast<char>(type);
+  sum.Update(std::string_view(&type_byte, 1));
+  return sum.Digest();
+}
+
+// One decompression context per thread: creating one per block costs more
+// than decompressing a 4 KiB block.
+struct DctxDeleter {
+  void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
+};
+ZSTD_DCtx* ThreadDctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DctxDeleter> ctx(ZSTD_createDCtx());
+  return ctx.get();
+}
+
+}  // namespace
+
+void EncodeBlockHandle(const BlockHandle& handle, std::string* dst) {
+  io::PutVarint64(dst, handle.offset);
+  io::PutVarint64(dst, handle.bytes);
+}
+
+bool DecodeBlockHandle(std::string_view* input, BlockHandle* handle) {
+  return io::GetVarint64(input, &handle->offset) && io::GetVarint64(input, &handle->bytes);
+}
+
+void EncodeFooter(const Footer& footer, std::string* dst) {
+  const size_t start = dst->size();
+  PutHandleFixed(dst, footer.index);
+  PutHandleFixed(dst, footer.filter);
+  PutHandleFixed(dst, footer.properties);
+  io::PutFixed32(dst, footer.format_version);
+  io::PutFixed64(dst, io::Checksum64(std::string_view(*dst).substr(start)));
+  io::PutFixed64(dst, kTableMagic);
+}
+
+Status TableCorruption(const std::string& name, uint64_t offset, std::string_view message) {
+  std::string msg = name;
+  msg += " @ ";
+  msg += std::to_string(offset);
+  msg += ": ";
+  msg += message;
+  return Status::Corruption(msg);
+}
+
+Status DecodeFooter(std::string_view bytes, uint64_t file_bytes, const std::string& name,
+                    Footer* footer) {
+  if (file_bytes < kFooterBytes || bytes.size() != kFooterBytes) {
+    return TableCorruption(name, 0,
+                           "file too short for an sstable footer (" + std::to_string(file_bytes) +
+                               " bytes)");
+  }
+  const uint64_t footer_offset = file_bytes - kFooterBytes;
+  const char* p = bytes.data();
+  if (io::DecodeFixed64(p + kFooterBytes - 8) != kTableMagic) {
+    return TableCorruption(name, footer_offset + kFooterBytes - 8,
+                           "bad magic number (not a strata sstable, or truncated)");
+  }
+  const uint64_t stored = io::DecodeFixed64(p + kFooterChecksummedBytes);
+  if (io::Checksum64(bytes.substr(0, kFooterChecksummedBytes)) != stored) {
+    return TableCorruption(name, footer_offset, "footer checksum mismatch");
+  }
+  footer->index = GetHandleFixed(p);
+  footer->filter = GetHandleFixed(p + 16);
+  footer->properties = GetHandleFixed(p + 32);
+  footer->format_version = io::DecodeFixed32(p + 48);
+  if (footer->format_version != kTableFormatVersion) {
+    return TableCorruption(name, footer_offset + 48,
+                           "unsupported format version " + std::to_string(footer->format_version));
+  }
+  const BlockHandle* handles[] = {&footer->index, &footer->filter, &footer->properties};
+  const char* names[] = {"index", "filter", "properties"};
+  for (int i = 0; i < 3; ++i) {
+    const BlockHandle& h = *handles[i];
+    if (i == 1 && h.empty()) continue;
+    if (h.offset > footer_offset || h.bytes > footer_offset - h.offset ||
+        footer_offset - h.offset - h.bytes < kBlockTrailerBytes) {
+      return TableCorruption(name, footer_offset + 16 * i,
+                             std::string(names[i]) + " block handle outside the file");
+    }
+  }
+  return Status::Ok();
+}
+
+void AppendBlockTrailer(std::string_view contents, BlockType type, std::string* dst) {
+  const uint8_t type_byte = static_cast<uint8_t>(type);
+  dst->push_back(static_cast<char>(type_byte));
+  io::PutFixed64(dst, TrailerChecksum(contents, type_byte));
+}
+
+Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
+                         std::string* block) {
+  if (block->size() != handle.bytes + kBlockTrailerBytes) {
+    return TableCorruption(name, handle.offset, "block truncated (file shorter than its index)");
+  }
+  const std::string_view contents = std::string_view(*block).substr(0, handle.bytes);
+  const uint8_t type = static_cast<uint8_t>((*block)[handle.bytes]);
+  const uint64_t expected = io::DecodeFixed64(block->data() + handle.bytes + 1);
+  if (TrailerChecksum(contents, type) != expected) {
+    return TableCorruption(name, handle.offset, "block checksum mismatch");
+  }
+  switch (static_cast<BlockType>(type)) {
+    case BlockType::kRaw:
+      block->resize(handle.bytes);
+      return Status::Ok();
+    case BlockType::kZstd: {
+      const unsigned long long raw_bytes =
+          ZSTD_getFrameContentSize(contents.data(), contents.size());
+      if (raw_bytes == ZSTD_CONTENTSIZE_ERROR || raw_bytes == ZSTD_CONTENTSIZE_UNKNOWN ||
+          raw_bytes > kBlockBytesMax) {
+        return TableCorruption(name, handle.offset, "bad zstd frame header");
+      }
+      std::string raw(raw_bytes, '\0');
+      const size_t n = ZSTD_decompressDCtx(ThreadDctx(), raw.data(), raw.size(), contents.data(),
+                                           contents.size());
+      if (ZSTD_isError(n) || n != raw_bytes) {
+        return TableCorruption(name, handle.offset, "zstd decompression failed");
+      }
+      *block = std::move(raw);
+      return Status::Ok();
+    }
+  }
+  return TableCorruption(name, handle.offset + handle.bytes,
+                         "unknown block compression type " + std::to_string(type));
+}
+
+Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
+                 const std::string& name, std::string* block) {
+  if (handle.bytes > kBlockBytesMax) {
+    return TableCorruption(name, handle.offset, "block larger than the limit");
+  }
+  block->resize(handle.bytes + kBlockTrailerBytes);
+  size_t n = 0;
+  STRATA_RETURN_IF_ERROR(file.Read(handle.offset, block->size(), block->data(), &n));
+  block->resize(n);
+  return DecodeStoredBlock(handle, name, block);
+}
+
+const char* BlockTypeName(uint8_t type) {
+  switch (type) {
+    case static_cast<uint8_t>(BlockType::kRaw):
+      return "raw";
+    case static_cast<uint8_t>(BlockType::kZstd):
+      return "zstd";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace strata::lsm

@@ -1,0 +1,21 @@
+// NewMergingIterator: a k-way merge of InternalIterators in internal key order
+// (CompareInternalKeys), with a binary min-heap of the valid children.
+//
+// Equal internal keys from different children (which a correct LSM never
+// produces) come out in child order: the lower child index first.
+// status() is the first non-ok child status; a child that fails stops the
+// merge (Valid() becomes false), so no entry is skipped silently.
+// Ownership: owns its children. Threading: one thread at a time.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "lsm/dbformat.h"
+
+namespace strata::lsm {
+
+std::unique_ptr<InternalIterator> NewMergingIterator(
+    std::vector<std::unique_ptr<InternalIterator>> children);
+
+}  // namespace strata::lsm

@@ -1,0 +1,40 @@
+// TableProperties: what a table holds, written in its properties block
+// (lsm/FORMAT.md, "Properties block") and read back at open.
+// A plain value; copy freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "lsm/dbformat.h"
+#include "strata/options.h"
+#include "strata/status.h"
+
+namespace strata::lsm {
+
+struct TableProperties {
+  uint64_t entry_count = 0;
+  uint64_t deletion_count = 0;
+  uint64_t data_bytes = 0;        // data blocks as stored, trailers included
+  uint64_t raw_data_bytes = 0;    // data blocks before compression
+  uint64_t raw_key_bytes = 0;     // sum of internal key sizes
+  uint64_t raw_value_bytes = 0;
+  uint64_t data_block_count = 0;
+  uint64_t compressed_block_count = 0;  // data blocks stored with zstd
+  uint64_t index_bytes = 0;       // index block as stored, trailer included
+  uint64_t filter_bytes = 0;      // filter block as stored, 0 without a filter
+  std::string smallest_key;       // internal keys; empty when entry_count == 0
+  std::string largest_key;
+  SequenceNumber smallest_seq = 0;
+  SequenceNumber largest_seq = 0;
+  Compression compression = Compression::kNone;  // what the builder was asked to use
+};
+
+// Serialises as a block of (name, value) entries sorted by name; numbers are varints.
+std::string EncodeTableProperties(const TableProperties& props);
+// Parses the uncompressed properties block. Unknown names are skipped so that
+// newer writers can add properties; a bad value is Corruption.
+Status DecodeTableProperties(std::string block, const std::string& name, uint64_t offset,
+                             TableProperties* props);
+
+}  // namespace strata::lsm

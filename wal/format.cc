@@ -1,0 +1,155 @@
+#include "wal/format.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/assert.h"
+#include "io/checksum.h"
+#include "io/coding.h"
+
+namespace strata::wal {
+
+namespace {
+
+constexpr size_t kSegmentHeaderChecksumOffset = 32;
+constexpr int kSeqDigits = 12;
+
+// Checksum of a record: header bytes after the checksum field, then payload.
+// They are contiguous, so one call (streaming XXH3 buffers small inputs).
+// REQUIRES: the payload directly follows the header.
+uint64_t RecordChecksum(const char* header, std::string_view payload) {
+  STRATA_ASSERT(payload.data() == header + kRecordHeaderBytes);
+  return io::Checksum64(header + 8, kRecordHeaderBytes - 8 + payload.size());
+}
+
+bool AllZero(const char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void EncodeSegmentHeader(const SegmentHeader& header, char* dst) {
+  std::memset(dst, 0, kSegmentHeaderBytes);
+  io::EncodeFixed64(dst + 0, kSegmentMagic);
+  io::EncodeFixed32(dst + 8, kFormatVersion);
+  io::EncodeFixed32(dst + 12, static_cast<uint32_t>(kSegmentHeaderBytes));
+  io::EncodeFixed64(dst + 16, header.seq);
+  io::EncodeFixed64(dst + 24, header.segment_bytes);
+  io::EncodeFixed64(dst + kSegmentHeaderChecksumOffset,
+                    io::Checksum64(dst, kSegmentHeaderChecksumOffset));
+}
+
+Status DecodeSegmentHeader(std::string_view block, std::string_view what, SegmentHeader* header) {
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(std::string(what) + " @ 0: segment header: " + std::string(why));
+  };
+  if (block.size() < kSegmentHeaderUsedBytes) return bad("file shorter than the header");
+  const char* p = block.data();
+  if (io::DecodeFixed64(p) != kSegmentMagic) return bad("bad magic (not a strata WAL segment)");
+  if (io::DecodeFixed64(p + kSegmentHeaderChecksumOffset) !=
+      io::Checksum64(p, kSegmentHeaderChecksumOffset)) {
+    return bad("checksum mismatch");
+  }
+  const uint32_t version = io::DecodeFixed32(p + 8);
+  if (version != kFormatVersion) return bad("unsupported version " + std::to_string(version));
+  if (io::DecodeFixed32(p + 12) != kSegmentHeaderBytes) return bad("unexpected header size");
+  header->seq = io::DecodeFixed64(p + 16);
+  header->segment_bytes = io::DecodeFixed64(p + 24);
+  if (header->segment_bytes < kSegmentBytesMin || header->segment_bytes > kSegmentBytesMax) {
+    return bad("segment size out of range");
+  }
+  return Status::Ok();
+}
+
+uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst) {
+  io::EncodeFixed32(dst + 8, static_cast<uint32_t>(payload.size()));
+  dst[12] = static_cast<char>(RecordType::kData);
+  dst[13] = 0;
+  io::EncodeFixed16(dst + 14, 0);
+  io::EncodeFixed64(dst + 16, segment_seq);
+  io::EncodeFixed64(dst + 24, lsn);
+  if (!payload.empty()) std::memcpy(dst + kRecordHeaderBytes, payload.data(), payload.size());
+  const uint64_t used = kRecordHeaderBytes + payload.size();
+  const uint64_t total = RecordBytes(payload.size());
+  std::memset(dst + used, 0, total - used);
+  io::EncodeFixed64(dst, RecordChecksum(dst, std::string_view(dst + kRecordHeaderBytes, payload.size())));
+  return total;
+}
+
+RecordHeader PeekRecordHeader(std::string_view data) {
+  RecordHeader h;
+  if (data.size() < kRecordHeaderBytes) return h;
+  const char* p = data.data();
+  h.checksum = io::DecodeFixed64(p);
+  h.payload_bytes = io::DecodeFixed32(p + 8);
+  h.type = static_cast<uint8_t>(p[12]);
+  h.segment_seq = io::DecodeFixed64(p + 16);
+  h.lsn = io::DecodeFixed64(p + 24);
+  return h;
+}
+
+RecordCheck CheckRecord(std::string_view data, uint64_t seq, RecordHeader* header,
+                        std::string_view* payload) {
+  if (data.size() < kRecordHeaderBytes) return RecordCheck::kEndOfData;
+  const char* p = data.data();
+  if (AllZero(p, kRecordHeaderBytes)) return RecordCheck::kZero;
+  *header = PeekRecordHeader(data);
+  if (header->segment_seq != seq) return RecordCheck::kStale;
+  if (header->type == 0 || header->type > kRecordTypeMax || p[13] != 0 ||
+      io::DecodeFixed16(p + 14) != 0 || header->payload_bytes > kRecordPayloadBytesMax ||
+      header->lsn == 0) {
+    return RecordCheck::kBadHeader;
+  }
+  if (kRecordHeaderBytes + header->payload_bytes > data.size()) return RecordCheck::kTruncated;
+  *payload = data.substr(kRecordHeaderBytes, header->payload_bytes);
+  if (RecordChecksum(p, *payload) != header->checksum) return RecordCheck::kBadChecksum;
+  return RecordCheck::kOk;
+}
+
+std::string_view RecordCheckName(RecordCheck check) {
+  switch (check) {
+    case RecordCheck::kOk: return "ok";
+    case RecordCheck::kEndOfData: return "end of data";
+    case RecordCheck::kZero: return "zeroed header";
+    case RecordCheck::kStale: return "stale or foreign header";
+    case RecordCheck::kBadHeader: return "bad header";
+    case RecordCheck::kTruncated: return "truncated payload";
+    case RecordCheck::kBadChecksum: return "checksum mismatch";
+  }
+  return "?";
+}
+
+std::string SegmentFileName(uint64_t seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%0*llu.wal", kSeqDigits, static_cast<unsigned long long>(seq));
+  return buf;
+}
+std::string TempSegmentFileName(uint64_t seq) { return SegmentFileName(seq) + ".tmp"; }
+std::string FreeSegmentFileName(uint64_t seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%0*llu.free", kSeqDigits, static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+FileKind ParseFileName(std::string_view name, uint64_t* seq) {
+  size_t digits = 0;
+  uint64_t v = 0;
+  while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') {
+    if (digits >= 19) return FileKind::kOther;
+    v = v * 10 + static_cast<uint64_t>(name[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0) return FileKind::kOther;
+  const std::string_view rest = name.substr(digits);
+  FileKind kind = FileKind::kOther;
+  if (rest == ".wal") kind = FileKind::kSegment;
+  if (rest == ".wal.tmp") kind = FileKind::kTemp;
+  if (rest == ".free") kind = FileKind::kFree;
+  if (kind != FileKind::kOther) *seq = v;
+  return kind;
+}
+
+}  // namespace strata::wal

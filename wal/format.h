@@ -1,0 +1,81 @@
+// The WAL's on-disk encoding: segment header, record header, file names.
+// FORMAT.md beside this file describes every byte; the two change together.
+//
+// Everything here is pure encoding with bounds checks; it does no I/O and
+// keeps no state, so it may be used from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "strata/status.h"
+#include "wal/limits.h"
+
+namespace strata::wal {
+
+// "STRATWAL" read as a little-endian u64.
+inline constexpr uint64_t kSegmentMagic = 0x4c41575441525453ull;
+inline constexpr uint32_t kFormatVersion = 1;
+// Bytes of the segment header block that carry fields (the rest is zero).
+inline constexpr size_t kSegmentHeaderUsedBytes = 40;
+
+// On-disk record types. 0 is never valid so that zeroed space cannot parse.
+enum class RecordType : uint8_t {
+  kData = 1,  // one Append() payload
+};
+inline constexpr uint8_t kRecordTypeMax = 1;
+
+struct SegmentHeader {
+  uint64_t seq = 0;
+  uint64_t segment_bytes = 0;
+};
+
+// Fills kSegmentHeaderBytes at dst (the rest of the block is zero).
+void EncodeSegmentHeader(const SegmentHeader& header, char* dst);
+// Checks magic, version, checksum; `what` names the file in the message.
+Status DecodeSegmentHeader(std::string_view block, std::string_view what, SegmentHeader* header);
+
+// A decoded record header. Offsets of the fields are in FORMAT.md.
+struct RecordHeader {
+  uint64_t checksum = 0;
+  uint32_t payload_bytes = 0;
+  uint8_t type = 0;
+  uint64_t segment_seq = 0;
+  uint64_t lsn = 0;
+};
+
+// Writes header + payload + zero padding at dst, which has room for
+// RecordBytes(payload.size()). Returns the bytes written.
+uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst);
+
+// Why a position in a segment does not hold a valid record.
+enum class RecordCheck : uint8_t {
+  kOk,
+  kEndOfData,    // fewer than kRecordHeaderBytes left
+  kZero,         // an all-zero header: never written
+  kStale,        // a header from another segment (recycled file), or garbage
+  kBadHeader,    // this segment's seq but an impossible type/length/reserved
+  kTruncated,    // payload runs past the end of the data
+  kBadChecksum,  // checksum does not match header and payload
+};
+std::string_view RecordCheckName(RecordCheck check);
+
+// Parses the record at the front of `data` (which runs to the end of the
+// segment's data) for segment `seq`. On kOk fills header and payload.
+RecordCheck CheckRecord(std::string_view data, uint64_t seq, RecordHeader* header,
+                        std::string_view* payload);
+
+// Reads just the header fields without any validation (for tools).
+RecordHeader PeekRecordHeader(std::string_view data);
+
+// "000000000042.wal"; temporary and free (recyclable) files use other suffixes.
+std::string SegmentFileName(uint64_t seq);
+std::string TempSegmentFileName(uint64_t seq);
+std::string FreeSegmentFileName(uint64_t seq);
+enum class FileKind : uint8_t { kSegment, kTemp, kFree, kOther };
+// Parses a file name in a WAL directory; seq is set for the three WAL kinds.
+FileKind ParseFileName(std::string_view name, uint64_t* seq);
+
+}  // namespace strata::wal

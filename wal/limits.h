@@ -1,0 +1,47 @@
+// Limits and fixed sizes of the WAL, tied together by static_asserts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "strata/limits.h"
+
+namespace strata::wal {
+
+// Every segment starts with one block holding the segment header; records
+// start at this offset so that O_DIRECT writes stay block aligned.
+inline constexpr uint64_t kSegmentHeaderBytes = 4096;
+// Fixed part of every record (see FORMAT.md).
+inline constexpr uint64_t kRecordHeaderBytes = 32;
+// Records start at multiples of this, so that recovery can scan for a record
+// header after a bad one in 8-byte steps.
+inline constexpr uint64_t kRecordAlignment = 8;
+// Block size for O_DIRECT writes and for the tail-block rewrite.
+inline constexpr uint64_t kDirectBlockBytes = 4096;
+
+// Segment size bounds (LogOptions::segment_bytes).
+inline constexpr uint64_t kSegmentBytesMin = 64 * kKiB;
+inline constexpr uint64_t kSegmentBytesMax = 4 * kGiB;
+// One payload; a record must also fit in an empty segment.
+inline constexpr uint64_t kRecordPayloadBytesMax = 256 * kMiB;
+
+// Released segments kept for reuse instead of being deleted.
+inline constexpr size_t kRecyclePoolMax = 2;
+// Recovery reads a segment in requests of this size (batched).
+inline constexpr size_t kRecoveryReadBytes = 1 * kMiB;
+
+static_assert(kSegmentHeaderBytes % kDirectBlockBytes == 0);
+static_assert(kRecordHeaderBytes % kRecordAlignment == 0);
+static_assert(kSegmentBytesMin % kDirectBlockBytes == 0);
+static_assert(kSegmentBytesMin > kSegmentHeaderBytes + kRecordHeaderBytes);
+static_assert(kRecordPayloadBytesMax < (uint64_t{1} << 32), "length is a u32");
+
+constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
+
+// Bytes a record with `payload_bytes` occupies in a segment, padding included.
+constexpr uint64_t RecordBytes(uint64_t payload_bytes) {
+  return AlignUp(kRecordHeaderBytes + payload_bytes, kRecordAlignment);
+}
+
+}  // namespace strata::wal

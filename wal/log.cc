@@ -1,0 +1,318 @@
+// The writer side of LogImpl: Append, group commit, Sync, ReadRecord.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/assert.h"
+#include "wal/format.h"
+#include "wal/log_impl.h"
+
+namespace strata::wal {
+
+std::string RecoveryReport::ToString() const {
+  std::string out = fmt::format("{} segments, {} records, {} bytes", segment_count, record_count,
+                                bytes);
+  if (torn_tail) {
+    out += fmt::format("; torn tail in {} @ {}: {} bytes dropped", SegmentFileName(torn_segment),
+                       torn_offset, dropped_bytes);
+  }
+  if (point_in_time_cut) out += "; point-in-time cut: " + corruption;
+  if (segments_removed > 0) out += fmt::format("; {} segment files removed", segments_removed);
+  return out;
+}
+
+LogImpl::LogImpl(const LogOptions& options, std::string dir, std::shared_ptr<io::FileSystem> fs)
+    : options_(options), dir_(std::move(dir)), fs_(std::move(fs)) {}
+
+LogImpl::~LogImpl() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    STRATA_ASSERT(!leader_active_);
+    stop_ = true;
+  }
+  prep_cv_.notify_all();
+  if (preparer_.joinable()) preparer_.join();
+  if (file_) (void)file_->Close();
+}
+
+Status Log::Open(const LogOptions& options, const std::string& dir, std::unique_ptr<Log>* log,
+                 RecoveryReport* report) {
+  return OpenAndReplayWithLocation(options, dir, 0, nullptr, log, report);
+}
+
+Status Log::OpenAndReplay(const LogOptions& options, const std::string& dir, uint64_t from_lsn,
+                          const ReplayFn& fn, std::unique_ptr<Log>* log, RecoveryReport* report) {
+  return OpenAndReplayWithLocation(
+      options, dir, from_lsn,
+      [&fn](const RecordLocation& where, std::string_view payload) {
+        return fn(where.lsn, payload);
+      },
+      log, report);
+}
+
+Status Log::OpenAndReplayWithLocation(const LogOptions& options, const std::string& dir,
+                                      uint64_t from_lsn, const LocatedReplayFn& fn,
+                                      std::unique_ptr<Log>* log, RecoveryReport* report) {
+  if (options.segment_bytes < kSegmentBytesMin || options.segment_bytes > kSegmentBytesMax ||
+      options.segment_bytes % kDirectBlockBytes != 0) {
+    return Status::InvalidArgument(fmt::format(
+        "wal: segment_bytes {} must be a multiple of {} in [{}, {}]", options.segment_bytes,
+        kDirectBlockBytes, kSegmentBytesMin, kSegmentBytesMax));
+  }
+  auto fs = options.file_system ? options.file_system : io::DefaultFileSystem();
+  auto impl = std::make_unique<LogImpl>(options, dir, std::move(fs));
+  RecoveryReport local;
+  STRATA_RETURN_IF_ERROR(impl->Recover(report ? report : &local, from_lsn, fn));
+  *log = std::move(impl);
+  return Status::Ok();
+}
+
+Result<uint64_t> LogImpl::Append(std::string_view payload, bool sync) {
+  RecordLocation where;
+  STRATA_RETURN_IF_ERROR(AppendImpl(payload, sync, &where));
+  return where.lsn;
+}
+
+Result<RecordLocation> LogImpl::AppendWithLocation(std::string_view payload, bool sync) {
+  RecordLocation where;
+  STRATA_RETURN_IF_ERROR(AppendImpl(payload, sync, &where));
+  return where;
+}
+
+LogImpl::GroupPtr LogImpl::GroupForLocked(uint64_t seq, uint64_t offset) {
+  if (!queue_.empty()) {
+    Group& back = *queue_.back();
+    if (back.seq == seq && back.offset + back.data.size() == offset) return queue_.back();
+  }
+  auto group = std::make_shared<Group>();
+  group->seq = seq;
+  group->offset = offset;
+  queue_.push_back(group);
+  return group;
+}
+
+Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* where) {
+  const uint64_t record_bytes = RecordBytes(payload.size());
+  const uint64_t capacity = options_.segment_bytes - kSegmentHeaderBytes;
+  if (payload.size() > kRecordPayloadBytesMax || record_bytes > capacity) {
+    return Status::InvalidArgument(fmt::format(
+        "wal: record of {} bytes exceeds the limit ({} bytes payload, {} bytes segment space)",
+        payload.size(), kRecordPayloadBytesMax, capacity));
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return failed_;
+  if (!preparer_started_) {
+    // Started on the first append, not at Open, so that preparing a segment
+    // does not compete with recovery and replay for the disk.
+    preparer_started_ = true;
+    StartPreparer();
+  }
+  Segment* seg = &segments_.back();
+  if (seg->end_offset + record_bytes > seg->segment_bytes) {
+    segments_.push_back(Segment{seg->seq + 1, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+    seg = &segments_.back();
+  }
+  const uint64_t lsn = next_lsn_++;
+  GroupPtr group = GroupForLocked(seg->seq, seg->end_offset);
+  const size_t old_size = group->data.size();
+  group->data.resize(old_size + record_bytes);
+  EncodeRecord(seg->seq, lsn, payload, group->data.data() + old_size);
+  group->sync |= sync;
+  *where = RecordLocation{lsn, seg->seq, seg->end_offset, static_cast<uint32_t>(payload.size())};
+  seg->end_offset += record_bytes;
+  if (seg->first_lsn == 0) seg->first_lsn = lsn;
+  seg->last_lsn = lsn;
+  stats_.records++;
+  stats_.bytes_written += record_bytes;
+  return WaitForGroup(group, lock);
+}
+
+Status LogImpl::Sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return failed_;
+  if (queue_.empty() && synced_lsn_ + 1 == next_lsn_) return Status::Ok();
+  const Segment& seg = segments_.back();
+  GroupPtr group = queue_.empty() ? GroupForLocked(seg.seq, seg.end_offset) : queue_.back();
+  group->sync = true;
+  return WaitForGroup(group, lock);
+}
+
+Status LogImpl::WaitForGroup(const GroupPtr& group, std::unique_lock<std::mutex>& lock) {
+  while (!group->done) {
+    if (!leader_active_) {
+      LeadLocked(lock);
+      continue;
+    }
+    group->cv.wait(lock);
+  }
+  return group->status;
+}
+
+void LogImpl::LeadLocked(std::unique_lock<std::mutex>& lock) {
+  STRATA_ASSERT(!leader_active_);
+  std::vector<GroupPtr> taken(queue_.begin(), queue_.end());
+  queue_.clear();
+  bool sync = false;
+  for (const GroupPtr& g : taken) sync |= g->sync;
+  const uint64_t last_lsn = next_lsn_ - 1;
+  Status status = failed_;
+  uint64_t device_bytes = 0;
+  uint64_t syncs = 0;
+  if (status.ok()) {
+    leader_active_ = true;
+    lock.unlock();
+    status = WriteGroups(taken, sync, &device_bytes, &syncs);
+    lock.lock();
+    leader_active_ = false;
+  }
+  stats_.groups++;
+  stats_.syncs += syncs;
+  stats_.device_bytes_written += device_bytes;
+  if (status.ok()) {
+    written_lsn_ = std::max(written_lsn_, last_lsn);
+    if (sync) synced_lsn_ = std::max(synced_lsn_, last_lsn);
+  } else if (failed_.ok()) {
+    // The kernel may have dropped the data: nothing written after this may be
+    // acknowledged, so the log stays failed.
+    failed_ = status.WithContext("wal failed (reopen to recover)");
+  }
+  for (const GroupPtr& g : taken) {
+    g->status = status.ok() ? Status::Ok() : failed_;
+    g->done = true;
+    g->cv.notify_all();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();  // hand the lead on
+}
+
+Status LogImpl::WriteGroups(const std::vector<GroupPtr>& groups, bool sync,
+                            uint64_t* device_bytes, uint64_t* syncs) {
+  size_t i = 0;
+  std::vector<std::string_view> pieces;
+  while (i < groups.size()) {
+    const uint64_t seq = groups[i]->seq;
+    const uint64_t offset = groups[i]->offset;
+    pieces.clear();
+    size_t j = i;
+    for (; j < groups.size() && groups[j]->seq == seq; ++j) {
+      if (!groups[j]->data.empty()) pieces.push_back(groups[j]->data);
+    }
+    if (seq != file_seq_) STRATA_RETURN_IF_ERROR(SwitchTo(seq, syncs));
+    const bool sync_now = sync && j == groups.size();
+    STRATA_RETURN_IF_ERROR(WriteRun(offset, pieces, sync_now, device_bytes));
+    if (sync_now) ++*syncs;
+    i = j;
+  }
+  return Status::Ok();
+}
+
+Status LogImpl::WriteRun(uint64_t offset, const std::vector<std::string_view>& pieces, bool sync,
+                         uint64_t* device_bytes) {
+  using Write = std::pair<uint64_t, std::string_view>;
+  std::vector<Write> writes;
+  if (!options_.direct_io) {
+    uint64_t at = offset;
+    for (std::string_view piece : pieces) {
+      writes.emplace_back(at, piece);
+      at += piece.size();
+      *device_bytes += piece.size();
+    }
+  } else if (!pieces.empty()) {
+    // O_DIRECT writes whole blocks: rewrite the partial last block together
+    // with the new records, padded with zeros (which parse as end of data).
+    const uint64_t start = AlignDown(offset, kDirectBlockBytes);
+    STRATA_ASSERT(offset - start == tail_block_.size());
+    uint64_t end = offset;
+    for (std::string_view piece : pieces) end += piece.size();
+    const uint64_t padded = AlignUp(end, kDirectBlockBytes) - start;
+    staging_.Reserve(padded);
+    char* p = staging_.data();
+    std::memcpy(p, tail_block_.data(), tail_block_.size());
+    uint64_t at = tail_block_.size();
+    for (std::string_view piece : pieces) {
+      std::memcpy(p + at, piece.data(), piece.size());
+      at += piece.size();
+    }
+    std::memset(p + at, 0, padded - at);
+    const uint64_t tail_start = AlignDown(end, kDirectBlockBytes) - start;
+    tail_block_.assign(p + tail_start, end - start - tail_start);
+    writes.emplace_back(start, std::string_view(p, padded));
+    *device_bytes += padded;
+  }
+  if (sync) return file_->WriteAtAndSync(writes);
+  for (const Write& w : writes) STRATA_RETURN_IF_ERROR(file_->WriteAt(w.first, w.second));
+  return Status::Ok();
+}
+
+// Seals the current segment (fdatasync) and makes `seq`, prepared by the
+// background thread, the file the leader writes.
+Status LogImpl::SwitchTo(uint64_t seq, uint64_t* syncs) {
+  STRATA_ASSERT(seq == file_seq_ + 1);
+  if (file_) {
+    STRATA_RETURN_IF_ERROR(file_->Sync());
+    ++*syncs;
+    STRATA_RETURN_IF_ERROR(file_->Close());
+    file_.reset();
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (prepared_seq_ != seq) stats_.prepare_waits++;
+    prep_cv_.wait(lock, [&] { return prepared_seq_ == seq || !prep_status_.ok(); });
+    if (!prep_status_.ok()) return prep_status_;
+    prepared_seq_ = 0;
+    prep_want_ = seq + 1;
+    written_seq_ = seq;
+  }
+  prep_cv_.notify_all();
+  return OpenActiveFile(seq, kSegmentHeaderBytes, options_.segment_bytes);
+}
+
+Status LogImpl::ReadRecord(const RecordLocation& where, std::string* payload) {
+  std::shared_ptr<io::RandomAccessFile> file;
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    auto it = readers_.find(where.segment_seq);
+    if (it != readers_.end()) file = it->second;
+  }
+  const std::string path = SegmentPath(where.segment_seq);
+  if (!file) {
+    std::unique_ptr<io::RandomAccessFile> opened;
+    STRATA_RETURN_IF_ERROR(fs_->NewRandomAccessFile(path, io::FileOptions{}, &opened));
+    file = std::move(opened);
+    std::lock_guard<std::mutex> lock(read_mu_);
+    readers_[where.segment_seq] = file;
+  }
+  const uint64_t bytes = kRecordHeaderBytes + where.payload_bytes;
+  std::string buf(bytes, '\0');
+  size_t got = 0;
+  STRATA_RETURN_IF_ERROR(file->Read(where.offset, bytes, buf.data(), &got));
+  buf.resize(got);
+  RecordHeader header;
+  std::string_view data;
+  const RecordCheck check = CheckRecord(buf, where.segment_seq, &header, &data);
+  if (check != RecordCheck::kOk || header.lsn != where.lsn) {
+    return Status::Corruption(fmt::format("{} @ {}: record lsn {}: {}", path, where.offset,
+                                          where.lsn,
+                                          check == RecordCheck::kOk ? "unexpected lsn"
+                                                                    : RecordCheckName(check)));
+  }
+  payload->assign(data);
+  return Status::Ok();
+}
+
+uint64_t LogImpl::next_lsn() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_lsn_;
+}
+
+LogStats LogImpl::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+uint64_t LogImpl::segment_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return segments_.size();
+}
+
+}  // namespace strata::wal

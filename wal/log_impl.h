@@ -1,0 +1,149 @@
+// LogImpl: the implementation behind wal::Log (see log.h for the contract).
+//
+// Locking: mu_ guards everything except the members marked "leader only",
+// which only the current group-commit leader (leader_active_ == true, set
+// under mu_) touches, and the reader cache (read_mu_). The preparer thread
+// owns the segment it is preparing until it publishes it under mu_.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wal/buffer.h"
+#include "wal/log.h"
+#include "wal/segment_scan.h"
+
+namespace strata::wal {
+
+class LogImpl final : public Log {
+ public:
+  LogImpl(const LogOptions& options, std::string dir, std::shared_ptr<io::FileSystem> fs);
+  ~LogImpl() override;
+
+  // Called once by Open, before any other method (recovery.cc). Hands every
+  // verified record with lsn >= from_lsn to fn (if set) during the scan.
+  Status Recover(RecoveryReport* report, uint64_t from_lsn, const LocatedReplayFn& fn);
+
+  Status Replay(uint64_t from_lsn,
+                const std::function<Status(uint64_t, std::string_view)>& fn) override;
+  Status ReplayWithLocation(
+      uint64_t from_lsn,
+      const std::function<Status(const RecordLocation&, std::string_view)>& fn) override;
+  Result<uint64_t> Append(std::string_view payload, bool sync) override;
+  Result<RecordLocation> AppendWithLocation(std::string_view payload, bool sync) override;
+  Status Sync() override;
+  Status ReadRecord(const RecordLocation& where, std::string* payload) override;
+  Status ReleaseBefore(uint64_t lsn) override;
+  uint64_t ReleaseBoundary(uint64_t lsn) const override;
+  uint64_t next_lsn() const override;
+  LogStats stats() const override;
+  uint64_t segment_count() const override;
+
+ private:
+  struct Segment {
+    uint64_t seq = 0;
+    uint64_t segment_bytes = 0;
+    uint64_t first_lsn = 0;  // 0 while it holds no record
+    uint64_t last_lsn = 0;
+    uint64_t end_offset = kSegmentHeaderBytes;  // end of assigned records
+  };
+  // Records encoded back to back for one segment, written by one leader.
+  struct Group {
+    uint64_t seq = 0;
+    uint64_t offset = 0;
+    std::string data;
+    bool sync = false;
+    bool done = false;
+    Status status;
+    std::condition_variable cv;
+  };
+  using GroupPtr = std::shared_ptr<Group>;
+  // What recovery learned about one segment file.
+  struct FoundSegment {
+    uint64_t seq = 0;
+    Status header_status;
+    uint64_t segment_bytes = 0;
+    SegmentScan scan;
+    // Any record of this segment parses, whatever its lsn.
+    bool HasRecords() const {
+      return scan.record_count > 0 || scan.valid_after ||
+             (scan.damaged && scan.end_check == RecordCheck::kOk);
+    }
+  };
+
+  // --- writer (log.cc) ---
+  Status AppendImpl(std::string_view payload, bool sync, RecordLocation* where);
+  // Waits until `group` is written (and synced if it asked), leading the
+  // commit when nobody else is. REQUIRES: lock holds mu_.
+  Status WaitForGroup(const GroupPtr& group, std::unique_lock<std::mutex>& lock);
+  void LeadLocked(std::unique_lock<std::mutex>& lock);
+  Status WriteGroups(const std::vector<GroupPtr>& groups, bool sync, uint64_t* device_bytes,
+                     uint64_t* syncs);
+  Status WriteRun(uint64_t offset, const std::vector<std::string_view>& pieces, bool sync,
+                  uint64_t* device_bytes);
+  Status SwitchTo(uint64_t seq, uint64_t* syncs);
+  GroupPtr GroupForLocked(uint64_t seq, uint64_t offset);
+
+  // --- segment files (segment_files.cc) ---
+  Status PrepareSegment(uint64_t seq, const std::string& free_name);
+  void PreparerLoop();
+  void StartPreparer();
+  Status OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segment_bytes);
+  std::string PathOf(const std::string& name) const;
+  std::string SegmentPath(uint64_t seq) const;
+
+  // --- recovery (recovery.cc) ---
+  Status ZeroRange(uint64_t seq, uint64_t from, uint64_t to);
+  Status RemoveSegmentFile(uint64_t seq);
+  // How many oldest segments ReleaseBefore(lsn) may drop. REQUIRES: mu_ held.
+  size_t ReleasableCountLocked(uint64_t lsn) const;
+  // Decides torn tail vs corruption for the first bad spot and repairs it
+  // (zeroing, removing files); may shrink *found.
+  Status ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report);
+  Status FinishRecovery(const std::vector<FoundSegment>& found, const std::vector<uint64_t>& seqs,
+                        RecoveryReport* report);
+
+  const LogOptions options_;
+  const std::string dir_;
+  const std::shared_ptr<io::FileSystem> fs_;
+  std::unique_ptr<io::FileLock> dir_lock_;
+
+  mutable std::mutex mu_;
+  Status failed_;
+  uint64_t next_lsn_ = 1;
+  uint64_t written_lsn_ = 0;
+  uint64_t synced_lsn_ = 0;
+  std::deque<Segment> segments_;  // oldest first; back() receives new records
+  std::deque<GroupPtr> queue_;    // formed, not yet taken by a leader
+  bool leader_active_ = false;
+  uint64_t written_seq_ = 0;  // segment the leader writes; older ones are sealed
+  LogStats stats_;
+  std::vector<std::string> free_files_;  // recyclable segment files (names)
+
+  // Preparer thread state (under mu_).
+  std::thread preparer_;
+  std::condition_variable prep_cv_;
+  bool stop_ = false;
+  bool preparer_started_ = false;  // started by the first Append
+  uint64_t prep_want_ = 0;      // seq to prepare next (0: none)
+  uint64_t prepared_seq_ = 0;   // seq of the ready file (0: none)
+  Status prep_status_;
+
+  // Leader only.
+  std::unique_ptr<io::WritableFile> file_;
+  uint64_t file_seq_ = 0;
+  std::string tail_block_;  // O_DIRECT: bytes of the partial last block
+  AlignedBytes staging_;    // O_DIRECT: aligned copy of a run
+
+  std::mutex release_mu_;  // one ReleaseBefore at a time
+  std::mutex read_mu_;
+  std::map<uint64_t, std::shared_ptr<io::RandomAccessFile>> readers_;
+};
+
+}  // namespace strata::wal

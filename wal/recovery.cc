@@ -1,0 +1,230 @@
+// Recovery and replay of LogImpl: reads every segment in order, verifies every
+// checksum, tells a torn tail (dropped and zeroed) from corruption (a bad
+// record followed by valid ones: Corruption, or a point-in-time cut).
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "wal/format.h"
+#include "wal/log_impl.h"
+#include "wal/segment_loader.h"
+#include "wal/segment_scan.h"
+
+namespace strata::wal {
+
+
+Status LogImpl::ZeroRange(uint64_t seq, uint64_t from, uint64_t to) {
+  if (to <= from) return Status::Ok();
+  std::unique_ptr<io::WritableFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(seq), io::FileOptions{}, &file));
+  const std::string zeros(to - from, '\0');
+  STRATA_RETURN_IF_ERROR(file->WriteAt(from, zeros));
+  STRATA_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+Status LogImpl::RemoveSegmentFile(uint64_t seq) {
+  STRATA_RETURN_IF_ERROR(fs_->RemoveFile(SegmentPath(seq)));
+  return fs_->SyncDir(dir_);
+}
+
+Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const LocatedReplayFn& fn) {
+  *report = RecoveryReport{};
+  STRATA_RETURN_IF_ERROR(fs_->CreateDir(dir_));
+  STRATA_RETURN_IF_ERROR(fs_->Lock(PathOf("LOCK"), &dir_lock_));
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs_->ListDir(dir_, &names));
+  std::sort(names.begin(), names.end());
+  std::vector<uint64_t> seqs;
+  for (const std::string& name : names) {
+    uint64_t seq = 0;
+    switch (ParseFileName(name, &seq)) {
+      case FileKind::kSegment: seqs.push_back(seq); break;
+      case FileKind::kTemp: STRATA_RETURN_IF_ERROR(fs_->RemoveFile(PathOf(name))); break;
+      case FileKind::kFree:
+        if (free_files_.size() < kRecyclePoolMax) {
+          free_files_.push_back(name);
+        } else {
+          STRATA_RETURN_IF_ERROR(fs_->RemoveFile(PathOf(name)));
+        }
+        break;
+      case FileKind::kOther: break;
+    }
+  }
+  std::sort(seqs.begin(), seqs.end());
+  for (size_t i = 1; i < seqs.size(); ++i) {
+    if (seqs[i] != seqs[i - 1] + 1) {
+      return Status::Corruption(fmt::format("{}: segment {} is missing (found {} and {})", dir_,
+                                            SegmentFileName(seqs[i - 1] + 1),
+                                            SegmentFileName(seqs[i - 1]),
+                                            SegmentFileName(seqs[i])));
+    }
+  }
+
+  // Scan every segment, verifying every record; hand records to fn until the
+  // first bad spot (nothing after it may be kept or is kept only as a cut).
+  std::vector<FoundSegment> found;
+  found.reserve(seqs.size());
+  std::vector<SegmentLoader::Item> items;
+  for (uint64_t seq : seqs) items.push_back(SegmentLoader::Item{SegmentPath(seq), kSegmentBytesMax});
+  SegmentLoader loader(fs_.get(), std::move(items));
+  uint64_t expected_lsn = 0;
+  bool delivering = static_cast<bool>(fn);
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const uint64_t seq = seqs[i];
+    FoundSegment f;
+    f.seq = seq;
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
+    SegmentHeader header;
+    f.header_status = DecodeSegmentHeader(data, SegmentPath(seq), &header);
+    if (f.header_status.ok() && header.seq != seq) {
+      f.header_status = Status::Corruption(
+          fmt::format("{} @ 0: segment header names segment {}", SegmentPath(seq), header.seq));
+    }
+    f.segment_bytes = f.header_status.ok() ? header.segment_bytes : options_.segment_bytes;
+    if (data.size() > f.segment_bytes) data = data.substr(0, f.segment_bytes);
+    if (!f.header_status.ok()) delivering = false;
+    RecordFn deliver;
+    if (delivering) {
+      deliver = [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
+        if (lsn < from_lsn) return Status::Ok();
+        return fn(RecordLocation{lsn, seq, offset, static_cast<uint32_t>(payload.size())},
+                  payload);
+      };
+    }
+    STRATA_RETURN_IF_ERROR(ScanSegment(data, seq, expected_lsn, deliver, &f.scan));
+    if (f.scan.damaged || f.scan.valid_after) delivering = false;
+    if (f.scan.record_count > 0) expected_lsn = f.scan.last_lsn + 1;
+    found.push_back(std::move(f));
+  }
+  STRATA_RETURN_IF_ERROR(ResolveProblems(&found, report));
+  return FinishRecovery(found, seqs, report);
+}
+
+Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report) {
+  for (size_t i = 0; i < found->size(); ++i) {
+    const FoundSegment& f = (*found)[i];
+    const bool header_bad = !f.header_status.ok();
+    if (!header_bad && !f.scan.damaged && !f.scan.valid_after) continue;
+    bool later = header_bad ? f.HasRecords() : f.scan.valid_after;
+    for (size_t j = i + 1; j < found->size(); ++j) later |= (*found)[j].HasRecords();
+    const std::string path = SegmentPath(f.seq);
+    // Removes segments [from, end), newest first so a crash keeps the log contiguous.
+    auto remove_from = [&](size_t from) -> Status {
+      for (size_t j = found->size(); j > from; --j) {
+        STRATA_RETURN_IF_ERROR(RemoveSegmentFile((*found)[j - 1].seq));
+        report->segments_removed++;
+      }
+      found->resize(from);
+      return Status::Ok();
+    };
+    if (!later && !header_bad) {
+      // Nothing valid follows: a write cut short by a crash (a torn tail).
+      report->torn_tail = true;
+      report->torn_segment = f.seq;
+      report->torn_offset = f.scan.end_offset;
+      report->dropped_bytes = f.scan.damaged_bytes;
+      return ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end);
+    }
+    // A bad header is never a crash state (headers are durable before a
+    // segment gets its name), so it is corruption even without records after.
+    std::string what =
+        header_bad ? f.header_status.message()
+                   : fmt::format("{} @ {}: {}", path, f.scan.end_offset,
+                                 f.scan.end_check == RecordCheck::kOk
+                                     ? std::string_view("record out of sequence (records missing)")
+                                     : RecordCheckName(f.scan.end_check));
+    if (f.scan.valid_after) {
+      what += fmt::format("; valid records follow at offset {}", f.scan.valid_after_offset);
+    } else if (later) {
+      what += "; valid records follow in later segments";
+    }
+    if (options_.recovery == WalRecoveryMode::kStrict) {
+      return Status::Corruption(
+          what + " (WalRecoveryMode::kPointInTime keeps the records before it)");
+    }
+    report->point_in_time_cut = true;
+    report->corruption = what;
+    if (header_bad) return remove_from(i);
+    STRATA_RETURN_IF_ERROR(ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end));
+    return remove_from(i + 1);
+  }
+  return Status::Ok();
+}
+
+Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
+                               const std::vector<uint64_t>& seqs, RecoveryReport* report) {
+  for (const FoundSegment& f : found) {
+    segments_.push_back(Segment{f.seq, f.segment_bytes, f.scan.first_lsn, f.scan.last_lsn,
+                                f.scan.end_offset});
+    report->segment_count++;
+    report->record_count += f.scan.record_count;
+    report->bytes += f.scan.end_offset - kSegmentHeaderBytes;
+    if (f.scan.record_count > 0) next_lsn_ = f.scan.last_lsn + 1;
+  }
+  if (segments_.empty()) {
+    const uint64_t seq = seqs.empty() ? 1 : seqs.front();
+    std::string free_name;
+    if (options_.preparation == SegmentPreparation::kRecycle && !free_files_.empty()) {
+      free_name = free_files_.back();
+      free_files_.pop_back();
+    }
+    STRATA_RETURN_IF_ERROR(PrepareSegment(seq, free_name));
+    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+  }
+  const Segment& active = segments_.back();
+  STRATA_RETURN_IF_ERROR(OpenActiveFile(active.seq, active.end_offset, active.segment_bytes));
+  written_lsn_ = synced_lsn_ = next_lsn_ - 1;
+  written_seq_ = active.seq;
+  prep_want_ = active.seq + 1;
+  return Status::Ok();
+}
+
+Status LogImpl::Replay(uint64_t from_lsn,
+                       const std::function<Status(uint64_t, std::string_view)>& fn) {
+  return ReplayWithLocation(from_lsn, [&](const RecordLocation& where, std::string_view payload) {
+    return fn(where.lsn, payload);
+  });
+}
+
+Status LogImpl::ReplayWithLocation(
+    uint64_t from_lsn, const std::function<Status(const RecordLocation&, std::string_view)>& fn) {
+  std::vector<Segment> segments;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments.assign(segments_.begin(), segments_.end());
+  }
+  std::vector<const Segment*> wanted;
+  std::vector<SegmentLoader::Item> items;
+  for (const Segment& seg : segments) {
+    if (seg.first_lsn == 0 || seg.last_lsn < from_lsn) continue;
+    wanted.push_back(&seg);
+    items.push_back(SegmentLoader::Item{SegmentPath(seg.seq), seg.end_offset});
+  }
+  SegmentLoader loader(fs_.get(), std::move(items));
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const Segment& seg = *wanted[i];
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
+    SegmentScan scan;
+    const uint64_t seq = seg.seq;
+    STRATA_RETURN_IF_ERROR(ScanSegment(
+        data, seq, seg.first_lsn,
+        [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
+          if (lsn < from_lsn) return Status::Ok();
+          return fn(RecordLocation{lsn, seq, offset, static_cast<uint32_t>(payload.size())},
+                    payload);
+        },
+        &scan));
+    if (scan.last_lsn != seg.last_lsn) {
+      return Status::Corruption(fmt::format("{} @ {}: {} (the segment changed since Open)",
+                                            SegmentPath(seq), scan.end_offset,
+                                            RecordCheckName(scan.end_check)));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace strata::wal

@@ -1,0 +1,75 @@
+#include "wal/segment_scan.h"
+
+#include <algorithm>
+
+#include "io/coding.h"
+
+namespace strata::wal {
+
+namespace {
+
+// Looks past `from` for anything carrying this segment's seq: a valid record
+// with lsn > last_lsn (corruption evidence) and the extent of such bytes.
+void ScanRemainder(std::string_view data, uint64_t seq, uint64_t from, SegmentScan* scan) {
+  scan->dirty_end = from;
+  for (uint64_t pos = AlignUp(from, kRecordAlignment); pos + kRecordHeaderBytes <= data.size();
+       pos += kRecordAlignment) {
+    // Cheap filter first: the seq field sits at byte 16 of a header.
+    if (io::DecodeFixed64(data.data() + pos + 16) != seq) continue;
+    const RecordHeader peek = PeekRecordHeader(data.substr(pos));
+    const uint64_t claimed = peek.payload_bytes <= kRecordPayloadBytesMax
+                                 ? RecordBytes(peek.payload_bytes)
+                                 : kRecordHeaderBytes;
+    scan->dirty_end = std::max(scan->dirty_end, std::min<uint64_t>(pos + claimed, data.size()));
+    if (scan->valid_after) continue;
+    RecordHeader header;
+    std::string_view payload;
+    if (CheckRecord(data.substr(pos), seq, &header, &payload) == RecordCheck::kOk &&
+        header.lsn > scan->last_lsn) {
+      scan->valid_after = true;
+      scan->valid_after_offset = pos;
+    }
+  }
+}
+
+}  // namespace
+
+Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
+                   const RecordFn& fn, SegmentScan* scan) {
+  *scan = SegmentScan{};
+  uint64_t pos = kSegmentHeaderBytes;
+  while (true) {
+    RecordHeader header;
+    std::string_view payload;
+    const RecordCheck check =
+        pos <= data.size() ? CheckRecord(data.substr(pos), seq, &header, &payload)
+                           : RecordCheck::kEndOfData;
+    const bool lsn_ok = expected_lsn == 0 || header.lsn == expected_lsn;
+    if (check != RecordCheck::kOk || !lsn_ok) {
+      scan->end_offset = pos;
+      scan->end_check = check;
+      scan->damaged = check == RecordCheck::kBadHeader || check == RecordCheck::kTruncated ||
+                      check == RecordCheck::kBadChecksum || check == RecordCheck::kOk;
+      if (scan->damaged) {
+        const uint64_t claimed = check == RecordCheck::kBadHeader
+                                     ? kRecordHeaderBytes
+                                     : RecordBytes(header.payload_bytes);
+        scan->damaged_bytes = std::min<uint64_t>(claimed, data.size() - pos);
+      }
+      break;
+    }
+    if (fn) STRATA_RETURN_IF_ERROR(fn(header.lsn, pos, payload));
+    if (scan->record_count == 0) scan->first_lsn = header.lsn;
+    scan->last_lsn = header.lsn;
+    ++scan->record_count;
+    expected_lsn = header.lsn + 1;
+    pos += RecordBytes(header.payload_bytes);
+  }
+  ScanRemainder(data, seq, scan->end_offset, scan);
+  if (scan->damaged) {
+    scan->dirty_end = std::max(scan->dirty_end, scan->end_offset + scan->damaged_bytes);
+  }
+  return Status::Ok();
+}
+
+}  // namespace strata::wal
