@@ -119,7 +119,8 @@ std::string FormatTable(const BenchConfig& config, const std::vector<EngineRun>&
   out +=
       "\nLatencies per operation. WA io = bytes the process sent towards storage\n"
       "(/proc/self/io write_bytes) / logical bytes written; WA sys = bytes handed to write\n"
-      "system calls (wchar) / logical bytes written; WA eng = the engine's own\n"
+      "system calls (wchar) / logical bytes written (strata's io_uring writes bypass them: -);\n"
+      "WA eng = the engine's own\n"
       "device-byte counters / user bytes; SA = bytes the database directory holds on disk /\n"
       "logical bytes of live keys; RSS = peak resident set of the engine's own process during\n"
       "the workload; x base = ops/s relative to --baseline; wall s / model s = measured time /\n"
@@ -179,7 +180,9 @@ std::string FormatJson(const BenchConfig& config, const std::vector<EngineRun>& 
           h.Percentile(0.5) / kNanosPerMicro, h.Percentile(0.99) / kNanosPerMicro,
           h.Percentile(0.999) / kNanosPerMicro, h.max_nanos() / kNanosPerMicro,
           h.mean_nanos() / kNanosPerMicro, r.user_bytes_written, r.io_write_bytes,
-          JsonNumber(r.write_amp_io()), r.syscall_write_bytes, JsonNumber(r.write_amp_syscall()),
+          JsonNumber(r.write_amp_io()),
+          r.syscall_write_bytes ? std::to_string(*r.syscall_write_bytes) : "null",
+          JsonNumber(r.write_amp_syscall()),
           JsonNumber(r.write_amp_engine()), r.disk_bytes,
           r.live_bytes, JsonNumber(r.space_amp()), r.peak_rss_bytes,
           JsonNumber(config.baseline.empty() ? std::nullopt

@@ -12,7 +12,8 @@ std::optional<double> WorkloadResult::write_amp_io() const {
 }
 
 std::optional<double> WorkloadResult::write_amp_syscall() const {
-  return Ratio(syscall_write_bytes, user_bytes_written);
+  if (!syscall_write_bytes) return std::nullopt;
+  return Ratio(*syscall_write_bytes, user_bytes_written);
 }
 
 std::optional<double> WorkloadResult::write_amp_engine() const {
@@ -65,7 +66,9 @@ std::string EncodeResult(const WorkloadResult& r) {
   line += Field("series", series);
   line += Field("user_bytes_written", std::to_string(r.user_bytes_written));
   line += Field("io_write_bytes", std::to_string(r.io_write_bytes));
-  line += Field("syscall_write_bytes", std::to_string(r.syscall_write_bytes));
+  if (r.syscall_write_bytes) {
+    line += Field("syscall_write_bytes", std::to_string(*r.syscall_write_bytes));
+  }
   if (r.engine_user_bytes) line += Field("engine_user_bytes", std::to_string(*r.engine_user_bytes));
   if (r.engine_device_bytes) {
     line += Field("engine_device_bytes", std::to_string(*r.engine_device_bytes));
@@ -119,7 +122,8 @@ Status DecodeField(std::string_view key, std::string_view value, WorkloadResult*
   } else if (key == "io_write_bytes") {
     ok = ParseNum(value, &r->io_write_bytes);
   } else if (key == "syscall_write_bytes") {
-    ok = ParseNum(value, &r->syscall_write_bytes);
+    ok = ParseNum(value, &u);
+    r->syscall_write_bytes = u;
   } else if (key == "engine_user_bytes") {
     ok = ParseNum(value, &u);
     r->engine_user_bytes = u;

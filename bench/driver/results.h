@@ -23,7 +23,9 @@ struct WorkloadResult {
   std::vector<double> ops_per_second;  // throughput, one point per second
   uint64_t user_bytes_written = 0;     // logical bytes (keys + values) written
   uint64_t io_write_bytes = 0;         // /proc/self/io write_bytes during the workload
-  uint64_t syscall_write_bytes = 0;    // /proc/self/io wchar during the workload
+  // /proc/self/io wchar during the workload; unset for strata's engines,
+  // whose io_uring writes do not pass through write system calls.
+  std::optional<uint64_t> syscall_write_bytes;
   std::optional<uint64_t> engine_user_bytes;    // engine counters, same period
   std::optional<uint64_t> engine_device_bytes;
   uint64_t disk_bytes = 0;   // allocated bytes of the database directory after

@@ -311,7 +311,9 @@ Result<WorkloadResult> RunWorkload(const std::string& name, WorkloadContext* con
   r.user_bytes_written = phase.user_bytes_written + writer_bytes->load();
   if (io_before.ok() && io_after.ok()) {
     r.io_write_bytes = Delta(io_before->write_bytes, io_after->write_bytes);
-    r.syscall_write_bytes = Delta(io_before->wchar, io_after->wchar);
+    if (!IsStrataEngine(context->engine)) {
+      r.syscall_write_bytes = Delta(io_before->wchar, io_after->wchar);
+    }
   }
   auto delta = [](const std::optional<uint64_t>& a, const std::optional<uint64_t>& b) {
     return a && b ? std::optional<uint64_t>(Delta(*a, *b)) : std::nullopt;

@@ -154,6 +154,9 @@ TEST(ResultsTest, EngineRunRoundTripsThroughText) {
   EXPECT_EQ(b.ops_per_second, (std::vector<double>{100.5, 200}));
   EXPECT_EQ(b.engine_device_bytes, 1500u);
   EXPECT_EQ(b.syscall_write_bytes, 2100u);
+  EXPECT_FALSE(DecodeEngineRun(EncodeEngineRun(EngineRun{"x", "", "", {WorkloadResult()}}))
+                   ->results[0]
+                   .syscall_write_bytes.has_value());
   EXPECT_FALSE(b.engine_user_bytes.has_value());
   EXPECT_DOUBLE_EQ(*b.modeled_seconds, 1.5);
   EXPECT_EQ(b.peak_rss_bytes, 5u);
