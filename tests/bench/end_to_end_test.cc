@@ -30,9 +30,9 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-class EndToEndTest : public ::testing::TestWithParam<std::string> {};
+class BenchEndToEndTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EndToEndTest, EveryWorkloadRuns) {
+TEST_P(BenchEndToEndTest, EveryWorkloadRuns) {
   const std::string engine = GetParam();
   testing::ScratchDir dir;
   const std::string props = dir.Join("mix.properties");
@@ -88,7 +88,7 @@ TEST_P(EndToEndTest, EveryWorkloadRuns) {
   EXPECT_TRUE(by_name["fillrandom"].write_amp_io().has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltEngines, EndToEndTest, ::testing::ValuesIn(BuiltEngines()),
+INSTANTIATE_TEST_SUITE_P(BuiltEngines, BenchEndToEndTest, ::testing::ValuesIn(BuiltEngines()),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) {
@@ -100,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(BuiltEngines, EndToEndTest, ::testing::ValuesIn(BuiltEn
 // The engine kind tests/bench/log_map_engine.cc registers in this binary only.
 constexpr const char* kTestKind = "test-logmap";
 
-TEST(EndToEndTest, StrataAdapterRunsThroughTheDeviceModelAndProfile) {
+TEST(BenchStrataAdapterTest, RunsThroughTheDeviceModelAndProfile) {
   testing::ScratchDir dir;
   for (const char* model : {"hdd", "ssd"}) {
     SCOPED_TRACE(model);
@@ -132,7 +132,7 @@ TEST(EndToEndTest, StrataAdapterRunsThroughTheDeviceModelAndProfile) {
   EXPECT_NE(run.settings.find("(auto: "), std::string::npos) << run.settings;
 }
 
-TEST(EndToEndCliTest, ChildProcessPerEngineAndAllOutputs) {
+TEST(BenchEndToEndCliTest, ChildProcessPerEngineAndAllOutputs) {
   testing::ScratchDir dir;
   std::vector<std::string> engines = BuiltEngines();
   std::erase(engines, std::string(kTestKind));

@@ -26,7 +26,7 @@ void ExpectCount(uint64_t observed, uint64_t draws, double p, const std::string&
   EXPECT_NEAR(static_cast<double>(observed), expected, 5 * sigma + 1) << what;
 }
 
-TEST(GeneratorsTest, UniformPassesChiSquare) {
+TEST(BenchGeneratorsTest, UniformPassesChiSquare) {
   const uint64_t seed = testing::TestSeed(11);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   Random rng(seed);
@@ -44,7 +44,7 @@ TEST(GeneratorsTest, UniformPassesChiSquare) {
   EXPECT_NEAR(sum / kDraws, 0.5, 0.005);
 }
 
-TEST(GeneratorsTest, ZipfianMatchesItsDefinition) {
+TEST(BenchGeneratorsTest, ZipfianMatchesItsDefinition) {
   const uint64_t seed = testing::TestSeed(12);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   constexpr uint64_t kItems = 1000;
@@ -77,7 +77,7 @@ TEST(GeneratorsTest, ZipfianMatchesItsDefinition) {
   EXPECT_GT(counts[9], counts[99]);
 }
 
-TEST(GeneratorsTest, ZipfianGrowsIncrementally) {
+TEST(BenchGeneratorsTest, ZipfianGrowsIncrementally) {
   Zipfian grown(100);
   grown.SetItems(5000);
   Zipfian direct(5000);
@@ -85,7 +85,7 @@ TEST(GeneratorsTest, ZipfianGrowsIncrementally) {
   EXPECT_EQ(grown.items(), 5000u);
 }
 
-TEST(GeneratorsTest, ScrambledZipfianScattersTheHotItems) {
+TEST(BenchGeneratorsTest, ScrambledZipfianScattersTheHotItems) {
   const uint64_t seed = testing::TestSeed(13);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   constexpr uint64_t kItems = 10000;
@@ -110,7 +110,7 @@ TEST(GeneratorsTest, ScrambledZipfianScattersTheHotItems) {
   EXPECT_LT(static_cast<double>(low) / kDraws, 0.1);
 }
 
-TEST(GeneratorsTest, LatestFavoursTheNewestRecords) {
+TEST(BenchGeneratorsTest, LatestFavoursTheNewestRecords) {
   const uint64_t seed = testing::TestSeed(14);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   constexpr uint64_t kRecords = 1000;
@@ -133,7 +133,7 @@ TEST(GeneratorsTest, LatestFavoursTheNewestRecords) {
             static_cast<ptrdiff_t>(kRecords + 499));
 }
 
-TEST(GeneratorsTest, PermutationIsABijection) {
+TEST(BenchGeneratorsTest, PermutationIsABijection) {
   for (uint64_t n : {1ull, 2ull, 3ull, 1000ull, 4096ull, 100003ull}) {
     Permutation perm(n, 42);
     std::vector<bool> seen(n);
@@ -155,7 +155,7 @@ TEST(GeneratorsTest, PermutationIsABijection) {
   EXPECT_LT(same, 20);
 }
 
-TEST(GeneratorsTest, KeysSortLikeTheirNumbers) {
+TEST(BenchGeneratorsTest, KeysSortLikeTheirNumbers) {
   std::string a, b;
   for (uint64_t n : {0ull, 1ull, 255ull, 256ull, 65535ull, 1ull << 40}) {
     FormatKey(n, 16, &a);
@@ -167,7 +167,7 @@ TEST(GeneratorsTest, KeysSortLikeTheirNumbers) {
   EXPECT_EQ(a.size(), 24u);
 }
 
-TEST(GeneratorsTest, ValuesCompressAsAsked) {
+TEST(BenchGeneratorsTest, ValuesCompressAsAsked) {
   for (double compressibility : {0.0, 0.5, 0.9}) {
     SCOPED_TRACE(fmt::format("compressibility={}", compressibility));
     ValueGenerator gen(7, compressibility, 1000);
@@ -186,7 +186,7 @@ TEST(GeneratorsTest, ValuesCompressAsAsked) {
   for (int i = 0; i < 100; ++i) ASSERT_EQ(a.Next(), b.Next());
 }
 
-TEST(YcsbTest, CoreWorkloadsFollowTheSpec) {
+TEST(BenchYcsbTest, CoreWorkloadsFollowTheSpec) {
   struct Want {
     char letter;
     double read, update, insert, scan, rmw;
@@ -215,7 +215,7 @@ TEST(YcsbTest, CoreWorkloadsFollowTheSpec) {
   EXPECT_TRUE(CoreWorkload('g').status().IsInvalidArgument());
 }
 
-TEST(YcsbTest, PropertyFileParses) {
+TEST(BenchYcsbTest, PropertyFileParses) {
   std::string ignored;
   Result<YcsbSpec> s = ParseYcsbProperties(
       "# custom\nworkload=site.ycsb.workloads.CoreWorkload\nreadproportion=0.7\n"
@@ -232,7 +232,7 @@ TEST(YcsbTest, PropertyFileParses) {
   EXPECT_EQ(ignored, "workload,fieldcount");
 }
 
-TEST(YcsbTest, PropertyFileErrorsNameTheLine) {
+TEST(BenchYcsbTest, PropertyFileErrorsNameTheLine) {
   std::string ignored;
   Status s = ParseYcsbProperties("readproportion=0.5\nupdateproportion=abc\n", &ignored).status();
   EXPECT_TRUE(s.IsInvalidArgument());

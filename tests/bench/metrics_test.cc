@@ -11,7 +11,7 @@
 namespace strata::bench {
 namespace {
 
-TEST(MetricsTest, ParsesProcIo) {
+TEST(BenchMetricsTest, ParsesProcIo) {
   const char* text =
       "rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\nwrite_bytes: 81920\n"
       "cancelled_write_bytes: 8192\n";
@@ -25,7 +25,7 @@ TEST(MetricsTest, ParsesProcIo) {
   EXPECT_TRUE(ReadProcIo().ok());
 }
 
-TEST(MetricsTest, ParsesStatusFields) {
+TEST(BenchMetricsTest, ParsesStatusFields) {
   const char* text = "Name:\tstrata\nVmPeak:\t  20000 kB\nVmHWM:\t    1234 kB\nVmRSS:\t 1000 kB\n";
   Result<uint64_t> hwm = ParseStatusField(text, "VmHWM");
   ASSERT_TRUE(hwm.ok());
@@ -34,7 +34,7 @@ TEST(MetricsTest, ParsesStatusFields) {
   EXPECT_GT(PeakRssBytes(), 0u);
 }
 
-TEST(MetricsTest, AmplificationArithmetic) {
+TEST(BenchMetricsTest, AmplificationArithmetic) {
   WorkloadResult r;
   r.user_bytes_written = 1000;
   r.io_write_bytes = 3500;
@@ -66,7 +66,7 @@ TEST(MetricsTest, AmplificationArithmetic) {
   EXPECT_DOUBLE_EQ(reads.mb_per_sec(), 0.5);
 }
 
-TEST(MetricsTest, DirDiskBytesCountsFilesNotPreallocation) {
+TEST(BenchMetricsTest, DirDiskBytesCountsFilesNotPreallocation) {
   testing::ScratchDir dir;
   {
     std::ofstream(dir.Join("a")) << std::string(10000, 'x');
@@ -76,7 +76,7 @@ TEST(MetricsTest, DirDiskBytesCountsFilesNotPreallocation) {
   EXPECT_EQ(DirDiskBytes(dir.Join("missing")), 0u);
 }
 
-TEST(HistogramTest, BucketsCoverEveryValue) {
+TEST(BenchHistogramTest, BucketsCoverEveryValue) {
   for (uint64_t v : {0ull, 1ull, 31ull, 32ull, 33ull, 1000ull, 123456789ull, ~0ull}) {
     const int i = Histogram::BucketIndex(v);
     ASSERT_GE(i, 0);
@@ -88,7 +88,7 @@ TEST(HistogramTest, BucketsCoverEveryValue) {
   }
 }
 
-TEST(HistogramTest, PercentilesWithinBucketResolution) {
+TEST(BenchHistogramTest, PercentilesWithinBucketResolution) {
   Histogram h;
   for (uint64_t v = 1; v <= 100000; ++v) h.Record(v * 10);  // 10 ns .. 1 ms uniform
   EXPECT_EQ(h.count(), 100000u);
@@ -105,7 +105,7 @@ TEST(HistogramTest, PercentilesWithinBucketResolution) {
   for (size_t i = 1; i < cdf.size(); ++i) EXPECT_GT(cdf[i].first, cdf[i - 1].first);
 }
 
-TEST(HistogramTest, MergeAndEncodeRoundTrip) {
+TEST(BenchHistogramTest, MergeAndEncodeRoundTrip) {
   Histogram a, b;
   for (uint64_t v : {5, 50, 500}) a.Record(v);
   for (uint64_t v : {7000, 9}) b.Record(v);
@@ -121,7 +121,7 @@ TEST(HistogramTest, MergeAndEncodeRoundTrip) {
   EXPECT_TRUE(Histogram::Decode("garbage").status().IsCorruption());
 }
 
-TEST(ResultsTest, EngineRunRoundTripsThroughText) {
+TEST(BenchResultsTest, EngineRunRoundTripsThroughText) {
   EngineRun run;
   run.engine = "rocksdb";
   run.settings = "a\tb settings";

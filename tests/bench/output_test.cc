@@ -47,14 +47,14 @@ BenchConfig SampleConfig() {
   return c;
 }
 
-TEST(OutputTest, BaselineRatio) {
+TEST(BenchOutputTest, BaselineRatio) {
   const auto runs = SampleRuns();
   EXPECT_DOUBLE_EQ(*BaselineRatio(runs, "rocksdb", runs[1].results[0]), 2.5);
   EXPECT_DOUBLE_EQ(*BaselineRatio(runs, "rocksdb", runs[0].results[1]), 1.0);
   EXPECT_FALSE(BaselineRatio(runs, "leveldb", runs[1].results[0]).has_value());
 }
 
-TEST(OutputTest, TableIsAlignedAndComplete) {
+TEST(BenchOutputTest, TableIsAlignedAndComplete) {
   const std::string table = FormatTable(SampleConfig(), SampleRuns());
   EXPECT_NE(table.find("num=1000000"), std::string::npos);
   EXPECT_NE(table.find("rocksdb 7.8: \"quoted\""), std::string::npos);
@@ -73,7 +73,7 @@ TEST(OutputTest, TableIsAlignedAndComplete) {
   EXPECT_NE(lines[1].find("2.00"), std::string::npos) << lines[1];  // WA io
 }
 
-TEST(OutputTest, OptionalColumnsOnlyWhenAskedFor) {
+TEST(BenchOutputTest, OptionalColumnsOnlyWhenAskedFor) {
   BenchConfig config = SampleConfig();
   auto runs = SampleRuns();
   runs[0].results[0].modeled_seconds = 12.5;
@@ -87,7 +87,7 @@ TEST(OutputTest, OptionalColumnsOnlyWhenAskedFor) {
   EXPECT_EQ(FormatTable(config, runs).find("x base  wall s"), std::string::npos);
 }
 
-TEST(OutputTest, JsonIsValidAndCarriesTheFigures) {
+TEST(BenchOutputTest, JsonIsValidAndCarriesTheFigures) {
   const std::string json = FormatJson(SampleConfig(), SampleRuns());
   EXPECT_TRUE(testcheck::JsonValidator(json).Valid()) << json;
   EXPECT_NE(json.find("\"engine\": \"rocksdb\""), std::string::npos);
@@ -107,7 +107,7 @@ TEST(OutputTest, JsonIsValidAndCarriesTheFigures) {
   EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
 }
 
-TEST(OutputTest, CsvHasAHeaderAndOneRowPerResult) {
+TEST(BenchOutputTest, CsvHasAHeaderAndOneRowPerResult) {
   const std::string csv = FormatCsv(SampleConfig(), SampleRuns());
   std::vector<std::string> lines;
   for (size_t pos = 0; pos < csv.size();) {

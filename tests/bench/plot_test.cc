@@ -34,7 +34,7 @@ std::vector<testcheck::XmlElement> Parse(const std::string& svg) {
   return elements;
 }
 
-TEST(PlotTest, ThroughputChartIsValidSvgWithOneSeriesPerEngine) {
+TEST(BenchPlotTest, ThroughputChartIsValidSvgWithOneSeriesPerEngine) {
   const auto charts = BuildCharts(Runs());
   ASSERT_EQ(charts.size(), 2u);
   EXPECT_EQ(charts[0].first, "throughput-fillrandom.svg");
@@ -62,7 +62,7 @@ TEST(PlotTest, ThroughputChartIsValidSvgWithOneSeriesPerEngine) {
   }
 }
 
-TEST(PlotTest, LatencyCdfUsesALogAxisAndEndsAtOne) {
+TEST(BenchPlotTest, LatencyCdfUsesALogAxisAndEndsAtOne) {
   const auto charts = BuildCharts(Runs());
   const LineChart& cdf = charts[1].second;
   EXPECT_TRUE(cdf.x_log);
@@ -77,14 +77,14 @@ TEST(PlotTest, LatencyCdfUsesALogAxisAndEndsAtOne) {
   EXPECT_NE(svg.find(">100<"), std::string::npos);
 }
 
-TEST(PlotTest, EmptyChartStillRenders) {
+TEST(BenchPlotTest, EmptyChartStillRenders) {
   LineChart empty{"nothing", "x", "y", false, {}};
   Parse(RenderSvg(empty));
   LineChart log_empty{"nothing", "x", "y", true, {{"s", {{0, 1}}}}};
   Parse(RenderSvg(log_empty));
 }
 
-TEST(PlotTest, WritesFilesIntoTheDirectory) {
+TEST(BenchPlotTest, WritesFilesIntoTheDirectory) {
   testing::ScratchDir dir;
   std::vector<std::string> written;
   ASSERT_TRUE(WritePlots(dir.Join("plots/sub"), Runs(), &written).ok());
