@@ -110,7 +110,8 @@ Rate PlainLoop(const Config& cfg) {
 
 // `threads` threads each loop Append(100 bytes, sync) for cfg.seconds.
 Rate WalAppends(const Config& cfg, int threads, wal::SegmentPreparation prep,
-                uint64_t segment_bytes, bool release, wal::LogStats* stats_out = nullptr) {
+                uint64_t segment_bytes, bool release, wal::LogStats* stats_out = nullptr,
+                size_t record_bytes = kRecordBytes) {
   const std::string dir = cfg.dir + "/wal";
   Fresh(dir);
   wal::LogOptions options;
@@ -122,7 +123,7 @@ Rate WalAppends(const Config& cfg, int threads, wal::SegmentPreparation prep,
   std::vector<std::vector<double>> lat(threads);
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
-  const std::string payload(kRecordBytes, 'w');
+  const std::string payload(record_bytes, 'w');
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -131,9 +132,9 @@ Rate WalAppends(const Config& cfg, int threads, wal::SegmentPreparation prep,
         auto lsn = log->Append(payload, /*sync=*/true);
         Check(lsn.status().ok() ? Status::Ok() : lsn.status(), "append");
         lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-        // Keep about four segments, so recycling has segments to reuse.
-        if (release && t == 0 && *lsn % 4096 == 0) {
-          const uint64_t keep = 4 * segment_bytes / wal::RecordBytes(kRecordBytes);
+        // Keep about two segments, so recycling has segments to reuse.
+        if (release && t == 0 && *lsn % 64 == 0) {
+          const uint64_t keep = 2 * segment_bytes / wal::RecordBytes(record_bytes);
           if (*lsn > keep) Check(log->ReleaseBefore(*lsn - keep), "release");
         }
       }
@@ -296,8 +297,12 @@ void Appends(const Config& cfg) {
   const auto prep = wal::SegmentPreparation::kRecycle;
   const Rate w1 = WalAppends(cfg, 1, prep, 64 * kMiB, false);
   Print("strata wal, 1 thread (vs plain)", w1, plain.ops_per_s);
-  const Rate w8 = WalAppends(cfg, 8, prep, 64 * kMiB, false);
-  const Rate w64 = WalAppends(cfg, 64, prep, 64 * kMiB, false);
+  wal::LogStats s8, s64;
+  const Rate w8 = WalAppends(cfg, 8, prep, 64 * kMiB, false, &s8);
+  const Rate w64 = WalAppends(cfg, 64, prep, 64 * kMiB, false, &s64);
+  fmt::print("  strata wal records per fdatasync: 8 threads {:.1f}, 64 threads {:.1f}\n",
+             double(s8.records) / std::max<uint64_t>(s8.syncs, 1),
+             double(s64.records) / std::max<uint64_t>(s64.syncs, 1));
 #ifdef STRATA_HAVE_ROCKSDB
   const Rate r8 = RocksDbSyncPuts(cfg, 8);
   Print("rocksdb sync put, 8 threads", r8, 0);
@@ -318,11 +323,13 @@ void Appends(const Config& cfg) {
   );
 }
 
-// Small segments so that a run crosses many rollovers; one thread.
+// Small segments and 1 KiB records so that a run crosses many rollovers; one
+// thread; old segments released as it goes (so recycling has some to reuse).
 void Preparation(const Config& cfg) {
-  constexpr uint64_t kPrepSegmentBytes = 1 * kMiB;
-  fmt::print("segment preparation: 1 thread sync appends, {} MiB segments ({} s each)\n",
-             kPrepSegmentBytes / kMiB, cfg.seconds);
+  constexpr uint64_t kPrepSegmentBytes = 256 * kKiB;
+  constexpr size_t kPrepRecordBytes = 1024;
+  fmt::print("segment preparation: 1 thread sync appends of {} B, {} KiB segments ({} s each)\n",
+             kPrepRecordBytes, kPrepSegmentBytes / kKiB, cfg.seconds);
   struct Mode {
     const char* name;
     wal::SegmentPreparation prep;
@@ -331,7 +338,7 @@ void Preparation(const Config& cfg) {
                         Mode{"pre-zeroed", wal::SegmentPreparation::kZeroFill},
                         Mode{"recycled", wal::SegmentPreparation::kRecycle}}) {
     wal::LogStats stats;
-    const Rate r = WalAppends(cfg, 1, m.prep, kPrepSegmentBytes, true, &stats);
+    const Rate r = WalAppends(cfg, 1, m.prep, kPrepSegmentBytes, true, &stats, kPrepRecordBytes);
     Print(m.name, r, 0);
     fmt::print("    segments prepared {}, recycled {}, writer waited for one {} times\n",
                stats.segments_prepared, stats.segments_recycled, stats.prepare_waits);
