@@ -47,12 +47,14 @@ struct Config {
   std::string dir = STRATA_BENCH_DEFAULT_DIR;
   std::string fio = "/usr/bin/fio";
   uint64_t file_mib = 1024;
-  int syncs = 200;            // appends per run (each commits the journal: slow)
-  int overwrite_syncs = 200;  // overwrites per run (no size change to commit)
-  double read_seconds = 1.0;
-  int rounds = 8;  // strata/fio alternations: AB BA AB BA ...
+  // Many short alternating runs rather than a few long ones: the disk is shared,
+  // and its speed drifts from one second to the next.
+  int syncs = 50;            // appends per run (each commits the journal: slow)
+  int overwrite_syncs = 50;  // overwrites per run (no size change to commit)
+  double read_seconds = 0.5;
+  int rounds = 12;  // strata/fio alternations: AB BA AB BA ...
   unsigned queue_depth = 32;
-  size_t window_batch = 4096;  // reads per ReadBatch call in the sliding-window pattern
+  size_t window_batch = 1024;  // reads per ReadBatch call in the sliding-window pattern
   bool quick = false;
   bool verbose = false;
   uint64_t seed = 1;
@@ -387,7 +389,8 @@ int main(int argc, char** argv) {
   app.add_option("--patterns", config.patterns,
                  "Rows to run: any of sync,noise,overwrite,qd1,qd32,batch");
   app.add_flag("--verbose", config.verbose, "Print every round");
-  app.add_flag("--quick", config.quick, "A few seconds in all (256 MiB, 150 syncs, 0.5 s reads)");
+  app.add_flag("--quick", config.quick,
+               "A few seconds in all: 256 MiB, 30 syncs, 0.3 s reads, one round");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -395,10 +398,10 @@ int main(int argc, char** argv) {
   }
   if (config.quick) {
     config.file_mib = std::min<uint64_t>(config.file_mib, 256);
-    config.syncs = std::min(config.syncs, 100);
-    config.read_seconds = std::min(config.read_seconds, 0.5);
+    config.syncs = std::min(config.syncs, 30);
+    config.read_seconds = std::min(config.read_seconds, 0.3);
     config.rounds = 1;
-    config.overwrite_syncs = std::min(config.overwrite_syncs, 100);
+    config.overwrite_syncs = std::min(config.overwrite_syncs, 30);
     config.patterns = "sync,overwrite,qd1,qd32,batch";
   }
   try {
