@@ -1,7 +1,12 @@
 // Registers the engine kinds linked into the strata library. Each engine
 // module adds one line here when it lands.
+#include "lsm/lsm_engine.h"
+#include "strata/engine.h"
+
 namespace strata {
 
-void RegisterBuiltinEngines() {}
+void RegisterBuiltinEngines() {
+  (void)RegisterEngineKind("lsm", &lsm::OpenLsmEngine);
+}
 
 }  // namespace strata

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
       RegisterIoCommands,
       RegisterWalCommands,
       RegisterSstCommands,
+      RegisterKvCommands,
+      RegisterManifestCommands,
+      RegisterBenchCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

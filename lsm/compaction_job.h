@@ -1,0 +1,62 @@
+// Compaction and flush jobs: merge sorted inputs into new SSTables.
+//
+// The merge keeps exactly the versions that some reader can still see. The
+// live snapshots split the sequence space into stripes (an entry belongs to
+// the stripe of the oldest snapshot that sees it, or to the "latest"
+// stripe); within a stripe only the newest entry of a user key is visible to
+// anyone, so older ones are dropped. A tombstone in the oldest stripe is
+// dropped too when the output is bottommost (nothing older below can
+// resurrect the key).
+//
+// A flush is the same merge over one memtable, never bottommost.
+//
+// Threading: a job runs on one background thread; it reads pinned inputs and
+// writes files no one else knows about until the VersionEdit is applied.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/file_system.h"
+#include "lsm/compaction_picker.h"
+#include "lsm/table_builder.h"
+#include "lsm/version_set.h"
+
+namespace strata::lsm {
+
+struct JobStats {
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t entries_read = 0;
+  uint64_t entries_written = 0;
+  uint64_t files_written = 0;
+};
+
+struct JobContext {
+  io::FileSystem* fs = nullptr;
+  VersionSet* versions = nullptr;
+  TableOptions table_options;
+  // Output files are cut at a user-key boundary once they reach this size
+  // (0: never cut, e.g. size-tiered runs and L0 flushes).
+  uint64_t target_file_bytes = 0;
+  // Returns a fresh file number that DeleteObsoleteFiles will not touch
+  // until the edit naming it is applied (the engine's pending outputs).
+  std::function<uint64_t()> new_file_number;
+  // Live snapshot sequences, ascending.
+  std::vector<SequenceNumber> snapshots;
+};
+
+// Writes the merge of `input` (sorted internal keys) into tables at
+// `output_level`, adding them to `edit`. Output files are fsynced and the
+// directory too, so the edit may be logged right after.
+Status WriteMergedTables(const JobContext& ctx, InternalIterator* input, int output_level,
+                         bool bottommost, VersionEdit* edit, JobStats* stats);
+
+// Runs a picked compaction (or trivial move) and fills `edit`.
+Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* edit,
+                     JobStats* stats);
+
+}  // namespace strata::lsm

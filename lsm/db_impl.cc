@@ -1,0 +1,542 @@
+// DBImpl: open, recovery, the write path and the background threads.
+// Reads, snapshots, stats and checkpoints are in db_read.cc.
+#include "lsm/db_impl.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/assert.h"
+#include "lsm/lsm_engine.h"
+#include "wal/limits.h"
+
+namespace strata::lsm {
+
+namespace {
+
+// Backpressure (L0 files, or size-tiered runs): writes slow down by
+// kSlowdownMicros each at the first limit and wait at the second.
+constexpr size_t kL0SlowdownFiles = 20;
+constexpr size_t kL0StopFiles = 36;
+constexpr auto kSlowdown = std::chrono::milliseconds(1);
+// Full memtables waiting for the flush thread before writers wait.
+constexpr size_t kImmutableMemTablesMax = 1;
+// A write group stops growing at this many bytes (a small leader batch
+// gets a smaller group so that its latency stays low).
+constexpr size_t kGroupBytesMax = 1 << 20;
+constexpr size_t kGroupBytesSmallLeader = 128 << 10;
+// Smallest memtable accepted (below it, every write would switch).
+constexpr size_t kMemTableBytesMin = 4 * 1024;
+constexpr size_t kBlockBytesSsd = 4 * 1024;
+constexpr size_t kBlockBytesHdd = 64 * 1024;
+
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+// Applies a batch to a memtable with consecutive sequence numbers.
+class MemTableInserter final : public WriteBatch::Handler {
+ public:
+  MemTableInserter(SequenceNumber first, MemTable* mem) : seq_(first), mem_(mem) {}
+  Status OnPut(std::string_view key, std::string_view value) override {
+    mem_->Add(seq_++, ValueType::kValue, key, value);
+    return Status::Ok();
+  }
+  Status OnDelete(std::string_view key) override {
+    mem_->Add(seq_++, ValueType::kDeletion, key, {});
+    return Status::Ok();
+  }
+  Status OnPutVersioned(std::string_view key, uint64_t version, std::string_view value) override {
+    scratch_.clear();
+    io::PutFixed64(&scratch_, version);
+    scratch_.append(value);
+    mem_->Add(seq_++, ValueType::kVersionedValue, key, scratch_);
+    return Status::Ok();
+  }
+
+ private:
+  SequenceNumber seq_;
+  MemTable* mem_;
+  std::string scratch_;
+};
+
+}  // namespace
+
+struct DBImpl::Writer {
+  const WriteBatch* batch = nullptr;  // null: force a memtable switch
+  bool sync = false;
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+Status OpenLsmEngine(const Options& options, const std::string& path,
+                     std::unique_ptr<Engine>* engine) {
+  return DBImpl::Open(options, path, engine);
+}
+
+DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
+               ResolvedProfile profile)
+    : options_(options), path_(std::move(path)), fs_(std::move(fs)),
+      profile_(std::move(profile)), picker_([&] {
+        CompactionOptions c;
+        c.style = options.compaction_style;
+        if (c.style == CompactionStyle::kProfileDefault) {
+          c.style = profile_.profile == DiskProfile::kHdd ? CompactionStyle::kSizeTiered
+                                                          : CompactionStyle::kLeveled;
+        }
+        c.target_file_bytes = options.memtable_bytes;
+        c.level1_target_bytes = 4 * static_cast<uint64_t>(options.memtable_bytes);
+        return c;
+      }()) {
+  compaction_options_ = picker_.options();
+  table_options_.block_bytes = options.block_bytes != 0 ? options.block_bytes
+                               : profile_.profile == DiskProfile::kHdd ? kBlockBytesHdd
+                                                                        : kBlockBytesSsd;
+  table_options_.bloom_bits_per_key = options.bloom_bits_per_key;
+  const uint64_t segment_space = options.wal_segment_bytes > wal::kSegmentHeaderBytes
+                                     ? options.wal_segment_bytes - wal::kSegmentHeaderBytes
+                                     : 0;
+  wal_payload_bytes_max_ = std::min<uint64_t>(
+      wal::kRecordPayloadBytesMax,
+      wal::AlignDown(segment_space, wal::kRecordAlignment) - wal::kRecordHeaderBytes);
+  table_options_.compression = options.compression;
+  table_options_.zstd_level = options.zstd_level;
+  table_options_.compression_min_savings = options.compression_min_savings;
+}
+
+Status DBImpl::Open(const Options& options, const std::string& path,
+                    std::unique_ptr<Engine>* engine) {
+  if (options.memtable_bytes < kMemTableBytesMin) {
+    return Status::InvalidArgument(fmt::format("memtable_bytes {} is below the minimum {}",
+                                               options.memtable_bytes, kMemTableBytesMin));
+  }
+  if (options.bloom_bits_per_key < 0 || options.compression_min_savings < 0 ||
+      options.compression_min_savings >= 1) {
+    return Status::InvalidArgument("bloom_bits_per_key or compression_min_savings out of range");
+  }
+  std::shared_ptr<io::FileSystem> fs =
+      options.file_system ? options.file_system : io::DefaultFileSystem();
+  STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
+  ResolvedProfile profile = ResolveDiskProfile(options.profile, path);
+  std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
+  STRATA_RETURN_IF_ERROR(db->Recover());
+  db->flush_thread_ = std::thread([d = db.get()] { d->FlushThread(); });
+  db->compaction_thread_ = std::thread([d = db.get()] { d->CompactionThread(); });
+  {
+    std::lock_guard lock(db->mu_);
+    db->compact_cv_.notify_one();
+  }
+  *engine = std::move(db);
+  return Status::Ok();
+}
+
+Status DBImpl::Recover() {
+  STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
+  cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
+  versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get());
+  STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
+  wal::LogOptions log_options;
+  log_options.file_system = fs_;
+  log_options.segment_bytes = options_.wal_segment_bytes;
+  log_options.direct_io = options_.use_direct_io.value_or(false);
+  log_options.recovery = options_.wal_recovery;
+  STRATA_RETURN_IF_ERROR(
+      wal::Log::Open(log_options, io::JoinPath(path_, kWalDirName), &wal_, nullptr));
+  STRATA_RETURN_IF_ERROR(ReplayWal());
+  {
+    std::lock_guard lock(mu_);
+    InstallSuperVersionLocked();
+  }
+  DeleteObsoleteFiles();
+  return Status::Ok();
+}
+
+Status DBImpl::ReplayWal() {
+  SequenceNumber last = versions_->last_sequence();
+  mem_ = std::make_shared<MemTable>(versions_->wal_lsn());
+  auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
+    Result<WriteBatch> batch = WriteBatch::FromRep(std::string(payload));
+    if (!batch.ok()) {
+      return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn,
+                                            batch.status().message()));
+    }
+    if (mem_->ApproximateMemoryUsage() >= options_.memtable_bytes) {
+      // Too much to hold in one memtable: the flush thread writes the full
+      // ones once the engine runs.
+      imms_.insert(imms_.begin(), std::move(mem_));
+      mem_ = std::make_shared<MemTable>(lsn);
+    }
+    MemTableInserter inserter(batch->sequence(), mem_.get());
+    STRATA_RETURN_IF_ERROR(batch->Iterate(&inserter));
+    if (batch->Count() > 0) last = std::max(last, batch->sequence() + batch->Count() - 1);
+    return Status::Ok();
+  };
+  STRATA_RETURN_IF_ERROR(wal_->Replay(versions_->wal_lsn(), apply));
+  last_sequence_.store(last, std::memory_order_release);
+  return Status::Ok();
+}
+
+DBImpl::~DBImpl() {
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    flush_cv_.notify_all();
+    compact_cv_.notify_all();
+    bg_cv_.notify_all();
+  }
+  if (flush_thread_.joinable()) flush_thread_.join();
+  if (compaction_thread_.joinable()) compaction_thread_.join();
+  // Unflushed memtables are in the WAL; nothing else to do. Sync it so that
+  // writes acknowledged without sync survive a clean close.
+  if (wal_ != nullptr) (void)wal_->Sync();
+}
+
+Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  STRATA_RETURN_IF_ERROR(batch.Put(key, value));
+  return Write(options, batch);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
+  WriteBatch batch;
+  STRATA_RETURN_IF_ERROR(batch.Delete(key));
+  return Write(options, batch);
+}
+
+Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
+  if (batch.Count() == 0) return Status::Ok();
+  if (batch.ApproximateSize() > wal_payload_bytes_max_) {
+    return Status::InvalidArgument(fmt::format(
+        "write batch of {} bytes does not fit one WAL record ({} bytes with wal_segment_bytes {})",
+        batch.ApproximateSize(), wal_payload_bytes_max_, options_.wal_segment_bytes));
+  }
+  return WriteImpl(options, &batch);
+}
+
+Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
+  Writer w;
+  w.batch = batch;
+  w.sync = options.sync;
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  Status s = MakeRoomForWrite(lock, batch == nullptr);
+  Writer* last_writer = &w;
+  if (s.ok() && batch != nullptr) {
+    WriteBatch* group = BuildBatchGroup(&last_writer);
+    const SequenceNumber first = last_sequence_.load(std::memory_order_relaxed) + 1;
+    group->set_sequence(first);
+    const uint32_t count = group->Count();
+    bool sync = false;
+    for (Writer* x : writers_) {
+      sync = sync || x->sync;
+      if (x == last_writer) break;
+    }
+    MemTable* mem = mem_.get();
+    // Only the leader touches the WAL and the memtable, so the lock can go:
+    // new writers queue up behind us meanwhile.
+    lock.unlock();
+    Result<uint64_t> lsn = wal_->Append(group->rep(), sync);
+    if (lsn.ok()) {
+      MemTableInserter inserter(first, mem);
+      s = group->Iterate(&inserter);
+    } else {
+      s = lsn.status();
+    }
+    lock.lock();
+    if (s.ok()) {
+      last_sequence_.store(first + count - 1, std::memory_order_release);
+      wal_bytes_written_.fetch_add(group->rep().size(), std::memory_order_relaxed);
+      write_groups_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // A failed WAL append may have left a partial record; no later write
+      // may be acknowledged on top of it. (Oversized input is refused
+      // before it reaches the WAL, so this is an I/O failure.)
+      SetBackgroundErrorLocked(s);
+    }
+  }
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != &w) {
+      ready->status = s;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (s.ok() && batch != nullptr) {
+    user_bytes_written_.fetch_add(batch->ApproximateSize() - WriteBatch::kHeaderBytes,
+                                  std::memory_order_relaxed);
+  }
+  return s;
+}
+
+// REQUIRES: mu_ held; this writer is the queue head with a non-null batch.
+// The group is always a copy (group_batch_): the callers' batches are const
+// and the sequence number is written into the copy's header.
+WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
+  Writer* first = writers_.front();
+  size_t bytes = first->batch->ApproximateSize();
+  const size_t bytes_max =
+      bytes <= kGroupBytesSmallLeader / 8 ? kGroupBytesSmallLeader : kGroupBytesMax;
+  group_batch_.Clear();
+  // Cannot fail: one batch always fits the batch limits.
+  const Status appended = group_batch_.Append(*first->batch);
+  STRATA_ASSERT(appended.ok());
+  *last_writer = first;
+  for (size_t i = 1; i < writers_.size(); ++i) {
+    Writer* w = writers_[i];
+    // A sync write must not ride in a group whose leader does not sync, and
+    // a memtable switch request ends the group.
+    if ((w->sync && !first->sync) || w->batch == nullptr) break;
+    bytes += w->batch->ApproximateSize();
+    if (bytes > bytes_max || bytes > wal_payload_bytes_max_) break;
+    if (!group_batch_.Append(*w->batch).ok()) break;
+    *last_writer = w;
+  }
+  return &group_batch_;
+}
+
+// REQUIRES: mu_ held by `lock`; the caller is the write leader.
+Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
+  bool allow_delay = !force;
+  bool stalled = false;
+  const auto start = std::chrono::steady_clock::now();
+  Status s;
+  while (true) {
+    const size_t l0_files = super_version_->version->files(0).size();
+    if (!bg_error_.ok()) {
+      s = bg_error_;
+      break;
+    }
+    if (shutting_down_) {
+      s = Status::IOError("engine is closing");
+      break;
+    }
+    if (allow_delay && l0_files >= kL0SlowdownFiles) {
+      // Give compaction some room once per write rather than stalling hard.
+      stalled = true;
+      lock.unlock();
+      std::this_thread::sleep_for(kSlowdown);
+      lock.lock();
+      allow_delay = false;
+      continue;
+    }
+    if (!force && mem_->ApproximateMemoryUsage() < options_.memtable_bytes) break;
+    if (force && mem_->entry_count() == 0) break;
+    if (imms_.size() >= kImmutableMemTablesMax || l0_files >= kL0StopFiles) {
+      stalled = true;
+      bg_cv_.wait(lock);
+      continue;
+    }
+    SwitchMemTableLocked();
+    force = false;
+  }
+  if (stalled) stall_micros_.fetch_add(MicrosSince(start), std::memory_order_relaxed);
+  return s;
+}
+
+// REQUIRES: mu_ held; no WAL append in flight (the caller leads the queue).
+void DBImpl::SwitchMemTableLocked() {
+  imms_.insert(imms_.begin(), std::move(mem_));
+  mem_ = std::make_shared<MemTable>(wal_->next_lsn());
+  InstallSuperVersionLocked();
+  flush_cv_.notify_one();
+}
+
+void DBImpl::InstallSuperVersionLocked() {
+  auto sv = std::make_shared<SuperVersion>();
+  sv->mem = mem_;
+  sv->imms = imms_;
+  sv->version = versions_->current();
+  super_version_ = std::move(sv);
+}
+
+void DBImpl::SetBackgroundErrorLocked(const Status& s) {
+  if (bg_error_.ok()) bg_error_ = s;
+  bg_cv_.notify_all();
+}
+
+// Allocated under mu_, so DeleteObsoleteFiles sees each number either in
+// pending_outputs_ or at/after its number limit.
+uint64_t DBImpl::NewPendingFileNumber() {
+  std::lock_guard lock(mu_);
+  const uint64_t number = versions_->NewFileNumber();
+  pending_outputs_.insert(number);
+  return number;
+}
+
+JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
+  JobContext ctx;
+  ctx.fs = fs_.get();
+  ctx.versions = versions_.get();
+  ctx.table_options = table_options_;
+  ctx.target_file_bytes = target_file_bytes;
+  ctx.new_file_number = [this] { return NewPendingFileNumber(); };
+  ctx.snapshots = LiveSnapshots();
+  return ctx;
+}
+
+void DBImpl::FlushThread() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    flush_cv_.wait(lock, [this] { return shutting_down_ || (!imms_.empty() && bg_error_.ok()); });
+    if (shutting_down_) return;
+    lock.unlock();
+    Status s = FlushOldestImmutable();
+    lock.lock();
+    if (!s.ok()) SetBackgroundErrorLocked(s);
+    bg_cv_.notify_all();
+  }
+}
+
+Status DBImpl::FlushOldestImmutable() {
+  std::shared_ptr<MemTable> imm;
+  uint64_t release_lsn = 0;
+  {
+    std::lock_guard lock(mu_);
+    imm = imms_.back();
+    // Everything before the next memtable's first record is in `imm` or older.
+    release_lsn = imms_.size() >= 2 ? imms_[imms_.size() - 2]->wal_lsn_start()
+                                    : mem_->wal_lsn_start();
+  }
+  JobContext ctx = MakeJobContext(0);
+  VersionEdit edit;
+  JobStats stats;
+  std::unique_ptr<InternalIterator> input = imm->NewIterator();
+  Status s = WriteMergedTables(ctx, input.get(), 0, false, &edit, &stats);
+  if (s.ok()) {
+    edit.SetWalLsn(release_lsn);
+    edit.SetLastSequence(imm->largest_sequence());
+    s = versions_->LogAndApply(&edit);
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    if (!s.ok()) return s;
+    imms_.pop_back();
+    InstallSuperVersionLocked();
+    compact_cv_.notify_one();
+  }
+  flush_bytes_written_.fetch_add(stats.bytes_written, std::memory_order_relaxed);
+  flush_count_.fetch_add(1, std::memory_order_relaxed);
+  // The edit is durable: the WAL before release_lsn is no longer needed.
+  STRATA_RETURN_IF_ERROR(wal_->ReleaseBefore(release_lsn));
+  DeleteObsoleteFiles();
+  return Status::Ok();
+}
+
+void DBImpl::CompactionThread() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    std::unique_ptr<Compaction> c;
+    compact_cv_.wait(lock, [&] {
+      if (shutting_down_) return true;
+      if (!bg_error_.ok()) return false;
+      if (manual_compaction_requested_) return true;
+      return picker_.Score(*super_version_->version) >= 1.0;
+    });
+    if (shutting_down_) return;
+    const bool manual = manual_compaction_requested_;
+    // No local copy of the Version: the compaction's pin must be the last,
+    // so that its inputs are deleted as soon as it is done.
+    c = manual ? picker_.PickAll(versions_->current()) : picker_.Pick(versions_->current());
+    compaction_running_ = true;
+    lock.unlock();
+    Status s = c ? RunOneCompaction(std::move(c)) : Status::Ok();
+    lock.lock();
+    compaction_running_ = false;
+    if (!s.ok()) SetBackgroundErrorLocked(s);
+    if (manual) {
+      manual_compaction_requested_ = false;
+      ++manual_compactions_done_;
+    }
+    bg_cv_.notify_all();
+  }
+}
+
+Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
+  const uint64_t target =
+      c->output_level == 0 ? 0 : compaction_options_.target_file_bytes;
+  JobContext ctx = MakeJobContext(target);
+  VersionEdit edit;
+  JobStats stats;
+  Status s = RunCompaction(ctx, *c, &edit, &stats);
+  if (s.ok()) s = versions_->LogAndApply(&edit);
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    if (!s.ok()) return s;
+    InstallSuperVersionLocked();
+  }
+  if (c->trivial_move) {
+    trivial_move_count_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    compaction_count_.fetch_add(1, std::memory_order_relaxed);
+    compaction_bytes_read_.fetch_add(stats.bytes_read, std::memory_order_relaxed);
+    compaction_bytes_written_.fetch_add(stats.bytes_written, std::memory_order_relaxed);
+  }
+  c.reset();  // unpin the input version before collecting garbage
+  DeleteObsoleteFiles();
+  return Status::Ok();
+}
+
+void DBImpl::DeleteObsoleteFiles() {
+  // Numbers handed out after this point belong to outputs that may be
+  // created after the pending set is copied: never touch them.
+  uint64_t number_limit = 0;
+  std::set<uint64_t> pending;
+  {
+    std::lock_guard lock(mu_);
+    number_limit = versions_->next_file_number();
+    pending = pending_outputs_;
+  }
+  const std::set<uint64_t> live = versions_->LiveFiles();
+  const std::string manifest = ManifestFileName(versions_->manifest_number());
+  std::vector<std::string> names;
+  if (!fs_->ListDir(path_, &names).ok()) return;
+  for (const std::string& name : names) {
+    bool remove = false;
+    if (name.size() > 4 && name.ends_with(".sst")) {
+      const uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
+      remove = number < number_limit && !live.count(number) && !pending.count(number);
+    } else if (name.starts_with("MANIFEST-")) {
+      remove = name != manifest;
+    }
+    // Best effort: a file that cannot be removed now is retried next time.
+    if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
+  }
+}
+
+Status DBImpl::WaitForImmutablesFlushed() {
+  std::unique_lock lock(mu_);
+  bg_cv_.wait(lock, [this] { return imms_.empty() || !bg_error_.ok() || shutting_down_; });
+  return bg_error_;
+}
+
+Status DBImpl::Flush() {
+  STRATA_RETURN_IF_ERROR(WriteImpl(WriteOptions{}, nullptr));
+  return WaitForImmutablesFlushed();
+}
+
+Status DBImpl::CompactAll() {
+  STRATA_RETURN_IF_ERROR(Flush());
+  std::unique_lock lock(mu_);
+  const uint64_t target = manual_compactions_done_ + 1;
+  manual_compaction_requested_ = true;
+  compact_cv_.notify_one();
+  bg_cv_.wait(lock, [&] {
+    return manual_compactions_done_ >= target || !bg_error_.ok() || shutting_down_;
+  });
+  return bg_error_;
+}
+
+}  // namespace strata::lsm

@@ -1,0 +1,163 @@
+// DBImpl: the LSM engine behind strata::Open (kind "lsm").
+//
+// Write path: writers queue up (LevelDB style); the head of the queue
+// becomes the leader, groups the queued batches, gives them consecutive
+// sequence numbers, appends them to the WAL in one record (synced if any
+// member asked), inserts them into the memtable and then publishes the last
+// sequence, which makes the whole group visible at once. A full memtable
+// becomes immutable and the flush thread writes it to an L0 table; a
+// compaction thread keeps the tree in shape. Writers slow down and then wait
+// when memtables or L0 files pile up (EngineStats::stall_micros).
+//
+// Reads take a SuperVersion (memtable, immutable memtables, Version) under a
+// short mutex and then run without locks; an iterator holds its SuperVersion
+// so its memtables and files stay alive and on disk.
+//
+// Threading: every public method may be called concurrently. mu_ guards the
+// writer queue, the SuperVersion, snapshots and background state; it is never
+// held during I/O.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/file_system.h"
+#include "lsm/block_cache.h"
+#include "lsm/compaction_job.h"
+#include "lsm/compaction_picker.h"
+#include "lsm/disk_profile.h"
+#include "lsm/memtable.h"
+#include "lsm/version_set.h"
+#include "strata/engine.h"
+#include "wal/log.h"
+
+namespace strata::lsm {
+
+// Everything a read needs, captured at one moment.
+struct SuperVersion {
+  std::shared_ptr<MemTable> mem;
+  std::vector<std::shared_ptr<MemTable>> imms;  // newest first
+  std::shared_ptr<const Version> version;
+};
+
+class DBImpl final : public Engine {
+ public:
+  static Status Open(const Options& options, const std::string& path,
+                     std::unique_ptr<Engine>* engine);
+  ~DBImpl() override;
+
+  std::string_view kind() const override { return "lsm"; }
+  Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& options, std::string_view key) override;
+  Status Write(const WriteOptions& options, const WriteBatch& batch) override;
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  std::unique_ptr<Snapshot> GetSnapshot() override;
+  Status PutIfNewer(const WriteOptions& options, std::string_view key, uint64_t version,
+                    std::string_view value, bool* applied) override;
+  Status GetVersioned(const ReadOptions& options, std::string_view key, std::string* value,
+                      uint64_t* version) override;
+  EngineStats Stats() const override;
+  Status Flush() override;
+  Status CompactAll() override;
+  Status Checkpoint(const std::string& dir) override;
+
+  // "ssd (auto: /sys/dev/block/253:0/queue/rotational=0)".
+  std::string profile_description() const;
+  CompactionStyle compaction_style() const { return compaction_options_.style; }
+
+ private:
+  class SnapshotImpl;
+  struct Writer;
+
+  DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
+         ResolvedProfile profile);
+  Status Recover();
+  Status ReplayWal();
+
+  Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
+  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
+  WriteBatch* BuildBatchGroup(Writer** last_writer);
+  void SwitchMemTableLocked();
+  void InstallSuperVersionLocked();
+  std::shared_ptr<const SuperVersion> GetSuperVersion() const;
+  Status GetInternal(const ReadOptions& options, std::string_view key, ValueType* type,
+                     std::string* value);
+  SequenceNumber ReadSequence(const ReadOptions& options) const;
+  void ReleaseSnapshot(std::multiset<SequenceNumber>::iterator it);
+  std::vector<SequenceNumber> LiveSnapshots() const;
+
+  void FlushThread();
+  void CompactionThread();
+  Status FlushOldestImmutable();
+  Status RunOneCompaction(std::unique_ptr<Compaction> c);
+  JobContext MakeJobContext(uint64_t target_file_bytes);
+  uint64_t NewPendingFileNumber();
+  void SetBackgroundErrorLocked(const Status& s);
+  void DeleteObsoleteFiles();
+  Status WaitForImmutablesFlushed();
+
+  const Options options_;
+  const std::string path_;
+  const std::shared_ptr<io::FileSystem> fs_;
+  const ResolvedProfile profile_;
+  TableOptions table_options_;
+  CompactionOptions compaction_options_;
+  // Largest write group that fits one WAL record.
+  uint64_t wal_payload_bytes_max_ = 0;
+  std::unique_ptr<io::FileLock> lock_file_;
+  std::unique_ptr<BlockCache> cache_;
+  std::unique_ptr<VersionSet> versions_;
+  std::unique_ptr<wal::Log> wal_;
+  CompactionPicker picker_;
+
+  // Published last sequence: every entry <= it is in a memtable or table.
+  std::atomic<SequenceNumber> last_sequence_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable bg_cv_;       // flush/compaction progress, for writers
+  std::condition_variable flush_cv_;    // work for the flush thread
+  std::condition_variable compact_cv_;  // work for the compaction thread
+  std::deque<Writer*> writers_;
+  WriteBatch group_batch_;  // leader only
+  std::shared_ptr<MemTable> mem_;
+  std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
+  std::shared_ptr<const SuperVersion> super_version_;
+  std::multiset<SequenceNumber> snapshots_;
+  std::set<uint64_t> pending_outputs_;
+  Status bg_error_;
+  bool shutting_down_ = false;
+  bool manual_compaction_requested_ = false;
+  uint64_t manual_compactions_done_ = 0;
+  bool compaction_running_ = false;
+  std::thread flush_thread_;
+  std::thread compaction_thread_;
+
+  // Striped locks for PutIfNewer: one key maps to one mutex, so unrelated
+  // keys proceed in parallel.
+  static constexpr size_t kKeyLockStripes = 256;
+  std::mutex key_locks_[kKeyLockStripes];
+
+  // Stats.
+  std::atomic<uint64_t> user_bytes_written_{0};
+  std::atomic<uint64_t> wal_bytes_written_{0};
+  std::atomic<uint64_t> flush_bytes_written_{0};
+  std::atomic<uint64_t> compaction_bytes_read_{0};
+  std::atomic<uint64_t> compaction_bytes_written_{0};
+  std::atomic<uint64_t> stall_micros_{0};
+  std::atomic<uint64_t> bloom_negatives_{0};
+  std::atomic<uint64_t> flush_count_{0};
+  std::atomic<uint64_t> compaction_count_{0};
+  std::atomic<uint64_t> trivial_move_count_{0};
+  std::atomic<uint64_t> write_groups_{0};
+};
+
+}  // namespace strata::lsm

@@ -1,0 +1,28 @@
+// DBIter: turns a merged stream of internal keys into the user's view at one
+// sequence number: the newest visible version of each key, tombstones and
+// newer versions hidden, versioned values without their version prefix, and
+// nothing at or past the upper bound.
+//
+// `pin` keeps whatever the internal iterator reads from (memtables, tables)
+// alive for the iterator's lifetime.
+// Threading: one thread at a time, like every Iterator.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lsm/dbformat.h"
+#include "strata/iterator.h"
+
+namespace strata::lsm {
+
+std::unique_ptr<Iterator> NewDBIterator(std::shared_ptr<const void> pin,
+                                        std::unique_ptr<InternalIterator> internal,
+                                        SequenceNumber sequence,
+                                        std::optional<std::string> upper_bound);
+
+// Strips the version prefix of a kVersionedValue; false if it is too short.
+bool SplitVersionedValue(std::string_view stored, uint64_t* version, std::string_view* value);
+
+}  // namespace strata::lsm

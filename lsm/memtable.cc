@@ -1,0 +1,104 @@
+#include "lsm/memtable.h"
+
+#include <cstring>
+
+#include "io/coding.h"
+
+namespace strata::lsm {
+
+namespace {
+
+// Entry layout in the arena (never on disk):
+//   varint32 internal_key_bytes | internal_key | varint32 value_bytes | value
+// The arena is trusted memory, so decoding does not bounds-check.
+std::string_view DecodeLengthPrefixed(const char* p, const char** next) {
+  uint32_t len = 0;
+  int shift = 0;
+  while (true) {
+    const uint32_t byte = static_cast<uint8_t>(*p++);
+    len |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+    shift += 7;
+  }
+  if (next != nullptr) *next = p + len;
+  return std::string_view(p, len);
+}
+
+}  // namespace
+
+int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
+  return CompareInternalKeys(DecodeLengthPrefixed(a, nullptr), DecodeLengthPrefixed(b, nullptr));
+}
+
+MemTable::MemTable(uint64_t wal_lsn_start)
+    : wal_lsn_start_(wal_lsn_start), table_(KeyComparator{}, &arena_) {}
+
+void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
+                   std::string_view value) {
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t encoded_bytes = io::VarintLength(internal_key_bytes) + internal_key_bytes +
+                               io::VarintLength(value.size()) + value.size();
+  char* buf = arena_.Allocate(encoded_bytes);
+  char* p = buf;
+  p += io::EncodeVarint64(p, internal_key_bytes);
+  std::memcpy(p, user_key.data(), user_key.size());
+  p += user_key.size();
+  io::EncodeFixed64(p, PackTag(seq, type));
+  p += kInternalKeyTrailerBytes;
+  p += io::EncodeVarint64(p, value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  table_.Insert(buf);
+  entry_count_.store(entry_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (seq > largest_sequence_.load(std::memory_order_relaxed)) {
+    largest_sequence_.store(seq, std::memory_order_relaxed);
+  }
+}
+
+bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
+                   std::string* value) const {
+  // Encode the lookup key as an arena-style entry so the comparator accepts it.
+  std::string lookup;
+  io::PutVarint32(&lookup, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
+  AppendInternalKey(&lookup, user_key, seq, kValueTypeForSeek);
+  Table::Iterator it(&table_);
+  it.Seek(lookup.data());
+  if (!it.Valid()) return false;
+  const char* next = nullptr;
+  const std::string_view ikey = DecodeLengthPrefixed(it.key(), &next);
+  ParsedInternalKey parsed;
+  if (!ParseInternalKey(ikey, &parsed) || parsed.user_key != user_key) return false;
+  *type = parsed.type;
+  const std::string_view v = DecodeLengthPrefixed(ikey.data() + ikey.size(), nullptr);
+  value->assign(v.data(), v.size());
+  return true;
+}
+
+class MemTable::Iter final : public InternalIterator {
+ public:
+  explicit Iter(const Table* table) : it_(table) {}
+  bool Valid() const override { return it_.Valid(); }
+  void SeekToFirst() override { it_.SeekToFirst(); }
+  void Seek(std::string_view target) override {
+    scratch_.clear();
+    io::PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
+    scratch_.append(target);
+    it_.Seek(scratch_.data());
+  }
+  void Next() override { it_.Next(); }
+  std::string_view key() const override { return DecodeLengthPrefixed(it_.key(), nullptr); }
+  std::string_view value() const override {
+    const std::string_view k = key();
+    return DecodeLengthPrefixed(k.data() + k.size(), nullptr);
+  }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  Table::Iterator it_;
+  std::string scratch_;
+};
+
+std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
+  return std::make_unique<Iter>(&table_);
+}
+
+}  // namespace strata::lsm

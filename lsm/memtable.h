@@ -1,0 +1,64 @@
+// MemTable: the in-memory write buffer of the LSM engine.
+//
+// Entries are internal keys (user key, sequence, type) with values, held in
+// a SkipList over an Arena. The engine shares memtables through shared_ptr:
+// readers and iterators keep one alive after it has been flushed.
+//
+// Threading: one writer at a time calls Add (the engine's write leader, or
+// recovery); Get and iterators run concurrently without locks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lsm/arena.h"
+#include "lsm/dbformat.h"
+#include "lsm/skiplist.h"
+
+namespace strata::lsm {
+
+class MemTable {
+ public:
+  // `wal_lsn_start`: the first WAL record whose updates may be in this
+  // memtable; once it is flushed, WAL records before the next memtable's
+  // start are no longer needed.
+  explicit MemTable(uint64_t wal_lsn_start);
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  void Add(SequenceNumber seq, ValueType type, std::string_view user_key, std::string_view value);
+
+  // Looks up the newest entry of user_key with sequence <= seq. Returns false
+  // if there is none; otherwise sets *type and *value (the stored value,
+  // which for kVersionedValue still has its version prefix).
+  bool Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
+           std::string* value) const;
+
+  std::unique_ptr<InternalIterator> NewIterator() const;
+
+  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+  uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
+  uint64_t wal_lsn_start() const { return wal_lsn_start_; }
+  // Largest sequence added (0 when empty).
+  SequenceNumber largest_sequence() const {
+    return largest_sequence_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct KeyComparator {
+    int operator()(const char* a, const char* b) const;
+  };
+  using Table = SkipList<const char*, KeyComparator>;
+  class Iter;
+
+  const uint64_t wal_lsn_start_;
+  Arena arena_;
+  Table table_;
+  std::atomic<uint64_t> entry_count_{0};
+  std::atomic<SequenceNumber> largest_sequence_{0};
+};
+
+}  // namespace strata::lsm

@@ -1,0 +1,154 @@
+#include "lsm/version_edit.h"
+
+#include <fmt/core.h>
+
+#include "io/coding.h"
+
+namespace strata::lsm {
+
+namespace {
+
+// On-disk field tags: never renumbered or reused; 0 is never valid.
+enum class Tag : uint32_t {
+  kWalLsn = 1,
+  kNextFileNumber = 2,
+  kLastSequence = 3,
+  kRemovedFile = 4,
+  kAddedFile = 5,
+};
+
+std::string Hex(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::string PrintableKey(std::string_view internal_key) {
+  ParsedInternalKey p;
+  if (!ParseInternalKey(internal_key, &p)) return "<bad key " + Hex(internal_key) + ">";
+  bool printable = true;
+  for (unsigned char c : p.user_key) printable = printable && c >= 0x20 && c < 0x7f;
+  return fmt::format("'{}' @{} t{}", printable ? std::string(p.user_key) : "0x" + Hex(p.user_key),
+                     p.sequence, static_cast<int>(p.type));
+}
+
+}  // namespace
+
+void VersionEdit::AddFile(int level, const FileMetaData& f) {
+  // The open table rides along so that LogAndApply can install it; only the
+  // metadata is encoded.
+  added_files_.emplace_back(level, f);
+}
+
+void VersionEdit::EncodeTo(std::string* dst) const {
+  auto tag = [dst](Tag t) { io::PutVarint32(dst, static_cast<uint32_t>(t)); };
+  if (wal_lsn_) {
+    tag(Tag::kWalLsn);
+    io::PutVarint64(dst, *wal_lsn_);
+  }
+  if (next_file_number_) {
+    tag(Tag::kNextFileNumber);
+    io::PutVarint64(dst, *next_file_number_);
+  }
+  if (last_sequence_) {
+    tag(Tag::kLastSequence);
+    io::PutVarint64(dst, *last_sequence_);
+  }
+  for (const auto& [level, number] : removed_files_) {
+    tag(Tag::kRemovedFile);
+    io::PutVarint32(dst, static_cast<uint32_t>(level));
+    io::PutVarint64(dst, number);
+  }
+  for (const auto& [level, f] : added_files_) {
+    tag(Tag::kAddedFile);
+    io::PutVarint32(dst, static_cast<uint32_t>(level));
+    io::PutVarint64(dst, f.number);
+    io::PutVarint64(dst, f.file_bytes);
+    io::PutLengthPrefixed(dst, f.smallest);
+    io::PutLengthPrefixed(dst, f.largest);
+    io::PutVarint64(dst, f.smallest_seq);
+    io::PutVarint64(dst, f.largest_seq);
+    io::PutVarint64(dst, f.entry_count);
+  }
+}
+
+Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
+  *this = VersionEdit();
+  std::string_view in = src;
+  auto bad = [&](std::string_view what) {
+    return Status::Corruption(fmt::format("{} (edit byte {}): {}", where, src.size() - in.size(),
+                                          what));
+  };
+  auto get_level = [&](int* level) {
+    uint32_t v = 0;
+    if (!io::GetVarint32(&in, &v) || v >= static_cast<uint32_t>(kLevelCount)) return false;
+    *level = static_cast<int>(v);
+    return true;
+  };
+  while (!in.empty()) {
+    uint32_t tag = 0;
+    if (!io::GetVarint32(&in, &tag)) return bad("truncated field tag");
+    uint64_t v = 0;
+    switch (static_cast<Tag>(tag)) {
+      case Tag::kWalLsn:
+        if (!io::GetVarint64(&in, &v)) return bad("truncated wal lsn");
+        wal_lsn_ = v;
+        break;
+      case Tag::kNextFileNumber:
+        if (!io::GetVarint64(&in, &v)) return bad("truncated next file number");
+        next_file_number_ = v;
+        break;
+      case Tag::kLastSequence:
+        if (!io::GetVarint64(&in, &v) || v > kMaxSequenceNumber) return bad("bad last sequence");
+        last_sequence_ = v;
+        break;
+      case Tag::kRemovedFile: {
+        int level = 0;
+        if (!get_level(&level) || !io::GetVarint64(&in, &v)) return bad("bad removed file");
+        removed_files_.emplace_back(level, v);
+        break;
+      }
+      case Tag::kAddedFile: {
+        int level = 0;
+        FileMetaData f;
+        std::string_view smallest, largest;
+        ParsedInternalKey parsed;
+        if (!get_level(&level) || !io::GetVarint64(&in, &f.number) ||
+            !io::GetVarint64(&in, &f.file_bytes) || !io::GetLengthPrefixed(&in, &smallest) ||
+            !io::GetLengthPrefixed(&in, &largest) || !io::GetVarint64(&in, &f.smallest_seq) ||
+            !io::GetVarint64(&in, &f.largest_seq) || !io::GetVarint64(&in, &f.entry_count)) {
+          return bad("truncated added file");
+        }
+        if (!ParseInternalKey(smallest, &parsed) || !ParseInternalKey(largest, &parsed) ||
+            CompareInternalKeys(smallest, largest) > 0) {
+          return bad(fmt::format("added file {}: bad key range", f.number));
+        }
+        f.smallest.assign(smallest);
+        f.largest.assign(largest);
+        added_files_.emplace_back(level, std::move(f));
+        break;
+      }
+      default:
+        return bad(fmt::format("unknown field tag {}", tag));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string VersionEdit::DebugString() const {
+  std::string out;
+  if (wal_lsn_) out += fmt::format("  wal_lsn {}\n", *wal_lsn_);
+  if (next_file_number_) out += fmt::format("  next_file_number {}\n", *next_file_number_);
+  if (last_sequence_) out += fmt::format("  last_sequence {}\n", *last_sequence_);
+  for (const auto& [level, number] : removed_files_) {
+    out += fmt::format("  remove L{} {:06}.sst\n", level, number);
+  }
+  for (const auto& [level, f] : added_files_) {
+    out += fmt::format("  add L{} {:06}.sst {} bytes, {} entries, seq [{}, {}], keys [{} .. {}]\n",
+                       level, f.number, f.file_bytes, f.entry_count, f.smallest_seq,
+                       f.largest_seq, PrintableKey(f.smallest), PrintableKey(f.largest));
+  }
+  return out;
+}
+
+}  // namespace strata::lsm

@@ -1,0 +1,76 @@
+// VersionEdit: one change to the set of SSTables, as logged in the manifest
+// (files added and removed per level, the WAL point that is fully flushed,
+// counters). See lsm/MANIFEST_FORMAT.md for the encoding.
+//
+// FileMetaData: what the engine knows about one SSTable. Shared (shared_ptr)
+// by every Version that contains it; the opened Table lives here, so a file
+// stays open exactly as long as some Version or reader needs it.
+//
+// Threading: a VersionEdit is a value with one owner. FileMetaData is
+// immutable once installed in a Version.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lsm/dbformat.h"
+#include "strata/status.h"
+
+namespace strata::lsm {
+
+class Table;
+
+// Levels 0..kLevelCount-1. L0 files may overlap; deeper levels hold sorted,
+// disjoint runs.
+inline constexpr int kLevelCount = 7;
+
+struct FileMetaData {
+  uint64_t number = 0;
+  uint64_t file_bytes = 0;
+  std::string smallest;  // internal keys
+  std::string largest;
+  SequenceNumber smallest_seq = 0;
+  SequenceNumber largest_seq = 0;
+  uint64_t entry_count = 0;
+  // Set once the file is opened; null only inside VersionEdit decoding.
+  std::shared_ptr<Table> table;
+
+  std::string_view smallest_user_key() const { return ExtractUserKey(smallest); }
+  std::string_view largest_user_key() const { return ExtractUserKey(largest); }
+};
+
+class VersionEdit {
+ public:
+  void SetWalLsn(uint64_t lsn) { wal_lsn_ = lsn; }
+  void SetNextFileNumber(uint64_t n) { next_file_number_ = n; }
+  void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+  void AddFile(int level, const FileMetaData& f);
+  void RemoveFile(int level, uint64_t number) { removed_files_.emplace_back(level, number); }
+
+  const std::optional<uint64_t>& wal_lsn() const { return wal_lsn_; }
+  const std::optional<uint64_t>& next_file_number() const { return next_file_number_; }
+  const std::optional<SequenceNumber>& last_sequence() const { return last_sequence_; }
+  const std::vector<std::pair<int, FileMetaData>>& added_files() const { return added_files_; }
+  const std::vector<std::pair<int, uint64_t>>& removed_files() const { return removed_files_; }
+
+  void EncodeTo(std::string* dst) const;
+  // `where` names the record for error messages ("MANIFEST-000003 @ 16").
+  Status DecodeFrom(std::string_view src, std::string_view where);
+
+  // Human-readable, one field per line (for `strata manifest dump`).
+  std::string DebugString() const;
+
+ private:
+  std::optional<uint64_t> wal_lsn_;
+  std::optional<uint64_t> next_file_number_;
+  std::optional<SequenceNumber> last_sequence_;
+  std::vector<std::pair<int, FileMetaData>> added_files_;
+  std::vector<std::pair<int, uint64_t>> removed_files_;
+};
+
+}  // namespace strata::lsm

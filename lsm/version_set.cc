@@ -1,0 +1,383 @@
+#include "lsm/version_set.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/assert.h"
+
+namespace strata::lsm {
+
+namespace {
+
+// A manifest that grew past this is replaced by a snapshot of the current
+// state at the next edit, so it never grows without bound.
+constexpr uint64_t kManifestRolloverBytes = 4 * 1024 * 1024;
+
+bool NewestFirst(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<FileMetaData>& b) {
+  if (a->largest_seq != b->largest_seq) return a->largest_seq > b->largest_seq;
+  return a->number > b->number;
+}
+
+bool BySmallestKey(const std::shared_ptr<FileMetaData>& a,
+                   const std::shared_ptr<FileMetaData>& b) {
+  return CompareInternalKeys(a->smallest, b->smallest) < 0;
+}
+
+void SortLevels(FileList* files) {
+  std::sort(files[0].begin(), files[0].end(), NewestFirst);
+  for (int level = 1; level < kLevelCount; ++level) {
+    std::sort(files[level].begin(), files[level].end(), BySmallestKey);
+  }
+}
+
+// Index of the first file whose largest key is >= internal_key.
+size_t FindFile(const FileList& files, std::string_view internal_key) {
+  size_t lo = 0, hi = files.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (CompareInternalKeys(files[mid]->largest, internal_key) < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// Probes one table; *done when it held an entry for user_key.
+Status ProbeTable(const ReadOptions& options, const FileMetaData& f, std::string_view lookup,
+                  std::string_view user_key, bool* done, ValueType* type, std::string* value,
+                  LookupStats* stats) {
+  bool found = false, bloom_negative = false;
+  std::string ikey;
+  ++stats->tables_probed;
+  STRATA_RETURN_IF_ERROR(
+      f.table->Get(options, lookup, &found, &ikey, value, &bloom_negative));
+  if (bloom_negative) ++stats->bloom_negatives;
+  if (!found) return Status::Ok();
+  ParsedInternalKey parsed;
+  if (!ParseInternalKey(ikey, &parsed)) {
+    return Status::Corruption(TableFileName(f.number) + ": bad internal key");
+  }
+  if (parsed.user_key != user_key) return Status::Ok();
+  *done = true;
+  *type = parsed.type;
+  return Status::Ok();
+}
+
+class LevelIterator final : public InternalIterator {
+ public:
+  LevelIterator(const ReadOptions& options, FileList files)
+      : options_(options), files_(std::move(files)) {}
+  bool Valid() const override { return iter_ != nullptr && iter_->Valid(); }
+  void SeekToFirst() override {
+    OpenFile(0);
+    if (iter_) iter_->SeekToFirst();
+    SkipEmptyFiles();
+  }
+  void Seek(std::string_view target) override {
+    OpenFile(FindFile(files_, target));
+    if (iter_) iter_->Seek(target);
+    SkipEmptyFiles();
+  }
+  void Next() override {
+    iter_->Next();
+    SkipEmptyFiles();
+  }
+  std::string_view key() const override { return iter_->key(); }
+  std::string_view value() const override { return iter_->value(); }
+  Status status() const override {
+    if (!status_.ok()) return status_;
+    return iter_ ? iter_->status() : Status::Ok();
+  }
+
+ private:
+  void OpenFile(size_t index) {
+    index_ = index;
+    iter_.reset();
+    if (index_ < files_.size()) iter_ = files_[index_]->table->NewIterator(options_);
+  }
+  void SkipEmptyFiles() {
+    while (iter_ != nullptr && !iter_->Valid()) {
+      if (!iter_->status().ok()) {
+        status_ = iter_->status();
+        iter_.reset();
+        return;
+      }
+      OpenFile(index_ + 1);
+      if (iter_) iter_->SeekToFirst();
+    }
+  }
+
+  const ReadOptions options_;
+  const FileList files_;
+  size_t index_ = 0;
+  std::unique_ptr<InternalIterator> iter_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, FileList files) {
+  return std::make_unique<LevelIterator>(options, std::move(files));
+}
+
+uint64_t Version::LevelBytes(int level) const {
+  uint64_t total = 0;
+  for (const auto& f : files_[level]) total += f->file_bytes;
+  return total;
+}
+
+uint64_t Version::TotalBytes() const {
+  uint64_t total = 0;
+  for (int level = 0; level < kLevelCount; ++level) total += LevelBytes(level);
+  return total;
+}
+
+size_t Version::FileCount() const {
+  size_t n = 0;
+  for (const auto& level : files_) n += level.size();
+  return n;
+}
+
+Status Version::Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
+                    bool* found, ValueType* type, std::string* value,
+                    LookupStats* stats) const {
+  *found = false;
+  const std::string lookup = LookupKey(user_key, seq);
+  for (const auto& f : files_[0]) {
+    if (user_key < f->smallest_user_key() || user_key > f->largest_user_key()) continue;
+    STRATA_RETURN_IF_ERROR(ProbeTable(options, *f, lookup, user_key, found, type, value, stats));
+    if (*found) return Status::Ok();
+  }
+  for (int level = 1; level < kLevelCount; ++level) {
+    const FileList& files = files_[level];
+    const size_t i = FindFile(files, lookup);
+    if (i >= files.size() || user_key < files[i]->smallest_user_key()) continue;
+    STRATA_RETURN_IF_ERROR(
+        ProbeTable(options, *files[i], lookup, user_key, found, type, value, stats));
+    if (*found) return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+void Version::AddIterators(const ReadOptions& options,
+                           std::vector<std::unique_ptr<InternalIterator>>* iters) const {
+  for (const auto& f : files_[0]) iters->push_back(f->table->NewIterator(options));
+  for (int level = 1; level < kLevelCount; ++level) {
+    if (!files_[level].empty()) iters->push_back(NewLevelIterator(options, files_[level]));
+  }
+}
+
+FileList Version::Overlapping(int level, std::string_view begin_user_key,
+                              std::string_view end_user_key) const {
+  FileList out;
+  for (const auto& f : files_[level]) {
+    if (f->largest_user_key() < begin_user_key || f->smallest_user_key() > end_user_key) continue;
+    out.push_back(f);
+  }
+  return out;
+}
+
+VersionSet::VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir,
+                       TableOptions table_options, BlockCache* cache)
+    : fs_(std::move(fs)), dir_(std::move(dir)), table_options_(table_options), cache_(cache),
+      current_(std::make_shared<Version>()) {}
+
+Status VersionSet::OpenTable(FileMetaData* f) const {
+  const std::string path = io::JoinPath(dir_, TableFileName(f->number));
+  STRATA_ASSIGN_OR_RETURN(uint64_t actual_bytes, fs_->FileSize(path));
+  if (actual_bytes != f->file_bytes) {
+    return Status::Corruption(fmt::format("{}: {} bytes on disk, the manifest says {}",
+                                          TableFileName(f->number), actual_bytes, f->file_bytes));
+  }
+  std::unique_ptr<io::RandomAccessFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->NewRandomAccessFile(path, io::FileOptions{}, &file));
+  std::unique_ptr<Table> table;
+  STRATA_RETURN_IF_ERROR(
+      Table::Open(table_options_, std::move(file), f->file_bytes, f->number, cache_, &table));
+  f->table = std::move(table);
+  return Status::Ok();
+}
+
+Status VersionSet::ReplayManifest(const std::string& manifest_name,
+                                  std::shared_ptr<Version>* version) {
+  std::map<uint64_t, std::pair<int, FileMetaData>> files;
+  uint64_t next_file = 1;
+  auto apply = [&](uint64_t offset, std::string_view payload) -> Status {
+    VersionEdit edit;
+    const std::string where = fmt::format("{} @ {}", manifest_name, offset);
+    STRATA_RETURN_IF_ERROR(edit.DecodeFrom(payload, where));
+    for (const auto& [level, number] : edit.removed_files()) {
+      auto it = files.find(number);
+      if (it == files.end() || it->second.first != level) {
+        return Status::Corruption(where + ": removes unknown file " + TableFileName(number));
+      }
+      files.erase(it);
+    }
+    for (const auto& [level, f] : edit.added_files()) files[f.number] = {level, f};
+    if (edit.wal_lsn()) wal_lsn_ = *edit.wal_lsn();
+    if (edit.next_file_number()) next_file = *edit.next_file_number();
+    if (edit.last_sequence()) last_sequence_ = std::max(last_sequence_, *edit.last_sequence());
+    return Status::Ok();
+  };
+  ManifestReadReport report;
+  STRATA_RETURN_IF_ERROR(ReadManifest(fs_.get(), io::JoinPath(dir_, manifest_name), apply,
+                                      &report));
+  if (report.record_count == 0) {
+    return Status::Corruption(manifest_name + ": no complete record");
+  }
+  auto v = std::make_shared<Version>();
+  for (auto& [number, entry] : files) {
+    auto& [level, meta] = entry;
+    auto f = std::make_shared<FileMetaData>(std::move(meta));
+    STRATA_RETURN_IF_ERROR(OpenTable(f.get()));
+    next_file = std::max(next_file, number + 1);
+    last_sequence_ = std::max(last_sequence_, f->largest_seq);
+    v->files_[level].push_back(std::move(f));
+  }
+  SortLevels(v->files_);
+  next_file_number_.store(next_file);
+  *version = std::move(v);
+  return Status::Ok();
+}
+
+Status VersionSet::Recover(bool create_if_missing) {
+  std::lock_guard lock(mu_);
+  std::string manifest_name;
+  Status s = ReadCurrentFile(fs_.get(), dir_, &manifest_name);
+  std::shared_ptr<Version> v = std::make_shared<Version>();
+  if (s.IsNotFound()) {
+    if (!create_if_missing) return Status::NotFound(dir_ + ": no database (no CURRENT file)");
+    next_file_number_.store(1);
+  } else {
+    STRATA_RETURN_IF_ERROR(s);
+    STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v));
+  }
+  STRATA_RETURN_IF_ERROR(WriteSnapshotManifest(*v));
+  InstallLocked(std::move(v));
+  return Status::Ok();
+}
+
+Status VersionSet::WriteSnapshotManifest(const Version& version) {
+  const uint64_t number = NewFileNumber();
+  const std::string name = ManifestFileName(number);
+  std::unique_ptr<ManifestWriter> writer;
+  STRATA_RETURN_IF_ERROR(ManifestWriter::Create(fs_.get(), io::JoinPath(dir_, name), &writer));
+  VersionEdit edit;
+  edit.SetWalLsn(wal_lsn_);
+  edit.SetLastSequence(last_sequence_);
+  edit.SetNextFileNumber(next_file_number_.load());
+  for (int level = 0; level < kLevelCount; ++level) {
+    for (const auto& f : version.files_[level]) edit.AddFile(level, *f);
+  }
+  std::string record;
+  edit.EncodeTo(&record);
+  STRATA_RETURN_IF_ERROR(writer->AddRecord(record));
+  STRATA_RETURN_IF_ERROR(SetCurrentFile(fs_.get(), dir_, name));
+  if (manifest_ != nullptr) (void)manifest_->Close();
+  if (manifest_number_ != 0) {
+    // The old manifest is garbage once CURRENT names the new one; a failed
+    // removal only leaves a stray file that the next open ignores.
+    (void)fs_->RemoveFile(io::JoinPath(dir_, ManifestFileName(manifest_number_)));
+  }
+  manifest_ = std::move(writer);
+  manifest_number_ = number;
+  return Status::Ok();
+}
+
+std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdit& edit) const {
+  auto v = std::make_shared<Version>();
+  for (int level = 0; level < kLevelCount; ++level) {
+    for (const auto& f : base.files_[level]) {
+      bool removed = false;
+      for (const auto& [l, number] : edit.removed_files()) {
+        removed = removed || (l == level && number == f->number);
+      }
+      if (!removed) v->files_[level].push_back(f);
+    }
+  }
+  for (const auto& [level, f] : edit.added_files()) {
+    STRATA_ASSERT(f.table != nullptr);
+    v->files_[level].push_back(std::make_shared<FileMetaData>(f));
+  }
+  SortLevels(v->files_);
+  return v;
+}
+
+Status VersionSet::LogAndApply(VersionEdit* edit) {
+  std::lock_guard lock(mu_);
+  const uint64_t old_wal_lsn = wal_lsn_;
+  const SequenceNumber old_last_sequence = last_sequence_;
+  if (edit->wal_lsn()) {
+    STRATA_ASSERT(*edit->wal_lsn() >= wal_lsn_);
+    wal_lsn_ = *edit->wal_lsn();
+  }
+  if (edit->last_sequence()) last_sequence_ = std::max(last_sequence_, *edit->last_sequence());
+  edit->SetLastSequence(last_sequence_);
+  edit->SetNextFileNumber(next_file_number_.load());
+  std::shared_ptr<Version> v = Apply(*current_, *edit);
+  Status s;
+  if (manifest_->file_bytes() >= kManifestRolloverBytes) {
+    s = WriteSnapshotManifest(*v);
+  } else {
+    std::string record;
+    edit->EncodeTo(&record);
+    s = manifest_->AddRecord(record);
+  }
+  if (!s.ok()) {
+    wal_lsn_ = old_wal_lsn;
+    last_sequence_ = old_last_sequence;
+    return s;
+  }
+  InstallLocked(std::move(v));
+  return Status::Ok();
+}
+
+void VersionSet::InstallLocked(std::shared_ptr<Version> v) {
+  std::erase_if(versions_, [](const std::weak_ptr<const Version>& w) { return w.expired(); });
+  current_ = std::move(v);
+  versions_.push_back(current_);
+}
+
+std::shared_ptr<const Version> VersionSet::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+uint64_t VersionSet::wal_lsn() const {
+  std::lock_guard lock(mu_);
+  return wal_lsn_;
+}
+
+SequenceNumber VersionSet::last_sequence() const {
+  std::lock_guard lock(mu_);
+  return last_sequence_;
+}
+
+uint64_t VersionSet::manifest_number() const {
+  std::lock_guard lock(mu_);
+  return manifest_number_;
+}
+
+uint64_t VersionSet::manifest_bytes() const {
+  std::lock_guard lock(mu_);
+  return manifest_ ? manifest_->file_bytes() : 0;
+}
+
+std::set<uint64_t> VersionSet::LiveFiles() const {
+  std::lock_guard lock(mu_);
+  std::set<uint64_t> live;
+  for (const auto& w : versions_) {
+    if (auto v = w.lock()) {
+      for (const auto& level : v->files_) {
+        for (const auto& f : level) live.insert(f->number);
+      }
+    }
+  }
+  return live;
+}
+
+}  // namespace strata::lsm

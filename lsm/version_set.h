@@ -1,0 +1,126 @@
+// Version and VersionSet: which SSTables make up the database.
+//
+// A Version is an immutable list of files per level. L0 files may overlap
+// and are ordered newest first (by largest sequence, so that size-tiered
+// merges of old runs keep their place); files of L1.. are disjoint and
+// sorted by key. Versions are shared through shared_ptr: a reader or
+// iterator that holds one keeps its files open and on disk.
+//
+// VersionSet owns the current Version and the manifest. LogAndApply writes
+// an edit to the manifest (fsync) before installing the new Version, so the
+// in-memory state never runs ahead of the durable one. On Open, Recover
+// replays the manifest and then starts a fresh one holding a snapshot of the
+// state, so every open also compacts the manifest.
+//
+// Threading: all methods are thread-safe (an internal mutex); LogAndApply
+// calls are serialised.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "io/file_system.h"
+#include "lsm/block_cache.h"
+#include "lsm/manifest.h"
+#include "lsm/table.h"
+#include "lsm/version_edit.h"
+#include "strata/options.h"
+
+namespace strata::lsm {
+
+using FileList = std::vector<std::shared_ptr<FileMetaData>>;
+
+// Counters a lookup reports to the engine's stats.
+struct LookupStats {
+  uint64_t bloom_negatives = 0;
+  uint64_t tables_probed = 0;
+};
+
+class Version {
+ public:
+  const FileList& files(int level) const { return files_[level]; }
+  uint64_t LevelBytes(int level) const;
+  uint64_t TotalBytes() const;
+  size_t FileCount() const;
+
+  // Newest entry of user_key with sequence <= seq in the tables. *found is
+  // false when no table has one; else *type and *value (raw stored value).
+  Status Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
+             bool* found, ValueType* type, std::string* value, LookupStats* stats) const;
+
+  // One iterator per L0 file and one concatenating iterator per deeper level.
+  void AddIterators(const ReadOptions& options,
+                    std::vector<std::unique_ptr<InternalIterator>>* iters) const;
+
+  // Files of `level` whose user-key range intersects [begin, end].
+  FileList Overlapping(int level, std::string_view begin_user_key,
+                       std::string_view end_user_key) const;
+
+ private:
+  friend class VersionSet;
+  FileList files_[kLevelCount];
+};
+
+// Iterator over the disjoint, sorted files of one level, opening each
+// file's iterator on demand. Keeps the files alive via their shared_ptrs.
+std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, FileList files);
+
+class VersionSet {
+ public:
+  VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir, TableOptions table_options,
+             BlockCache* cache);
+
+  // Loads CURRENT and the manifest (or, if there is none and create is
+  // true, starts an empty database), opens every table, writes a fresh
+  // manifest and points CURRENT at it.
+  Status Recover(bool create_if_missing);
+
+  // Applies the edit: logs it durably, then installs the new Version.
+  // Added files must carry their opened table.
+  Status LogAndApply(VersionEdit* edit);
+
+  std::shared_ptr<const Version> current() const;
+  uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
+  // Every number handed out so far is below this.
+  uint64_t next_file_number() const { return next_file_number_.load(); }
+  // WAL records with lsn >= this may hold updates that are in no table.
+  uint64_t wal_lsn() const;
+  SequenceNumber last_sequence() const;
+  uint64_t manifest_number() const;
+  uint64_t manifest_bytes() const;
+
+  // File numbers referenced by any Version still alive (current, or held by
+  // a reader) plus `extra`.
+  std::set<uint64_t> LiveFiles() const;
+
+  // Opens f->table from `<dir>/<number>.sst`, checking its size.
+  Status OpenTable(FileMetaData* f) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Status ReplayManifest(const std::string& manifest_name, std::shared_ptr<Version>* version);
+  Status WriteSnapshotManifest(const Version& version);
+  std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
+  void InstallLocked(std::shared_ptr<Version> v);
+
+  const std::shared_ptr<io::FileSystem> fs_;
+  const std::string dir_;
+  const TableOptions table_options_;
+  BlockCache* const cache_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const Version> current_;
+  std::vector<std::weak_ptr<const Version>> versions_;  // every version handed out
+  std::unique_ptr<ManifestWriter> manifest_;
+  uint64_t manifest_number_ = 0;
+  uint64_t wal_lsn_ = 0;
+  SequenceNumber last_sequence_ = 0;
+  std::atomic<uint64_t> next_file_number_{1};
+};
+
+}  // namespace strata::lsm

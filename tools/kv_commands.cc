@@ -1,0 +1,159 @@
+// `strata kv DIR get|put|delete|scan|flush|compact|stats`: a database from the
+// shell. `--engine` picks the kind of a new directory; an existing
+// directory's own kind wins. `put -` reads "key<TAB>value" lines from stdin.
+#include <fmt/core.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "io/file_system.h"
+#include "strata/engine.h"
+#include "tools/commands.h"
+
+namespace strata::tools {
+
+namespace {
+
+struct KvArgs {
+  std::string dir;
+  std::string engine = "lsm";
+  bool sync = false;
+  std::string key;
+  std::string value;
+  std::string start;
+  std::optional<std::string> end;
+  uint64_t limit = 0;
+};
+
+Status OpenDb(const KvArgs& args, std::unique_ptr<Engine>* db) {
+  Options options;
+  // An existing directory's kind wins over --engine.
+  const bool exists = io::DefaultFileSystem()->FileExists(io::JoinPath(args.dir, "KIND"));
+  options.engine = exists ? "" : args.engine;
+  return Open(options, args.dir, db);
+}
+
+Status RunGet(const KvArgs& args) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  std::string value;
+  uint64_t version = 0;
+  STRATA_RETURN_IF_ERROR(db->GetVersioned(ReadOptions{}, args.key, &value, &version));
+  fmt::print("{}\n", value);
+  return Status::Ok();
+}
+
+Status PutLines(Engine* db, const KvArgs& args) {
+  std::string line;
+  uint64_t line_number = 0;
+  WriteBatch batch;
+  constexpr size_t kBatchBytes = 1 << 20;  // group stdin lines into batches this big
+  while (std::getline(std::cin, line)) {
+    ++line_number;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) {
+      return Status::InvalidArgument(
+          fmt::format("stdin line {}: expected key<TAB>value", line_number));
+    }
+    STRATA_RETURN_IF_ERROR(batch.Put(std::string_view(line).substr(0, tab),
+                                     std::string_view(line).substr(tab + 1)));
+    if (batch.ApproximateSize() >= kBatchBytes) {
+      STRATA_RETURN_IF_ERROR(db->Write(WriteOptions{args.sync}, batch));
+      batch.Clear();
+    }
+  }
+  return db->Write(WriteOptions{args.sync}, batch);
+}
+
+Status RunPut(const KvArgs& args) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  if (args.key == "-") return PutLines(db.get(), args);
+  return db->Put(WriteOptions{args.sync}, args.key, args.value);
+}
+
+Status RunDelete(const KvArgs& args) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  return db->Delete(WriteOptions{args.sync}, args.key);
+}
+
+Status RunScan(const KvArgs& args) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  ReadOptions ro;
+  ro.upper_bound = args.end;
+  auto it = db->NewIterator(ro);
+  uint64_t n = 0;
+  for (it->Seek(args.start); it->Valid() && (args.limit == 0 || n < args.limit); it->Next(), ++n) {
+    fmt::print("{}\t{}\n", it->key(), it->value());
+  }
+  return it->status();
+}
+
+Status RunMaintenance(const KvArgs& args, bool compact) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  return compact ? db->CompactAll() : db->Flush();
+}
+
+Status RunStats(const KvArgs& args) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  const EngineStats st = db->Stats();
+  fmt::print("kind {}\n", db->kind());
+  for (const auto& [name, value] : st.properties) fmt::print("{} {}\n", name, value);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterKvCommands(CLI::App& app, int* exit_code) {
+  CLI::App* kv = app.add_subcommand("kv", "Read and write a database (lsm or btree)");
+  auto args = std::make_shared<KvArgs>();
+  kv->add_option("DIR", args->dir, "Database directory")->required();
+  kv->add_option("--engine", args->engine, "Kind for a new directory (lsm|btree)")
+      ->check(CLI::IsMember({"lsm", "btree"}));
+  kv->add_flag("--sync", args->sync, "fdatasync each write");
+  kv->require_subcommand(1);
+  kv->fallthrough();
+
+  CLI::App* get = kv->add_subcommand("get", "Print a key's value (exit 1 if absent)");
+  get->add_option("KEY", args->key)->required();
+  get->callback([=] { *exit_code = ExitFor(RunGet(*args)); });
+
+  CLI::App* put = kv->add_subcommand("put", "Store KEY VALUE, or key<TAB>value lines with -");
+  put->add_option("KEY", args->key, "Key, or - to read lines from stdin")->required();
+  put->add_option("VALUE", args->value);
+  put->callback([=] {
+    if (args->key != "-" && put->count("VALUE") == 0) {
+      *exit_code = ExitFor(Status::InvalidArgument("put: VALUE is required unless KEY is -"));
+      return;
+    }
+    *exit_code = ExitFor(RunPut(*args));
+  });
+
+  CLI::App* del = kv->add_subcommand("delete", "Delete a key");
+  del->add_option("KEY", args->key)->required();
+  del->callback([=] { *exit_code = ExitFor(RunDelete(*args)); });
+
+  CLI::App* scan = kv->add_subcommand("scan", "Print key<TAB>value lines in key order");
+  scan->add_option("--start", args->start, "First key (inclusive)");
+  scan->add_option("--end", args->end, "Stop before this key");
+  scan->add_option("--limit", args->limit, "At most this many entries (0: all)");
+  scan->callback([=] { *exit_code = ExitFor(RunScan(*args)); });
+
+  kv->add_subcommand("flush", "Flush memtables to disk")->callback([=] {
+    *exit_code = ExitFor(RunMaintenance(*args, false));
+  });
+  kv->add_subcommand("compact", "Compact everything")->callback([=] {
+    *exit_code = ExitFor(RunMaintenance(*args, true));
+  });
+  kv->add_subcommand("stats", "Print engine properties")->callback([=] {
+    *exit_code = ExitFor(RunStats(*args));
+  });
+}
+
+}  // namespace strata::tools
