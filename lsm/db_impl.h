@@ -84,6 +84,8 @@ class DBImpl final : public Engine {
   Status ReplayWal();
 
   Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
+  Status LogGroup(const WriteBatch& group, bool sync);
+  Status FlushWalBuffer(bool sync);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
   WriteBatch* BuildBatchGroup(Writer** last_writer);
   void SwitchMemTableLocked();
@@ -128,6 +130,7 @@ class DBImpl final : public Engine {
   std::condition_variable compact_cv_;  // work for the compaction thread
   std::deque<Writer*> writers_;
   WriteBatch group_batch_;  // leader only
+  WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
   std::shared_ptr<const SuperVersion> super_version_;
@@ -148,7 +151,6 @@ class DBImpl final : public Engine {
 
   // Stats.
   std::atomic<uint64_t> user_bytes_written_{0};
-  std::atomic<uint64_t> wal_bytes_written_{0};
   std::atomic<uint64_t> flush_bytes_written_{0};
   std::atomic<uint64_t> compaction_bytes_read_{0};
   std::atomic<uint64_t> compaction_bytes_written_{0};
