@@ -9,6 +9,12 @@
 // compaction thread keeps the tree in shape. Writers slow down and then wait
 // when memtables or L0 files pile up (EngineStats::stall_micros).
 //
+// Durability: a sync write returns after its WAL record (and every earlier
+// one) is fdatasynced. Writes without sync are gathered into one WAL record
+// of up to 64 KiB (LogGroup), which is logged with the next sync write, at a
+// memtable switch, or at close; a crash may lose that buffer, i.e. a suffix
+// of the unsynced writes, never a hole.
+//
 // Reads take a SuperVersion (memtable, immutable memtables, Version) under a
 // short mutex and then run without locks; an iterator holds its SuperVersion
 // so its memtables and files stay alive and on disk.
