@@ -1,6 +1,18 @@
 # cmake --install: headers under include/strata, the static libraries, and a
 # package config so that find_package(strata) + strata::strata works.
 include(CMakePackageConfigHelpers)
+
+# strata's own warning flags (-Wall ... -Werror) are for building strata, not
+# for its users: keep them out of the exported strata_flags target.
+get_target_property(strata_warning_flags strata_flags INTERFACE_COMPILE_OPTIONS)
+if(strata_warning_flags)
+  set(strata_build_only_flags "")
+  foreach(flag IN LISTS strata_warning_flags)
+    list(APPEND strata_build_only_flags "$<BUILD_INTERFACE:${flag}>")
+  endforeach()
+  set_target_properties(strata_flags PROPERTIES INTERFACE_COMPILE_OPTIONS
+                        "${strata_build_only_flags}")
+endif()
 get_property(strata_libs GLOBAL PROPERTY STRATA_LIBRARIES)
 install(TARGETS strata strata_flags ${strata_libs}
         EXPORT strataTargets

@@ -86,6 +86,21 @@ Status DeviceModelConfig::Validate() const {
   return Status::Ok();
 }
 
+std::string DeviceModelStats::ToString() const {
+  const uint64_t micros = modeled_nanos / 1000;
+  std::string seconds = std::to_string(micros / 1'000'000) + ".";
+  const std::string fraction = std::to_string(micros % 1'000'000);
+  seconds += std::string(6 - fraction.size(), '0') + fraction;
+  return "modeled=" + seconds + "s requests=" + std::to_string(requests) +
+         " (r=" + std::to_string(read_requests) + " w=" + std::to_string(write_requests) +
+         " s=" + std::to_string(sync_requests) + ") bytes_read=" + std::to_string(bytes_read) +
+         " bytes_written=" + std::to_string(bytes_written) + " seeks=" + std::to_string(seeks) +
+         " pages_read=" + std::to_string(pages_read) +
+         " pages_programmed=" + std::to_string(pages_programmed) +
+         " erase_blocks_touched=" + std::to_string(erase_blocks_touched) +
+         " erases=" + std::to_string(erases);
+}
+
 // --- Accounting -------------------------------------------------------------------
 
 DeviceModelFileSystem::DeviceModelFileSystem(std::shared_ptr<FileSystem> base,

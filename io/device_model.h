@@ -96,6 +96,8 @@ struct DeviceModelStats {
   uint64_t erases = 0;                // estimate: one per erase_block_pages programmed
 
   std::chrono::nanoseconds modeled_time() const { return std::chrono::nanoseconds(modeled_nanos); }
+  // One line for benchmark output: "modeled=1.234567s requests=10 (r=4 w=5 s=1) ...".
+  std::string ToString() const;
 };
 
 class DeviceModelFileSystem : public FileSystem {

@@ -345,7 +345,10 @@ Status FaultFileSystem::DropUnsyncedData(const CrashOptions& options) {
   std::sort(ids.begin(), ids.end());  // a fixed order, so the seed replays
   for (uint64_t id : ids) {
     Node& node = nodes_.at(id);
-    STRATA_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(node.path));
+    Result<uint64_t> file_size = base_->FileSize(node.path);
+    if (file_size.status().IsNotFound()) continue;  // removed behind our back: nothing to revert
+    STRATA_RETURN_IF_ERROR(file_size.status());
+    const uint64_t size = *file_size;
     const uint64_t tail = size > node.synced_bytes ? size - node.synced_bytes : 0;
     uint64_t keep = 0;
     if (options.keep_random_unsynced_prefix) keep = tail == 0 ? 0 : rng() % (tail + 1);

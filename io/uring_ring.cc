@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -74,9 +75,12 @@ Status UringRing::SubmitAndWait(unsigned wait_count, unsigned in_flight) {
   // Requests already in the kernel still point at the
   // callers' buffers: wait for every one of them before reporting the error,
   // so that nothing is written into memory the caller may free.
+  // SQEs the kernel never consumed stay in the SQ and never complete; they
+  // die with the ring.
+  const unsigned in_kernel = in_flight - std::min(in_flight, io_uring_sq_ready(&ring_));
   unsigned drained = 0;
   unsigned waits = 0;
-  while (drained < in_flight) {
+  while (drained < in_kernel) {
     io_uring_cqe* cqe = nullptr;
     int w = io_uring_wait_cqe(&ring_, &cqe);
     if (w == -EINTR || w == -EAGAIN) {

@@ -141,6 +141,7 @@ Status Table::GetDataBlock(const BlockHandle& handle, bool fill_cache, Readahead
 
 Status Table::Get(const ReadOptions& options, std::string_view lookup_internal_key, bool* found,
                   std::string* internal_key, std::string* value, bool* bloom_negative) const {
+  STRATA_ASSERT(lookup_internal_key.size() >= kInternalKeyTrailerBytes);
   *found = false;
   if (bloom_negative != nullptr) *bloom_negative = false;
   if (!KeyMayMatch(ExtractUserKey(lookup_internal_key))) {

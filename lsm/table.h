@@ -9,6 +9,8 @@
 // ReadOptions::verify_checksums is ignored: checksums are always verified
 // (a cached block was verified when it was read).
 //
+// The file must be opened without O_DIRECT: blocks are read at unaligned
+// offsets (the page cache and the block cache do the caching).
 // Ownership: the Table owns its file; iterators borrow the Table and must not
 // outlive it. The BlockCache, if any, must outlive the Table.
 // Threading: immutable after Open; every method may be called concurrently.

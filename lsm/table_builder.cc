@@ -24,7 +24,8 @@ TableBuilder::TableBuilder(const TableOptions& options, io::WritableFile* file)
   }
   if (options_.compression == Compression::kZstd) cctx_ = ZSTD_createCCtx();
   props_.compression = options_.compression;
-  offset_ = file_->size();
+  // Block handles are file offsets and the reader finds the footer at the end.
+  STRATA_ASSERT(file_->size() == 0);
   write_buffer_.reserve(kWriteBufferBytes);
 }
 

@@ -25,6 +25,7 @@ namespace strata::lsm {
 
 class TableBuilder {
  public:
+  // REQUIRES: `file` is empty.
   TableBuilder(const TableOptions& options, io::WritableFile* file);
   ~TableBuilder();
   TableBuilder(const TableBuilder&) = delete;

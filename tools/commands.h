@@ -26,8 +26,10 @@ using RegisterFn = void (*)(CLI::App& app, int* exit_code);
 
 void RegisterVersionCommand(CLI::App& app, int* exit_code);
 void RegisterIoCommands(CLI::App& app, int* exit_code);
+void RegisterWalCommands(CLI::App& app, int* exit_code);
 void RegisterSstCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterManifestCommands(CLI::App& app, int* exit_code);
+void RegisterBenchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace strata::tools

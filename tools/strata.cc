@@ -34,9 +34,11 @@ int main(int argc, char** argv) {
   const RegisterFn registrations[] = {
       RegisterVersionCommand,
       RegisterIoCommands,
+      RegisterWalCommands,
       RegisterSstCommands,
       RegisterKvCommands,
       RegisterManifestCommands,
+      RegisterBenchCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

@@ -18,6 +18,8 @@ namespace strata::wal {
 // "STRATWAL" read as a little-endian u64.
 inline constexpr uint64_t kSegmentMagic = 0x4c41575441525453ull;
 inline constexpr uint32_t kFormatVersion = 1;
+// Bytes of the segment header block that carry fields (the rest is zero).
+inline constexpr size_t kSegmentHeaderUsedBytes = 40;
 
 // On-disk record types. 0 is never valid so that zeroed space cannot parse.
 enum class RecordType : uint8_t {

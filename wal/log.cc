@@ -38,6 +38,22 @@ LogImpl::~LogImpl() {
 
 Status Log::Open(const LogOptions& options, const std::string& dir, std::unique_ptr<Log>* log,
                  RecoveryReport* report) {
+  return OpenAndReplayWithLocation(options, dir, 0, nullptr, log, report);
+}
+
+Status Log::OpenAndReplay(const LogOptions& options, const std::string& dir, uint64_t from_lsn,
+                          const ReplayFn& fn, std::unique_ptr<Log>* log, RecoveryReport* report) {
+  return OpenAndReplayWithLocation(
+      options, dir, from_lsn,
+      [&fn](const RecordLocation& where, std::string_view payload) {
+        return fn(where.lsn, payload);
+      },
+      log, report);
+}
+
+Status Log::OpenAndReplayWithLocation(const LogOptions& options, const std::string& dir,
+                                      uint64_t from_lsn, const LocatedReplayFn& fn,
+                                      std::unique_ptr<Log>* log, RecoveryReport* report) {
   if (options.segment_bytes < kSegmentBytesMin || options.segment_bytes > kSegmentBytesMax ||
       options.segment_bytes % kDirectBlockBytes != 0) {
     return Status::InvalidArgument(fmt::format(
@@ -47,7 +63,7 @@ Status Log::Open(const LogOptions& options, const std::string& dir, std::unique_
   auto fs = options.file_system ? options.file_system : io::DefaultFileSystem();
   auto impl = std::make_unique<LogImpl>(options, dir, std::move(fs));
   RecoveryReport local;
-  STRATA_RETURN_IF_ERROR(impl->Recover(report ? report : &local));
+  STRATA_RETURN_IF_ERROR(impl->Recover(report ? report : &local, from_lsn, fn));
   *log = std::move(impl);
   return Status::Ok();
 }
@@ -86,6 +102,12 @@ Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* 
   }
   std::unique_lock<std::mutex> lock(mu_);
   if (!failed_.ok()) return failed_;
+  if (!preparer_started_) {
+    // Started on the first append, not at Open, so that preparing a segment
+    // does not compete with recovery and replay for the disk.
+    preparer_started_ = true;
+    StartPreparer();
+  }
   Segment* seg = &segments_.back();
   if (seg->end_offset + record_bytes > seg->segment_bytes) {
     segments_.push_back(Segment{seg->seq + 1, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});

@@ -96,6 +96,22 @@ class Log {
   static Status Open(const LogOptions& options, const std::string& dir, std::unique_ptr<Log>* log,
                      RecoveryReport* report = nullptr);
 
+  using ReplayFn = std::function<Status(uint64_t lsn, std::string_view payload)>;
+  using LocatedReplayFn =
+      std::function<Status(const RecordLocation& where, std::string_view payload)>;
+  // Open and Replay(from_lsn, fn) in one pass over the disk: the recovery scan
+  // hands each verified record with lsn >= from_lsn to fn as it goes. If Open
+  // then fails (strict mode finding corruption further on), fn has seen
+  // records of a log that did not open: discard what it built. In
+  // point-in-time mode fn sees exactly the records that are kept.
+  static Status OpenAndReplay(const LogOptions& options, const std::string& dir,
+                              uint64_t from_lsn, const ReplayFn& fn, std::unique_ptr<Log>* log,
+                              RecoveryReport* report = nullptr);
+  static Status OpenAndReplayWithLocation(const LogOptions& options, const std::string& dir,
+                                          uint64_t from_lsn, const LocatedReplayFn& fn,
+                                          std::unique_ptr<Log>* log,
+                                          RecoveryReport* report = nullptr);
+
   virtual ~Log() = default;
 
   // Calls fn for every durable record with lsn >= from_lsn, in order. Call it
@@ -121,6 +137,10 @@ class Log {
   // Segments holding only records < lsn may be deleted or recycled. The
   // newest segment holding records is always kept (it carries next_lsn).
   virtual Status ReleaseBefore(uint64_t lsn) = 0;
+  // The lowest lsn the log would still hold after ReleaseBefore(lsn) (next_lsn
+  // when nothing would remain); callers use it to move what they still need
+  // out of the segments about to go.
+  virtual uint64_t ReleaseBoundary(uint64_t lsn) const = 0;
 
   virtual uint64_t next_lsn() const = 0;
   virtual LogStats stats() const = 0;

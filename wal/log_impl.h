@@ -26,8 +26,9 @@ class LogImpl final : public Log {
   LogImpl(const LogOptions& options, std::string dir, std::shared_ptr<io::FileSystem> fs);
   ~LogImpl() override;
 
-  // Called once by Open, before any other method (recovery.cc).
-  Status Recover(RecoveryReport* report);
+  // Called once by Open, before any other method (recovery.cc). Hands every
+  // verified record with lsn >= from_lsn to fn (if set) during the scan.
+  Status Recover(RecoveryReport* report, uint64_t from_lsn, const LocatedReplayFn& fn);
 
   Status Replay(uint64_t from_lsn,
                 const std::function<Status(uint64_t, std::string_view)>& fn) override;
@@ -39,6 +40,7 @@ class LogImpl final : public Log {
   Status Sync() override;
   Status ReadRecord(const RecordLocation& where, std::string* payload) override;
   Status ReleaseBefore(uint64_t lsn) override;
+  uint64_t ReleaseBoundary(uint64_t lsn) const override;
   uint64_t next_lsn() const override;
   LogStats stats() const override;
   uint64_t segment_count() const override;
@@ -97,9 +99,10 @@ class LogImpl final : public Log {
   std::string SegmentPath(uint64_t seq) const;
 
   // --- recovery (recovery.cc) ---
-  Status ReadSegment(uint64_t seq, uint64_t bytes_max, AlignedBytes* buf, uint64_t* bytes);
   Status ZeroRange(uint64_t seq, uint64_t from, uint64_t to);
   Status RemoveSegmentFile(uint64_t seq);
+  // How many oldest segments ReleaseBefore(lsn) may drop. REQUIRES: mu_ held.
+  size_t ReleasableCountLocked(uint64_t lsn) const;
   // Decides torn tail vs corruption for the first bad spot and repairs it
   // (zeroing, removing files); may shrink *found.
   Status ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report);
@@ -127,6 +130,7 @@ class LogImpl final : public Log {
   std::thread preparer_;
   std::condition_variable prep_cv_;
   bool stop_ = false;
+  bool preparer_started_ = false;  // started by the first Append
   uint64_t prep_want_ = 0;      // seq to prepare next (0: none)
   uint64_t prepared_seq_ = 0;   // seq of the ready file (0: none)
   Status prep_status_;

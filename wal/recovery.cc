@@ -8,35 +8,11 @@
 #include "core/assert.h"
 #include "wal/format.h"
 #include "wal/log_impl.h"
+#include "wal/segment_loader.h"
 #include "wal/segment_scan.h"
 
 namespace strata::wal {
 
-
-Status LogImpl::ReadSegment(uint64_t seq, uint64_t bytes_max, AlignedBytes* buf,
-                            uint64_t* bytes) {
-  std::unique_ptr<io::RandomAccessFile> file;
-  STRATA_RETURN_IF_ERROR(fs_->NewRandomAccessFile(SegmentPath(seq), io::FileOptions{}, &file));
-  STRATA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  const uint64_t n = std::min(size, bytes_max);
-  buf->Reserve(n);
-  // Large requests in one batch: real queue depth on io_uring, readahead on posix.
-  std::vector<io::ReadRequest> requests;
-  for (uint64_t at = 0; at < n; at += kRecoveryReadBytes) {
-    io::ReadRequest r;
-    r.offset = at;
-    r.length = static_cast<size_t>(std::min<uint64_t>(kRecoveryReadBytes, n - at));
-    r.buffer = buf->data() + at;
-    requests.push_back(r);
-  }
-  STRATA_RETURN_IF_ERROR(file->ReadBatch(requests));
-  *bytes = 0;
-  for (const io::ReadRequest& r : requests) {
-    *bytes += r.bytes_read;
-    if (r.bytes_read < r.length) break;  // the file shrank under us: data ends here
-  }
-  return Status::Ok();
-}
 
 Status LogImpl::ZeroRange(uint64_t seq, uint64_t from, uint64_t to) {
   if (to <= from) return Status::Ok();
@@ -53,7 +29,7 @@ Status LogImpl::RemoveSegmentFile(uint64_t seq) {
   return fs_->SyncDir(dir_);
 }
 
-Status LogImpl::Recover(RecoveryReport* report) {
+Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const LocatedReplayFn& fn) {
   *report = RecoveryReport{};
   STRATA_RETURN_IF_ERROR(fs_->CreateDir(dir_));
   STRATA_RETURN_IF_ERROR(fs_->Lock(PathOf("LOCK"), &dir_lock_));
@@ -86,17 +62,21 @@ Status LogImpl::Recover(RecoveryReport* report) {
     }
   }
 
-  // Scan every segment, verifying every record.
+  // Scan every segment, verifying every record; hand records to fn until the
+  // first bad spot (nothing after it may be kept or is kept only as a cut).
   std::vector<FoundSegment> found;
   found.reserve(seqs.size());
-  AlignedBytes buf;
+  std::vector<SegmentLoader::Item> items;
+  for (uint64_t seq : seqs) items.push_back(SegmentLoader::Item{SegmentPath(seq), kSegmentBytesMax});
+  SegmentLoader loader(fs_.get(), std::move(items));
   uint64_t expected_lsn = 0;
-  for (uint64_t seq : seqs) {
+  bool delivering = static_cast<bool>(fn);
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const uint64_t seq = seqs[i];
     FoundSegment f;
     f.seq = seq;
-    uint64_t n = 0;
-    STRATA_RETURN_IF_ERROR(ReadSegment(seq, kSegmentBytesMax, &buf, &n));
-    std::string_view data(buf.data(), n);
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
     SegmentHeader header;
     f.header_status = DecodeSegmentHeader(data, SegmentPath(seq), &header);
     if (f.header_status.ok() && header.seq != seq) {
@@ -105,7 +85,17 @@ Status LogImpl::Recover(RecoveryReport* report) {
     }
     f.segment_bytes = f.header_status.ok() ? header.segment_bytes : options_.segment_bytes;
     if (data.size() > f.segment_bytes) data = data.substr(0, f.segment_bytes);
-    STRATA_RETURN_IF_ERROR(ScanSegment(data, seq, expected_lsn, nullptr, &f.scan));
+    if (!f.header_status.ok()) delivering = false;
+    RecordFn deliver;
+    if (delivering) {
+      deliver = [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
+        if (lsn < from_lsn) return Status::Ok();
+        return fn(RecordLocation{lsn, seq, offset, static_cast<uint32_t>(payload.size())},
+                  payload);
+      };
+    }
+    STRATA_RETURN_IF_ERROR(ScanSegment(data, seq, expected_lsn, deliver, &f.scan));
+    if (f.scan.damaged || f.scan.valid_after) delivering = false;
     if (f.scan.record_count > 0) expected_lsn = f.scan.last_lsn + 1;
     found.push_back(std::move(f));
   }
@@ -189,7 +179,6 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
   written_lsn_ = synced_lsn_ = next_lsn_ - 1;
   written_seq_ = active.seq;
   prep_want_ = active.seq + 1;
-  StartPreparer();
   return Status::Ok();
 }
 
@@ -207,15 +196,22 @@ Status LogImpl::ReplayWithLocation(
     std::lock_guard<std::mutex> lock(mu_);
     segments.assign(segments_.begin(), segments_.end());
   }
-  AlignedBytes buf;
+  std::vector<const Segment*> wanted;
+  std::vector<SegmentLoader::Item> items;
   for (const Segment& seg : segments) {
     if (seg.first_lsn == 0 || seg.last_lsn < from_lsn) continue;
-    uint64_t n = 0;
-    STRATA_RETURN_IF_ERROR(ReadSegment(seg.seq, seg.end_offset, &buf, &n));
+    wanted.push_back(&seg);
+    items.push_back(SegmentLoader::Item{SegmentPath(seg.seq), seg.end_offset});
+  }
+  SegmentLoader loader(fs_.get(), std::move(items));
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const Segment& seg = *wanted[i];
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
     SegmentScan scan;
     const uint64_t seq = seg.seq;
     STRATA_RETURN_IF_ERROR(ScanSegment(
-        std::string_view(buf.data(), n), seq, seg.first_lsn,
+        data, seq, seg.first_lsn,
         [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
           if (lsn < from_lsn) return Status::Ok();
           return fn(RecordLocation{lsn, seq, offset, static_cast<uint32_t>(payload.size())},

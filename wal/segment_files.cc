@@ -118,20 +118,37 @@ Status LogImpl::OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segme
   return Status::Ok();
 }
 
-Status LogImpl::ReleaseBefore(uint64_t lsn) {
-  std::lock_guard<std::mutex> release_lock(release_mu_);
-  std::unique_lock<std::mutex> lock(mu_);
+size_t LogImpl::ReleasableCountLocked(uint64_t lsn) const {
   // The newest segment holding records carries next_lsn across a restart.
   size_t keep_from = segments_.size() - 1;
   while (keep_from > 0 && segments_[keep_from].first_lsn == 0) --keep_from;
-  while (!segments_.empty() && keep_from > 0) {
-    const Segment& seg = segments_.front();
+  size_t count = 0;
+  while (count < keep_from) {
+    const Segment& seg = segments_[count];
+    // Only sealed segments (older than the one the leader writes) go.
     if (seg.seq >= written_seq_ || seg.last_lsn >= lsn) break;
-    const uint64_t seq = seg.seq;
+    ++count;
+  }
+  return count;
+}
+
+uint64_t LogImpl::ReleaseBoundary(uint64_t lsn) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t count = ReleasableCountLocked(lsn);
+  for (size_t i = count; i < segments_.size(); ++i) {
+    if (segments_[i].first_lsn != 0) return segments_[i].first_lsn;
+  }
+  return next_lsn_;
+}
+
+Status LogImpl::ReleaseBefore(uint64_t lsn) {
+  std::lock_guard<std::mutex> release_lock(release_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  for (size_t count = ReleasableCountLocked(lsn); count > 0; --count) {
+    const uint64_t seq = segments_.front().seq;
     const bool recycle = options_.preparation == SegmentPreparation::kRecycle &&
                          free_files_.size() < kRecyclePoolMax;
     segments_.pop_front();
-    --keep_from;
     {
       std::lock_guard<std::mutex> read_lock(read_mu_);
       readers_.erase(seq);

@@ -12,10 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "strata/limits.h"
+#include "strata/options.h"
 #include "strata/status.h"
 
 namespace strata {
@@ -63,5 +66,31 @@ class LogStore {
   virtual Status SetHardState(const HardState& state) = 0;  // durable, atomic
   virtual HardState GetHardState() const = 0;
 };
+
+struct LogStoreHostOptions {
+  std::shared_ptr<io::FileSystem> file_system;  // null = the default file system
+  uint64_t segment_bytes = 64 * kMiB;
+  bool direct_io = false;
+  WalRecoveryMode recovery = WalRecoveryMode::kStrict;
+};
+
+// Many LogStores, one per replica group, sharing one physical WAL directory:
+// concurrent appends of different groups share fdatasyncs (group commit).
+// Thread safety: all methods may be called concurrently.
+class LogStoreHost {
+ public:
+  virtual ~LogStoreHost() = default;
+  // The log of `group_id`, empty until first written. Owned by the host and
+  // valid until it is destroyed.
+  virtual LogStore* Group(uint64_t group_id) = 0;
+  // Groups holding entries or state, ascending.
+  virtual std::vector<uint64_t> GroupIds() const = 0;
+  // Makes every earlier call of every group durable.
+  virtual Status Sync() = 0;
+};
+
+// Opens (recovering) or creates the shared log in `dir` (wal/log_store.h).
+Status OpenLogStoreHost(const LogStoreHostOptions& options, const std::string& dir,
+                        std::unique_ptr<LogStoreHost>* host);
 
 }  // namespace strata

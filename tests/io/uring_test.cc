@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "io/uring_ring.h"
 #include "tests/io/io_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -282,6 +283,47 @@ TEST(UringFileSystem, QueueDepthsShareAThreadRing) {
       ASSERT_EQ(bufs[i], data.substr(requests[i].offset, 512)) << "request " << i;
     }
   }
+}
+
+// Makes the calling thread's ring fail: its descriptor becomes /dev/null, so
+// the next io_uring_enter fails with EOPNOTSUPP, as a broken ring would.
+void BreakThreadRing(unsigned entries) {
+  Result<io::UringRing*> ring = io::ThreadRing(entries);
+  ASSERT_TRUE(ring.ok());
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(null_fd, 0);
+  ASSERT_EQ(::dup2(null_fd, (*ring)->ring()->ring_fd), (*ring)->ring()->ring_fd);
+  ::close(null_fd);
+}
+
+TEST(UringFileSystem, BrokenRingIsReportedThenReplaced) {
+  SkipWithoutUring();
+  ScratchDir dir;
+  const std::string path = dir.Join("f");
+  auto fs = MakeFileSystem(Backend::kUring);
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(path, FileOptions{}, &file).ok());
+  ASSERT_TRUE(file->Append("hello ring").ok());
+  std::unique_ptr<io::RandomAccessFile> reader;
+  ASSERT_TRUE(fs->NewRandomAccessFile(path, FileOptions{}, &reader).ok());
+  char buf[16];
+  size_t n = 0;
+
+  BreakThreadRing(8);
+  Status s = reader->Read(0, sizeof(buf), buf, &n);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("io_uring"), std::string::npos) << s.ToString();
+  // The next call gets a fresh ring.
+  ASSERT_TRUE(reader->Read(0, sizeof(buf), buf, &n).ok());
+  EXPECT_EQ(std::string_view(buf, n), "hello ring");
+
+  BreakThreadRing(8);
+  s = file->Append("!");
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  // A broken ring is not a failed sync: the file stays usable.
+  ASSERT_TRUE(file->Append("!").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  EXPECT_EQ(ReadWholeFile(path), "hello ring!");
 }
 
 }  // namespace

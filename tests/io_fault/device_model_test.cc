@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "strata/options.h"
@@ -263,6 +264,27 @@ TEST_F(DeviceModelTest, ResetStatsZeroesEveryCounter) {
   EXPECT_EQ(stats.erases, 0u);
 }
 
+TEST_F(DeviceModelTest, ConcurrentReadersAreAllCounted) {
+  auto fs = Make(DeviceModelConfig::Hdd());
+  WriteFile(fs.get(), "f", 64 * kKiB);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("f"), FileOptions{}, &file).ok());
+  fs->ResetStats();
+  constexpr int kThreads = 4;
+  constexpr int kReads = 100;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kReads; i++) ReadAt(file.get(), (i % 16) * 4 * kKiB, 4 * kKiB);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  DeviceModelStats stats = fs->stats();
+  EXPECT_EQ(stats.read_requests, uint64_t{kThreads} * kReads);
+  EXPECT_EQ(stats.bytes_read, uint64_t{kThreads} * kReads * 4 * kKiB);
+  EXPECT_GT(stats.modeled_nanos, 0u);
+}
+
 TEST(DeviceModelConfigTest, ValidateNamesTheBadField) {
   EXPECT_TRUE(DeviceModelConfig::Hdd().Validate().ok());
   EXPECT_TRUE(DeviceModelConfig::Ssd().Validate().ok());
@@ -293,6 +315,10 @@ TEST_F(DeviceModelTest, PlugsInAsOptionsFileSystem) {
   EXPECT_EQ(fs->stats().write_requests, 1u);
   EXPECT_EQ(fs->stats().sync_requests, 2u);  // the file and its directory
   EXPECT_EQ(fs->name(), "hdd-model(" + std::string(DefaultFileSystem()->name()) + ")");
+  DeviceModelStats stats;
+  stats.modeled_nanos = 1'234'567'890;
+  stats.requests = 3;
+  EXPECT_EQ(stats.ToString().substr(0, 33), "modeled=1.234567s requests=3 (r=0");
 }
 
 }  // namespace

@@ -83,6 +83,11 @@ TEST(SstTool, GoldenTableAndHexDump) {
       << "the table bytes changed: that is a format change (bump kTableFormatVersion, update "
          "lsm/FORMAT.md, regenerate with STRATA_UPDATE_GOLDEN=1)";
   EXPECT_EQ(dump.out, ReadAll(kGoldenDump));
+  // lsm/FORMAT.md quotes the hex part of the dump verbatim.
+  const std::string format_md = ReadAll(std::string(STRATA_TESTDATA_DIR) + "/../../lsm/FORMAT.md");
+  const std::string hex = dump.out.substr(dump.out.find("# data 0"));
+  EXPECT_NE(format_md.find(hex), std::string::npos)
+      << "lsm/FORMAT.md's worked example is stale: paste the new dump";
 }
 
 TEST(SstTool, DumpPropsLayoutOnGolden) {

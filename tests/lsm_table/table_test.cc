@@ -154,6 +154,23 @@ TEST(Table, EmptyTable) {
   EXPECT_TRUE(table->VerifyChecksums().ok());
 }
 
+TEST(Table, WithoutBloomFilter) {
+  strata::testing::ScratchDir dir;
+  const Model model = testing::RandomEntries(strata::testing::TestSeed(5), 300);
+  const std::string path = dir.Join("000013.sst");
+  TableOptions options;
+  options.bloom_bits_per_key = 0;
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(testing::OpenTable(path, options, 13, nullptr, &table).ok());
+  EXPECT_TRUE(table->footer().filter.empty());
+  EXPECT_EQ(table->properties().filter_bytes, 0u);
+  EXPECT_TRUE(table->KeyMayMatch("surely-absent"));
+  CheckIterationMatches(*table, model);
+  CheckGetsMatch(*table, model, 5);
+  EXPECT_TRUE(table->VerifyChecksums().ok());
+}
+
 TEST(Table, LargeValuesMakeOwnBlocks) {
   strata::testing::ScratchDir dir;
   Model model;
@@ -277,6 +294,41 @@ TableProperties BuildWith(const std::string& path, TableOptions options, const M
   return props;
 }
 
+// A failed write is sticky: every later call reports it, and nothing claims success.
+TEST(TableBuilder, WriteErrorIsSticky) {
+  strata::testing::ScratchDir dir;
+  auto fs = io::DefaultFileSystem();
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(dir.Join("000010.sst"), io::FileOptions{}, &file).ok());
+  ASSERT_TRUE(file->Close().ok());  // every write now fails
+  TableOptions options;
+  options.compression = Compression::kNone;  // so that the bytes reach the file
+  TableBuilder builder(options, file.get());
+  Status first;
+  for (int i = 0; i < 100 && first.ok(); ++i) {
+    first = builder.Add(IKey(fmt::format("key{:04}", i), i + 1), std::string(4000, 'v'));
+  }
+  ASSERT_FALSE(first.ok());
+  EXPECT_FALSE(builder.Add(IKey("zzz", 1), "v").ok());
+  EXPECT_FALSE(builder.Finish().ok());
+}
+
+TEST(TableBuilder, AbandonWritesNoFooter) {
+  strata::testing::ScratchDir dir;
+  const std::string path = dir.Join("000011.sst");
+  auto fs = io::DefaultFileSystem();
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(path, io::FileOptions{}, &file).ok());
+  TableBuilder builder(TableOptions{}, file.get());
+  ASSERT_TRUE(builder.Add(IKey("a", 1), "v").ok());
+  EXPECT_EQ(builder.entry_count(), 1u);
+  EXPECT_GT(builder.file_bytes(), 0u);
+  builder.Abandon();
+  ASSERT_TRUE(file->Close().ok());
+  std::unique_ptr<Table> table;
+  EXPECT_TRUE(testing::OpenTable(path, TableOptions{}, 11, nullptr, &table).IsCorruption());
+}
+
 TEST(TableCompression, SkippedWhenItDoesNotSave) {
   strata::testing::ScratchDir dir;
   std::mt19937_64 rng(strata::testing::TestSeed(41));
@@ -308,6 +360,61 @@ TEST(TableCompression, SkippedWhenItDoesNotSave) {
   TableOptions strict = zstd;
   strict.compression_min_savings = 0.99;
   EXPECT_EQ(BuildWith(dir.Join("4.sst"), strict, compressible).compressed_block_count, 0u);
+}
+
+}  // namespace
+}  // namespace strata::lsm
+
+namespace strata::lsm {
+namespace {
+
+// Counts reads on a real file, to see what the table asks of the disk.
+class CountingFile final : public io::RandomAccessFile {
+ public:
+  CountingFile(std::unique_ptr<io::RandomAccessFile> base, int* reads)
+      : base_(std::move(base)), reads_(reads) {}
+  Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override {
+    ++*reads_;
+    return base_->Read(offset, n, buf, bytes_read);
+  }
+  Result<uint64_t> Size() const override { return base_->Size(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  std::unique_ptr<io::RandomAccessFile> base_;
+  int* reads_;
+};
+
+TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
+  strata::testing::ScratchDir dir;
+  Model model;
+  for (int i = 0; i < 5000; ++i) model[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
+  const std::string path = dir.Join("000012.sst");
+  TableOptions options;
+  options.compression = Compression::kNone;
+  options.block_bytes = 1024;
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<io::RandomAccessFile> base;
+  ASSERT_TRUE(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &base).ok());
+  const uint64_t size = base->Size().value();
+  int reads = 0;
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), &reads), size,
+                          12, nullptr, &table)
+                  .ok());
+  const uint64_t blocks = table->properties().data_block_count;
+  ASSERT_GT(blocks, 40u);
+  reads = 0;
+  CheckIterationMatches(*table, model);
+  // Two single-block reads start the sequential run; then 256 KiB at a time.
+  EXPECT_LT(reads, 6) << blocks << " blocks";
+  // Point reads never read ahead: one read per Get.
+  reads = 0;
+  bool found = false;
+  std::string k, v;
+  ASSERT_TRUE(table->Get(ReadOptions{}, IKey("key002500", 2501), &found, &k, &v, nullptr).ok());
+  EXPECT_TRUE(found);
+  EXPECT_EQ(reads, 1);
 }
 
 }  // namespace

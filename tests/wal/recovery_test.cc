@@ -196,12 +196,15 @@ TEST(WalRecovery, BadSegmentHeaders) {
     const uint64_t count = 10;
     std::unique_ptr<Log> log;
     RecoveryReport report;
-    ASSERT_TRUE(Reopen(dir.path(), &report, WalRecoveryMode::kStrict, &log).ok());
-    log.reset();
-    // Open prepared segment 2 ahead of need; wipe its header.
-    const std::string seg2 = SegmentPath(dir.path(), 2);
-    ASSERT_TRUE(std::filesystem::exists(seg2));
-    WriteFileAt(seg2, 0, std::string(kSegmentHeaderBytes, '\0'));
+    // Segment 2 with its header wiped (all zeros).
+    {
+      std::unique_ptr<io::WritableFile> f;
+      ASSERT_TRUE(io::DefaultFileSystem()
+                      ->NewWritableFile(SegmentPath(dir.path(), 2), io::FileOptions{}, &f)
+                      .ok());
+      ASSERT_TRUE(f->Append(std::string(kSegmentBytesMin, '\0')).ok());
+      ASSERT_TRUE(f->Close().ok());
+    }
     EXPECT_TRUE(Reopen(dir.path(), &report).IsCorruption());
     ASSERT_TRUE(Reopen(dir.path(), &report, WalRecoveryMode::kPointInTime, &log).ok());
     EXPECT_EQ(report.segments_removed, 1u);
@@ -243,6 +246,53 @@ TEST(WalRecovery, BadSegmentHeaders) {
     ASSERT_TRUE(s.IsCorruption()) << s.ToString();
     EXPECT_NE(s.message().find("bad magic"), std::string::npos) << s.ToString();
   }
+}
+
+}  // namespace
+}  // namespace strata::wal
+
+namespace strata::wal {
+namespace {
+
+// OpenAndReplay hands records over during the recovery scan: all of them on
+// a clean log, only the kept prefix in point-in-time mode.
+TEST(WalRecovery, OpenAndReplayInOnePass) {
+  strata::testing::ScratchDir dir;
+  auto where = WriteLog(dir.path(), 1200);
+  for (uint64_t from : {1, 700}) {
+    std::unique_ptr<Log> log;
+    testing::Records got;
+    ASSERT_TRUE(Log::OpenAndReplay(SmallOptions(), dir.path(), from,
+                                   [&](uint64_t lsn, std::string_view p) {
+                                     got.emplace_back(lsn, std::string(p));
+                                     return Status::Ok();
+                                   },
+                                   &log)
+                    .ok());
+    ASSERT_EQ(got.size(), 1201 - from);
+    EXPECT_EQ(got.front().first, from);
+    EXPECT_EQ(got.back().second, Payload(1200));
+  }
+  const RecordLocation victim = where[500];
+  FlipBit(SegmentPath(dir.path(), victim.segment_seq), victim.offset + 40, 3);
+  LogOptions pit = SmallOptions();
+  pit.recovery = WalRecoveryMode::kPointInTime;
+  uint64_t last = 0;
+  std::unique_ptr<Log> log;
+  ASSERT_TRUE(Log::OpenAndReplay(pit, dir.path(), 1,
+                                 [&](uint64_t lsn, std::string_view) {
+                                   last = lsn;
+                                   return Status::Ok();
+                                 },
+                                 &log)
+                  .ok());
+  EXPECT_EQ(last, victim.lsn - 1);
+  // A callback error stops Open.
+  log.reset();
+  Status s = Log::OpenAndReplay(SmallOptions(), dir.path(), 1,
+                                [](uint64_t, std::string_view) { return Status::Busy("stop"); },
+                                &log);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
 }
 
 }  // namespace

@@ -1,0 +1,190 @@
+#include "bench/driver/results.h"
+
+#include <charconv>
+#include <map>
+
+#include "bench/driver/metrics.h"
+
+namespace strata::bench {
+
+std::optional<double> WorkloadResult::write_amp_io() const {
+  return Ratio(io_write_bytes, user_bytes_written);
+}
+
+std::optional<double> WorkloadResult::write_amp_syscall() const {
+  return Ratio(syscall_write_bytes, user_bytes_written);
+}
+
+std::optional<double> WorkloadResult::write_amp_engine() const {
+  if (!engine_device_bytes) return std::nullopt;
+  const uint64_t user = engine_user_bytes.value_or(user_bytes_written);
+  return Ratio(*engine_device_bytes, user);
+}
+
+std::optional<double> WorkloadResult::space_amp() const { return Ratio(disk_bytes, live_bytes); }
+
+namespace {
+
+// Text form: "engine\tNAME", "settings\tTEXT", "error\tTEXT" and one
+// "result\tkey=value\t..." line per workload. Values never hold tabs or
+// newlines (settings and errors are sanitised).
+std::string Clean(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\t' || c == '\n') c = ' ';
+  }
+  return out;
+}
+
+std::string Field(std::string_view key, std::string_view value) {
+  return "\t" + std::string(key) + "=" + std::string(value);
+}
+
+std::string Num(double v) {
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, ptr);
+}
+
+template <typename T>
+bool ParseNum(std::string_view text, T* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+std::string EncodeResult(const WorkloadResult& r) {
+  std::string line = "result";
+  line += Field("workload", r.workload);
+  line += Field("ops", std::to_string(r.ops));
+  line += Field("found", std::to_string(r.found));
+  line += Field("bytes", std::to_string(r.bytes));
+  line += Field("seconds", Num(r.seconds));
+  line += Field("latency", r.latency.Encode());
+  std::string series;
+  for (double v : r.ops_per_second) series += (series.empty() ? "" : ",") + Num(v);
+  line += Field("series", series);
+  line += Field("user_bytes_written", std::to_string(r.user_bytes_written));
+  line += Field("io_write_bytes", std::to_string(r.io_write_bytes));
+  line += Field("syscall_write_bytes", std::to_string(r.syscall_write_bytes));
+  if (r.engine_user_bytes) line += Field("engine_user_bytes", std::to_string(*r.engine_user_bytes));
+  if (r.engine_device_bytes) {
+    line += Field("engine_device_bytes", std::to_string(*r.engine_device_bytes));
+  }
+  line += Field("disk_bytes", std::to_string(r.disk_bytes));
+  line += Field("live_bytes", std::to_string(r.live_bytes));
+  line += Field("peak_rss_bytes", std::to_string(r.peak_rss_bytes));
+  if (r.modeled_seconds) line += Field("modeled_seconds", Num(*r.modeled_seconds));
+  return line + "\n";
+}
+
+std::vector<std::string_view> SplitTabs(std::string_view line) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t tab = line.find('\t', start);
+    parts.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  return parts;
+}
+
+Status DecodeField(std::string_view key, std::string_view value, WorkloadResult* r) {
+  bool ok = true;
+  uint64_t u = 0;
+  if (key == "workload") {
+    r->workload = value;
+  } else if (key == "ops") {
+    ok = ParseNum(value, &r->ops);
+  } else if (key == "found") {
+    ok = ParseNum(value, &r->found);
+  } else if (key == "bytes") {
+    ok = ParseNum(value, &r->bytes);
+  } else if (key == "seconds") {
+    ok = ParseNum(value, &r->seconds);
+  } else if (key == "latency") {
+    STRATA_ASSIGN_OR_RETURN(r->latency, Histogram::Decode(value));
+  } else if (key == "series") {
+    size_t start = 0;
+    while (ok && start < value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string_view::npos) comma = value.size();
+      double v = 0;
+      ok = ParseNum(value.substr(start, comma - start), &v);
+      r->ops_per_second.push_back(v);
+      start = comma + 1;
+    }
+  } else if (key == "user_bytes_written") {
+    ok = ParseNum(value, &r->user_bytes_written);
+  } else if (key == "io_write_bytes") {
+    ok = ParseNum(value, &r->io_write_bytes);
+  } else if (key == "syscall_write_bytes") {
+    ok = ParseNum(value, &r->syscall_write_bytes);
+  } else if (key == "engine_user_bytes") {
+    ok = ParseNum(value, &u);
+    r->engine_user_bytes = u;
+  } else if (key == "engine_device_bytes") {
+    ok = ParseNum(value, &u);
+    r->engine_device_bytes = u;
+  } else if (key == "disk_bytes") {
+    ok = ParseNum(value, &r->disk_bytes);
+  } else if (key == "live_bytes") {
+    ok = ParseNum(value, &r->live_bytes);
+  } else if (key == "peak_rss_bytes") {
+    ok = ParseNum(value, &r->peak_rss_bytes);
+  } else if (key == "modeled_seconds") {
+    double d = 0;
+    ok = ParseNum(value, &d);
+    r->modeled_seconds = d;
+  } else {
+    ok = false;
+  }
+  if (!ok) {
+    return Status::Corruption("bench result: bad field '" + std::string(key) + "=" +
+                              std::string(value) + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeEngineRun(const EngineRun& run) {
+  std::string out = "engine\t" + Clean(run.engine) + "\n";
+  out += "settings\t" + Clean(run.settings) + "\n";
+  if (!run.error.empty()) out += "error\t" + Clean(run.error) + "\n";
+  for (const WorkloadResult& r : run.results) out += EncodeResult(r);
+  return out;
+}
+
+Result<EngineRun> DecodeEngineRun(std::string_view text) {
+  EngineRun run;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::vector<std::string_view> parts = SplitTabs(text.substr(pos, eol - pos));
+    pos = eol + 1;
+    if (parts.size() == 2 && parts[0] == "engine") {
+      run.engine = parts[1];
+    } else if (parts.size() == 2 && parts[0] == "settings") {
+      run.settings = parts[1];
+    } else if (parts.size() == 2 && parts[0] == "error") {
+      run.error = parts[1];
+    } else if (!parts.empty() && parts[0] == "result") {
+      WorkloadResult r;
+      r.engine = run.engine;
+      for (size_t i = 1; i < parts.size(); ++i) {
+        const size_t eq = parts[i].find('=');
+        if (eq == std::string_view::npos) return Status::Corruption("bench result: no '='");
+        STRATA_RETURN_IF_ERROR(DecodeField(parts[i].substr(0, eq), parts[i].substr(eq + 1), &r));
+      }
+      run.results.push_back(std::move(r));
+    } else if (!(parts.size() == 1 && parts[0].empty())) {
+      return Status::Corruption("bench result: unexpected line '" + std::string(parts[0]) + "'");
+    }
+  }
+  if (run.engine.empty()) return Status::Corruption("bench result: no engine line");
+  return run;
+}
+
+}  // namespace strata::bench

@@ -1,0 +1,236 @@
+// LogStoreHost / LogStore against an in-memory model: random appends (with
+// conflicting-tail overwrites), suffix truncations, prefix compactions,
+// resets, hard states and reopens across many groups, fixed seeds.
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "strata/log_store.h"
+#include "tests/testing/test_util.h"
+#include "wal/limits.h"
+#include "wal/log_store.h"
+
+namespace strata::wal {
+namespace {
+
+LogStoreHostOptions SmallHostOptions() {
+  LogStoreHostOptions options;
+  options.segment_bytes = kSegmentBytesMin;
+  return options;
+}
+
+// The model of one group's log.
+struct ModelLog {
+  uint64_t first = 1;
+  uint64_t prev_term = 0;
+  std::vector<LogEntry> entries;  // entries[k].index == first + k
+  HardState hard;
+  uint64_t last() const { return first + entries.size() - 1; }
+};
+
+std::string Data(std::mt19937_64& rng, uint64_t index) {
+  std::string d = fmt::format("e{}:", index);
+  d.append(rng() % 200, static_cast<char>('a' + rng() % 26));
+  return d;
+}
+
+void ExpectSame(LogStore* store, const ModelLog& model, uint64_t group) {
+  SCOPED_TRACE(fmt::format("group {}", group));
+  ASSERT_EQ(store->FirstIndex(), model.first);
+  ASSERT_EQ(store->LastIndex(), model.last());
+  EXPECT_EQ(store->GetHardState(), model.hard);
+  auto t = store->Term(model.first - 1);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, model.prev_term);
+  std::vector<LogEntry> got;
+  ASSERT_TRUE(store->Entries(model.first, model.last() + 1, UINT64_MAX, &got).ok());
+  ASSERT_EQ(got.size(), model.entries.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].index, model.entries[k].index);
+    ASSERT_EQ(got[k].term, model.entries[k].term);
+    ASSERT_EQ(got[k].data, model.entries[k].data);
+  }
+}
+
+TEST(LogStore, RandomOpsMatchModelAcrossReopens) {
+  for (uint64_t default_seed : {1, 2, 3}) {
+    const uint64_t seed = strata::testing::TestSeed(default_seed);
+    SCOPED_TRACE(fmt::format("seed={}", seed));
+    std::mt19937_64 rng(seed);
+    strata::testing::ScratchDir dir;
+    std::unique_ptr<LogStoreHost> host;
+    ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+    constexpr uint64_t kGroups = 5;
+    std::map<uint64_t, ModelLog> models;
+    for (int op = 0; op < 1500; ++op) {
+      const uint64_t group = 1 + rng() % kGroups;
+      ModelLog& m = models[group];
+      LogStore* store = host->Group(group);
+      const int kind = static_cast<int>(rng() % 100);
+      if (kind < 55) {  // append, sometimes overwriting a conflicting tail
+        uint64_t from = m.last() + 1;
+        if (rng() % 5 == 0 && !m.entries.empty()) from = m.first + rng() % m.entries.size();
+        const uint64_t term = m.hard.term + 1 + rng() % 3;
+        std::vector<LogEntry> batch;
+        for (uint64_t k = 0, n = 1 + rng() % 8; k < n; ++k) {
+          batch.push_back(LogEntry{from + k, term, Data(rng, from + k)});
+        }
+        ASSERT_TRUE(store->Append(batch, rng() % 16 == 0).ok());
+        m.entries.resize(from - m.first);
+        m.entries.insert(m.entries.end(), batch.begin(), batch.end());
+      } else if (kind < 65) {
+        const uint64_t at = m.first + rng() % (m.entries.size() + 1);
+        ASSERT_TRUE(store->TruncateSuffix(at).ok());
+        m.entries.resize(at - m.first);
+      } else if (kind < 80) {
+        if (m.entries.empty()) continue;
+        const uint64_t upto = m.first + rng() % m.entries.size();
+        ASSERT_TRUE(store->CompactPrefix(upto).ok());
+        m.prev_term = m.entries[upto - m.first].term;
+        m.entries.erase(m.entries.begin(), m.entries.begin() + (upto + 1 - m.first));
+        m.first = upto + 1;
+      } else if (kind < 84) {
+        const uint64_t last = m.last() + rng() % 20;
+        const uint64_t term = m.hard.term + 1;
+        ASSERT_TRUE(store->Reset(last, term).ok());
+        m.entries.clear();
+        m.first = last + 1;
+        m.prev_term = term;
+      } else if (kind < 94) {
+        HardState hs{m.hard.term + rng() % 2, rng() % 5, m.hard.commit + rng() % 3};
+        ASSERT_TRUE(store->SetHardState(hs).ok());
+        m.hard = hs;
+      } else if (kind < 97) {
+        ASSERT_TRUE(host->Sync().ok());
+        host.reset();
+        ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+        for (const auto& [g, model] : models) ExpectSame(host->Group(g), model, g);
+      } else {
+        ExpectSame(store, m, group);
+      }
+      if (std::getenv("LOGSTORE_DEBUG")) {
+        ExpectSame(host->Group(group), m, group);
+        if (::testing::Test::HasFailure()) {
+          fprintf(stderr, "op %d kind %d\n", op, kind);
+          return;
+        }
+      }
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    host.reset();
+    ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+    for (const auto& [g, model] : models) ExpectSame(host->Group(g), model, g);
+  }
+}
+
+TEST(LogStore, InvalidArgumentsLoseNothing) {
+  strata::testing::ScratchDir dir;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  LogStore* log = host->Group(7);
+  EXPECT_EQ(log->FirstIndex(), 1u);
+  EXPECT_EQ(log->LastIndex(), 0u);
+  std::vector<LogEntry> batch;
+  for (uint64_t i = 1; i <= 10; ++i) batch.push_back(LogEntry{i, 1, fmt::format("v{}", i)});
+  ASSERT_TRUE(log->Append(batch, true).ok());
+  ASSERT_TRUE(log->CompactPrefix(3).ok());
+  LogEntry e;
+  const std::vector<LogEntry> gap = {LogEntry{12, 1, "x"}};
+  EXPECT_TRUE(log->Append(gap, true).IsInvalidArgument());
+  const std::vector<LogEntry> below = {LogEntry{3, 1, "x"}};
+  EXPECT_TRUE(log->Append(below, true).IsInvalidArgument());
+  const std::vector<LogEntry> holes = {LogEntry{11, 1, "x"}, LogEntry{13, 1, "y"}};
+  EXPECT_TRUE(log->Append(holes, true).IsInvalidArgument());
+  EXPECT_TRUE(log->TruncateSuffix(3).IsInvalidArgument());
+  EXPECT_TRUE(log->TruncateSuffix(12).IsInvalidArgument());
+  EXPECT_TRUE(log->CompactPrefix(11).IsInvalidArgument());
+  EXPECT_TRUE(log->Entry(3, &e).IsInvalidArgument());
+  EXPECT_TRUE(log->Entry(11, &e).IsInvalidArgument());
+  std::vector<LogEntry> got;
+  EXPECT_TRUE(log->Entries(2, 5, 100, &got).IsInvalidArgument());
+  EXPECT_TRUE(log->Entries(4, 12, 100, &got).IsInvalidArgument());
+  EXPECT_TRUE(log->Term(2).status().IsInvalidArgument());
+  EXPECT_TRUE(log->Term(11).status().IsInvalidArgument());
+  EXPECT_TRUE(log->Reset(UINT64_MAX, 1).IsInvalidArgument());
+  EXPECT_EQ(*log->Term(3), 1u);  // the compaction point answers
+  EXPECT_TRUE(log->TruncateSuffix(11).ok());  // nothing to drop
+  EXPECT_TRUE(log->CompactPrefix(2).ok());    // already compacted
+  // Nothing was lost, also after a reopen.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(log->FirstIndex(), 4u);
+    EXPECT_EQ(log->LastIndex(), 10u);
+    ASSERT_TRUE(log->Entry(10, &e).ok());
+    EXPECT_EQ(e.data, "v10");
+    host.reset();
+    ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+    log = host->Group(7);
+  }
+  // max_bytes: stops early but returns at least one entry.
+  ASSERT_TRUE(log->Entries(4, 11, 0, &got).ok());
+  EXPECT_EQ(got.size(), 1u);
+  ASSERT_TRUE(log->Entries(4, 11, 5, &got).ok());
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(host->GroupIds(), std::vector<uint64_t>{7});
+}
+
+// Compacting every group's prefix deletes whole segments; an idle group's
+// hard state survives because it is rewritten before its segment goes.
+TEST(LogStore, CompactionReleasesSegmentsAndKeepsIdleHardState) {
+  strata::testing::ScratchDir dir;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  ASSERT_TRUE(host->Group(99)->SetHardState(HardState{5, 2, 0}).ok());
+  LogStore* busy = host->Group(1);
+  const std::string data(1000, 'd');
+  for (uint64_t i = 1; i <= 600; ++i) {
+    const std::vector<LogEntry> one = {LogEntry{i, 3, data}};
+    ASSERT_TRUE(busy->Append(one, false).ok());
+    if (i % 100 == 0) {
+      ASSERT_TRUE(busy->CompactPrefix(i - 10).ok());
+    }
+  }
+  auto* impl = static_cast<LogStoreHostImpl*>(host.get());
+  EXPECT_LE(impl->log()->segment_count(), 3u);
+  EXPECT_GT(impl->log()->stats().segments_released, 5u);
+  host.reset();
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  EXPECT_EQ(host->Group(99)->GetHardState(), (HardState{5, 2, 0}));
+  EXPECT_EQ(host->Group(1)->FirstIndex(), 591u);
+  EXPECT_EQ(*host->Group(1)->Term(590), 3u);
+  EXPECT_EQ(host->Group(1)->LastIndex(), 600u);
+}
+
+// Many groups committing at once share fdatasyncs.
+TEST(LogStore, ConcurrentGroupsShareSyncs) {
+  strata::testing::ScratchDir dir;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  constexpr int kThreads = 16;
+  constexpr uint64_t kPerThread = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      LogStore* log = host->Group(1000 + t);
+      for (uint64_t i = 1; i <= kPerThread; ++i) {
+        const std::vector<LogEntry> one = {LogEntry{i, 1, fmt::format("g{}i{}", t, i)}};
+        ASSERT_TRUE(log->Append(one, /*sync=*/true).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto* impl = static_cast<LogStoreHostImpl*>(host.get());
+  EXPECT_LT(impl->log()->stats().syncs, kThreads * kPerThread);
+  host.reset();
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  for (int t = 0; t < kThreads; ++t) {
+    LogEntry e;
+    ASSERT_TRUE(host->Group(1000 + t)->Entry(kPerThread, &e).ok());
+    EXPECT_EQ(e.data, fmt::format("g{}i{}", t, kPerThread));
+  }
+}
+
+}  // namespace
+}  // namespace strata::wal

@@ -1,0 +1,394 @@
+#include "wal/log_store.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "wal/format.h"
+
+namespace strata {
+
+Status OpenLogStoreHost(const LogStoreHostOptions& options, const std::string& dir,
+                        std::unique_ptr<LogStoreHost>* host) {
+  return wal::LogStoreHostImpl::Open(options, dir, host);
+}
+
+}  // namespace strata
+
+namespace strata::wal {
+
+namespace {
+
+// Indexes stay far from overflow (index + count, last_index + 1).
+constexpr uint64_t kLogIndexMax = uint64_t{1} << 62;
+
+std::string Where(const RecordLocation& where) {
+  return fmt::format("{} @ {} (lsn {})", SegmentFileName(where.segment_seq), where.offset,
+                     where.lsn);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- GroupLog
+
+// Replay meets records whose predecessors were in released segments (their
+// entries were overwritten or compacted later, or the group was reset).
+// Entries known to exist but not yet seen are held as placeholders (lsn 0);
+// later records in the log must overwrite or compact every one of them, and
+// CheckReplayed() reports Corruption for any left over. At run time none of these
+// cases arise: Append validates the index first.
+void GroupLog::ApplyEntries(const RecordLocation& where, const StoreRecord& record) {
+  if (record.entries.empty()) return;
+  const uint64_t first = record.index;
+  if (first < first_index_ || (first > LastIndexLocked() + 1 && entries_.empty())) {
+    entries_.clear();  // replay only: the prefix lies in released segments
+    first_index_ = first;
+  } else {
+    while (LastIndexLocked() + 1 < first) entries_.push_back(EntryRef{});  // replay only
+    entries_.resize(first - first_index_);
+  }
+  for (const EntryView& e : record.entries) {
+    entries_.push_back(
+        EntryRef{e.term, where, e.data_offset, static_cast<uint32_t>(e.data.size())});
+  }
+}
+
+void GroupLog::ApplyTruncate(uint64_t index) {
+  if (index < first_index_) {
+    entries_.clear();
+    first_index_ = index;  // replay only: the prefix lies in released segments
+  } else if (index <= LastIndexLocked()) {
+    entries_.resize(index - first_index_);
+  }
+}
+
+void GroupLog::ApplyMeta(const GroupMeta& meta, uint64_t lsn) {
+  hard_ = meta.hard;
+  meta_lsn_ = lsn;
+  if (meta.reset || meta.first_index > LastIndexLocked() + 1) {
+    entries_.clear();
+  } else if (meta.first_index >= first_index_) {
+    entries_.erase(entries_.begin(), entries_.begin() + (meta.first_index - first_index_));
+  } else if (!entries_.empty()) {
+    // Replay only: entries between the compaction point and what we hold
+    // were in released segments; later records must replace them.
+    entries_.insert(entries_.begin(), first_index_ - meta.first_index, EntryRef{});
+  }
+  first_index_ = meta.first_index;
+  prev_term_ = meta.prev_term;
+}
+
+Status GroupLog::CheckReplayedLocked() const {
+  for (size_t k = 0; k < entries_.size(); ++k) {
+    if (entries_[k].where.lsn == 0) {
+      return Status::Corruption(fmt::format(
+          "log store: group {} entry {} is missing (its record was in a released segment)",
+          group_, first_index_ + k));
+    }
+  }
+  return Status::Ok();
+}
+
+GroupMeta GroupLog::MetaLocked() const {
+  GroupMeta meta;
+  meta.group = group_;
+  meta.first_index = first_index_;
+  meta.prev_term = prev_term_;
+  meta.hard = hard_;
+  return meta;
+}
+
+void GroupLog::PinsLocked(uint64_t* entry_lsn, uint64_t* meta_lsn) const {
+  *entry_lsn = entries_.empty() ? 0 : entries_.front().where.lsn;
+  *meta_lsn = meta_lsn_;
+}
+
+Status GroupLog::WriteMeta(const GroupMeta& meta, bool sync) {
+  std::string payload;
+  EncodeMeta(meta, &payload);
+  STRATA_ASSIGN_OR_RETURN(uint64_t lsn, host_->log()->Append(payload, sync));
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  ApplyMeta(meta, lsn);
+  return Status::Ok();
+}
+
+Status GroupLog::Append(std::span<const LogEntry> entries, bool sync) {
+  if (entries.empty()) return Status::Ok();
+  const uint64_t first = entries.front().index;
+  if (first == 0 || first >= kLogIndexMax) {
+    return Status::InvalidArgument(fmt::format("log {}: entry index {} out of range", group_, first));
+  }
+  for (size_t k = 1; k < entries.size(); ++k) {
+    if (entries[k].index != first + k) {
+      return Status::InvalidArgument(fmt::format(
+          "log {}: entries not consecutive ({} follows {})", group_, entries[k].index,
+          entries[k - 1].index));
+    }
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (first < first_index_) {
+      return Status::InvalidArgument(fmt::format(
+          "log {}: append at index {} below first index {} (compacted)", group_, first,
+          first_index_));
+    }
+    if (first > LastIndexLocked() + 1) {
+      return Status::InvalidArgument(fmt::format(
+          "log {}: append at index {} leaves a gap after last index {}", group_, first,
+          LastIndexLocked()));
+    }
+  }
+  std::string payload;
+  std::vector<uint32_t> offsets;
+  EncodeEntries(group_, entries, &payload, &offsets);
+  STRATA_ASSIGN_OR_RETURN(RecordLocation where, host_->log()->AppendWithLocation(payload, sync));
+  StoreRecord record;
+  record.index = first;
+  for (size_t k = 0; k < entries.size(); ++k) {
+    record.entries.push_back(EntryView{first + k, entries[k].term, offsets[k],
+                                       std::string_view(entries[k].data)});
+  }
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  ApplyEntries(where, record);
+  return Status::Ok();
+}
+
+Status GroupLog::Entry(uint64_t index, LogEntry* entry) const {
+  std::vector<LogEntry> one;
+  STRATA_RETURN_IF_ERROR(Entries(index, index + 1, 0, &one));
+  *entry = std::move(one.front());
+  return Status::Ok();
+}
+
+Status GroupLog::Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
+                         std::vector<LogEntry>* entries) const {
+  entries->clear();
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  const uint64_t last = LastIndexLocked();
+  if (lo < first_index_ || hi > last + 1 || lo > hi) {
+    return Status::InvalidArgument(fmt::format("log {}: entries [{}, {}) outside [{}, {}]", group_,
+                                               lo, hi, first_index_, last));
+  }
+  std::string payload;
+  uint64_t payload_lsn = 0;
+  uint64_t total_bytes = 0;
+  for (uint64_t index = lo; index < hi; ++index) {
+    const EntryRef& ref = entries_[index - first_index_];
+    if (!entries->empty() && total_bytes + ref.data_bytes > max_bytes) break;
+    if (ref.where.lsn != payload_lsn) {
+      STRATA_RETURN_IF_ERROR(host_->log_->ReadRecord(ref.where, &payload));
+      payload_lsn = ref.where.lsn;
+    }
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(
+        SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data));
+    entries->push_back(LogEntry{index, ref.term, std::string(data)});
+    total_bytes += ref.data_bytes;
+  }
+  return Status::Ok();
+}
+
+uint64_t GroupLog::FirstIndex() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return first_index_;
+}
+
+uint64_t GroupLog::LastIndex() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return LastIndexLocked();
+}
+
+Result<uint64_t> GroupLog::Term(uint64_t index) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  if (index + 1 == first_index_) return prev_term_;
+  if (index < first_index_ || index > LastIndexLocked()) {
+    return Status::InvalidArgument(fmt::format("log {}: term of index {} outside [{}, {}]", group_,
+                                               index, first_index_ - 1, LastIndexLocked()));
+  }
+  return entries_[index - first_index_].term;
+}
+
+Status GroupLog::TruncateSuffix(uint64_t index) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (index < first_index_ || index > LastIndexLocked() + 1) {
+      return Status::InvalidArgument(fmt::format(
+          "log {}: truncation at {} outside [{}, {}] (first index, last index + 1)", group_, index,
+          first_index_, LastIndexLocked() + 1));
+    }
+    if (index == LastIndexLocked() + 1) return Status::Ok();
+  }
+  std::string payload;
+  EncodeTruncate(group_, index, &payload);
+  STRATA_RETURN_IF_ERROR(host_->log()->Append(payload, /*sync=*/true).status());
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  ApplyTruncate(index);
+  return Status::Ok();
+}
+
+Status GroupLog::CompactPrefix(uint64_t index) {
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    GroupMeta meta;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      if (index < first_index_) return Status::Ok();  // already compacted
+      if (index > LastIndexLocked()) {
+        return Status::InvalidArgument(fmt::format(
+            "log {}: compaction to {} beyond last index {} (install a snapshot with Reset)",
+            group_, index, LastIndexLocked()));
+      }
+      meta = MetaLocked();
+      meta.prev_term = entries_[index - first_index_].term;
+      meta.first_index = index + 1;
+    }
+    // Not synced: if a crash loses it, the entries simply come back.
+    STRATA_RETURN_IF_ERROR(WriteMeta(meta, /*sync=*/false));
+  }
+  return host_->MaybeRelease();
+}
+
+Status GroupLog::Reset(uint64_t last_index, uint64_t last_term) {
+  if (last_index >= kLogIndexMax) {
+    return Status::InvalidArgument(fmt::format("log {}: reset index {} too large", group_,
+                                               last_index));
+  }
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    GroupMeta meta;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      meta = MetaLocked();
+    }
+    meta.reset = true;
+    meta.first_index = last_index + 1;
+    meta.prev_term = last_term;
+    STRATA_RETURN_IF_ERROR(WriteMeta(meta, /*sync=*/true));
+  }
+  return host_->MaybeRelease();
+}
+
+Status GroupLog::SetHardState(const HardState& state) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  GroupMeta meta;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    meta = MetaLocked();
+  }
+  meta.hard = state;
+  return WriteMeta(meta, /*sync=*/true);
+}
+
+HardState GroupLog::GetHardState() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return hard_;
+}
+
+// -------------------------------------------------------- LogStoreHostImpl
+
+Status LogStoreHostImpl::Open(const LogStoreHostOptions& options, const std::string& dir,
+                              std::unique_ptr<LogStoreHost>* host) {
+  LogOptions log_options;
+  log_options.file_system = options.file_system;
+  log_options.segment_bytes = options.segment_bytes;
+  log_options.direct_io = options.direct_io;
+  log_options.recovery = options.recovery;
+  auto impl = std::make_unique<LogStoreHostImpl>();
+  // One pass over the disk: the WAL's recovery scan feeds the index.
+  StoreRecord record;
+  LogStoreHostImpl* self = impl.get();
+  STRATA_RETURN_IF_ERROR(Log::OpenAndReplayWithLocation(
+      log_options, dir, 1,
+      [&](const RecordLocation& where, std::string_view payload) {
+        return self->ApplyReplayed(where, payload, &record);
+      },
+      &impl->log_));
+  STRATA_RETURN_IF_ERROR(impl->CheckReplayed());
+  *host = std::move(impl);
+  return Status::Ok();
+}
+
+Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_view payload,
+                                       StoreRecord* scratch) {
+  StoreRecord& record = *scratch;
+  {
+    STRATA_RETURN_IF_ERROR(DecodeStoreRecord(payload, Where(where), &record));
+    GroupLog* group = GroupLocked(record.group);
+    std::unique_lock<std::shared_mutex> lock(group->state_mu_);
+    switch (record.kind) {
+      case StoreRecordKind::kEntries: group->ApplyEntries(where, record); break;
+      case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
+      case StoreRecordKind::kMeta: group->ApplyMeta(record.meta, where.lsn); break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status LogStoreHostImpl::CheckReplayed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, group] : groups_) {
+    std::shared_lock<std::shared_mutex> state(group->state_mu_);
+    STRATA_RETURN_IF_ERROR(group->CheckReplayedLocked());
+  }
+  return Status::Ok();
+}
+
+GroupLog* LogStoreHostImpl::GroupLocked(uint64_t group_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = groups_[group_id];
+  if (!slot) slot = std::make_unique<GroupLog>(this, group_id);
+  return slot.get();
+}
+
+LogStore* LogStoreHostImpl::Group(uint64_t group_id) { return GroupLocked(group_id); }
+
+std::vector<uint64_t> LogStoreHostImpl::GroupIds() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint64_t> ids;
+  for (const auto& [id, group] : groups_) {
+    std::shared_lock<std::shared_mutex> state(group->state_mu_);
+    if (group->HasStateLocked()) ids.push_back(id);
+  }
+  return ids;
+}
+
+Status LogStoreHostImpl::Sync() { return log_->Sync(); }
+
+Status LogStoreHostImpl::MaybeRelease() {
+  std::lock_guard<std::mutex> release_lock(release_mu_);
+  std::vector<GroupLog*> groups;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, group] : groups_) groups.push_back(group.get());
+  }
+  // Live entries cannot move; everything below the oldest one may go.
+  uint64_t bound = log_->next_lsn();
+  for (GroupLog* g : groups) {
+    std::shared_lock<std::shared_mutex> lock(g->state_mu_);
+    uint64_t entry_lsn = 0, meta_lsn = 0;
+    g->PinsLocked(&entry_lsn, &meta_lsn);
+    if (entry_lsn != 0) bound = std::min(bound, entry_lsn);
+  }
+  const uint64_t boundary = log_->ReleaseBoundary(bound);
+  if (boundary == log_->ReleaseBoundary(0)) return Status::Ok();  // no whole segment to drop
+  // Metadata still below the boundary moves to the head of the log first.
+  bool rewrote = false;
+  for (GroupLog* g : groups) {
+    std::lock_guard<std::mutex> write_lock(g->write_mu_);
+    GroupMeta meta;
+    {
+      std::shared_lock<std::shared_mutex> lock(g->state_mu_);
+      if (g->meta_lsn_ == 0 || g->meta_lsn_ >= boundary) continue;
+      meta = g->MetaLocked();
+    }
+    STRATA_RETURN_IF_ERROR(g->WriteMeta(meta, /*sync=*/false));
+    rewrote = true;
+  }
+  if (rewrote) STRATA_RETURN_IF_ERROR(log_->Sync());
+  return log_->ReleaseBefore(boundary);
+}
+
+}  // namespace strata::wal

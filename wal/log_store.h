@@ -1,0 +1,119 @@
+// LogStoreHostImpl: many consensus logs (strata::LogStore, one per replica
+// group) in one physical wal::Log, so that concurrent commits of thousands
+// of groups share fdatasyncs.
+//
+// Every change is one WAL record (log_store_record.h): a batch of entries, a
+// suffix truncation, or a group's full metadata (compaction point + hard
+// state). Opening replays the WAL into an in-memory index from (group, index)
+// to (term, record location); entry data stays on disk and each read fetches
+// its record again through Log::ReadRecord, which verifies the record's
+// checksum and identity (the page cache keeps recent entries cheap). Nothing
+// but the index is cached, so memory is ~48 bytes per live entry.
+//
+// Segments are released when no group needs them: a segment goes once every
+// group's first live entry lies in a newer one; metadata records still in it
+// are first rewritten (synced) at the head of the log.
+//
+// Threading: a group's writes are serialised by its write mutex (held across
+// the WAL append, so calls on one log apply in the order they return);
+// readers take the group's state lock shared. The host's map of groups has
+// its own mutex; groups are never destroyed before the host.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "strata/log_store.h"
+#include "wal/log.h"
+#include "wal/log_store_record.h"
+
+namespace strata::wal {
+
+class LogStoreHostImpl;
+
+class GroupLog final : public LogStore {
+ public:
+  GroupLog(LogStoreHostImpl* host, uint64_t group) : host_(host), group_(group) {}
+
+  Status Append(std::span<const LogEntry> entries, bool sync) override;
+  Status Entry(uint64_t index, LogEntry* entry) const override;
+  Status Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
+                 std::vector<LogEntry>* entries) const override;
+  uint64_t FirstIndex() const override;
+  uint64_t LastIndex() const override;
+  Result<uint64_t> Term(uint64_t index) const override;
+  Status TruncateSuffix(uint64_t index) override;
+  Status CompactPrefix(uint64_t index) override;
+  Status Reset(uint64_t last_index, uint64_t last_term) override;
+  Status SetHardState(const HardState& state) override;
+  HardState GetHardState() const override;
+
+ private:
+  friend class LogStoreHostImpl;
+  struct EntryRef {
+    uint64_t term = 0;
+    RecordLocation where;
+    uint32_t data_offset = 0;
+    uint32_t data_bytes = 0;
+  };
+
+  // Replay and runtime share these; REQUIRES: state_mu_ held exclusively.
+  void ApplyEntries(const RecordLocation& where, const StoreRecord& record);
+  void ApplyTruncate(uint64_t index);
+  void ApplyMeta(const GroupMeta& meta, uint64_t lsn);
+  // Corruption if replay left a placeholder entry.
+  Status CheckReplayedLocked() const;
+  uint64_t LastIndexLocked() const { return first_index_ + entries_.size() - 1; }
+  GroupMeta MetaLocked() const;
+  // Appends a meta record (REQUIRES: write_mu_ held) and applies it.
+  Status WriteMeta(const GroupMeta& meta, bool sync);
+  // Lowest lsn this group needs kept: its first live entry's record and its
+  // newest meta record (0 = none).
+  void PinsLocked(uint64_t* entry_lsn, uint64_t* meta_lsn) const;
+  bool HasStateLocked() const { return meta_lsn_ != 0 || !entries_.empty(); }
+
+  LogStoreHostImpl* const host_;
+  const uint64_t group_;
+  std::mutex write_mu_;
+  mutable std::shared_mutex state_mu_;
+  uint64_t first_index_ = 1;
+  uint64_t prev_term_ = 0;
+  std::deque<EntryRef> entries_;  // entries_[k] has index first_index_ + k
+  HardState hard_;
+  uint64_t meta_lsn_ = 0;
+};
+
+class LogStoreHostImpl final : public LogStoreHost {
+ public:
+  static Status Open(const LogStoreHostOptions& options, const std::string& dir,
+                     std::unique_ptr<LogStoreHost>* host);
+
+  LogStore* Group(uint64_t group_id) override;
+  std::vector<uint64_t> GroupIds() const override;
+  Status Sync() override;
+
+  Log* log() { return log_.get(); }
+  // Releases segments no group needs any more (after compaction or reset).
+  Status MaybeRelease();
+
+ private:
+  friend class GroupLog;
+  GroupLog* GroupLocked(uint64_t group_id);
+  // Applies one replayed WAL record to the index (Open).
+  Status ApplyReplayed(const RecordLocation& where, std::string_view payload,
+                       StoreRecord* scratch);
+  // Corruption if replay left a placeholder entry in any group.
+  Status CheckReplayed() const;
+
+  std::unique_ptr<Log> log_;
+  mutable std::mutex mu_;
+  std::map<uint64_t, std::unique_ptr<GroupLog>> groups_;
+  std::mutex release_mu_;
+};
+
+}  // namespace strata::wal

@@ -1,0 +1,113 @@
+#include "wal/log_store_record.h"
+
+#include <fmt/core.h>
+
+#include "io/coding.h"
+
+namespace strata::wal {
+
+void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
+                   std::vector<uint32_t>* data_offsets) {
+  out->clear();
+  out->push_back(static_cast<char>(StoreRecordKind::kEntries));
+  io::PutVarint64(out, group);
+  io::PutVarint64(out, entries.empty() ? 0 : entries.front().index);
+  io::PutVarint64(out, entries.size());
+  data_offsets->clear();
+  for (const LogEntry& e : entries) {
+    io::PutVarint64(out, e.term);
+    io::PutVarint64(out, e.data.size());
+    data_offsets->push_back(static_cast<uint32_t>(out->size()));
+    out->append(e.data);
+  }
+}
+
+void EncodeTruncate(uint64_t group, uint64_t index, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(StoreRecordKind::kTruncate));
+  io::PutVarint64(out, group);
+  io::PutVarint64(out, index);
+}
+
+void EncodeMeta(const GroupMeta& meta, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(StoreRecordKind::kMeta));
+  io::PutVarint64(out, meta.group);
+  out->push_back(meta.reset ? 1 : 0);
+  io::PutVarint64(out, meta.first_index);
+  io::PutVarint64(out, meta.prev_term);
+  io::PutVarint64(out, meta.hard.term);
+  io::PutVarint64(out, meta.hard.vote);
+  io::PutVarint64(out, meta.hard.commit);
+}
+
+Status DecodeStoreRecord(std::string_view payload, std::string_view where, StoreRecord* record) {
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(fmt::format("{}: log store record: {}", where, why));
+  };
+  const std::string_view all = payload;
+  if (payload.empty()) return bad("empty");
+  const uint8_t kind = static_cast<uint8_t>(payload[0]);
+  payload.remove_prefix(1);
+  record->entries.clear();
+  if (!io::GetVarint64(&payload, &record->group)) return bad("truncated group id");
+  switch (kind) {
+    case static_cast<uint8_t>(StoreRecordKind::kEntries): {
+      record->kind = StoreRecordKind::kEntries;
+      uint64_t count = 0;
+      if (!io::GetVarint64(&payload, &record->index) || !io::GetVarint64(&payload, &count)) {
+        return bad("truncated entries header");
+      }
+      if (count > payload.size()) return bad("entry count exceeds the record");
+      if (count > 0 && record->index == 0) return bad("entry index 0");
+      for (uint64_t i = 0; i < count; ++i) {
+        EntryView e;
+        e.index = record->index + i;
+        uint64_t bytes = 0;
+        if (!io::GetVarint64(&payload, &e.term) || !io::GetVarint64(&payload, &bytes) ||
+            bytes > payload.size()) {
+          return bad(fmt::format("entry {} truncated", e.index));
+        }
+        e.data_offset = static_cast<uint32_t>(payload.data() - all.data());
+        e.data = payload.substr(0, bytes);
+        payload.remove_prefix(bytes);
+        record->entries.push_back(e);
+      }
+      break;
+    }
+    case static_cast<uint8_t>(StoreRecordKind::kTruncate):
+      record->kind = StoreRecordKind::kTruncate;
+      if (!io::GetVarint64(&payload, &record->index)) return bad("truncated index");
+      break;
+    case static_cast<uint8_t>(StoreRecordKind::kMeta): {
+      record->kind = StoreRecordKind::kMeta;
+      GroupMeta& m = record->meta;
+      m.group = record->group;
+      if (payload.empty() || static_cast<uint8_t>(payload[0]) > 1) return bad("bad meta flags");
+      m.reset = payload[0] == 1;
+      payload.remove_prefix(1);
+      if (!io::GetVarint64(&payload, &m.first_index) || !io::GetVarint64(&payload, &m.prev_term) ||
+          !io::GetVarint64(&payload, &m.hard.term) || !io::GetVarint64(&payload, &m.hard.vote) ||
+          !io::GetVarint64(&payload, &m.hard.commit)) {
+        return bad("truncated meta");
+      }
+      if (m.first_index == 0) return bad("first index 0");
+      break;
+    }
+    default:
+      return bad(fmt::format("unknown kind {}", kind));
+  }
+  if (!payload.empty()) return bad(fmt::format("{} trailing bytes", payload.size()));
+  return Status::Ok();
+}
+
+Status SliceEntryData(std::string_view payload, uint32_t data_offset, uint32_t data_bytes,
+                      std::string_view where, std::string_view* data) {
+  if (uint64_t{data_offset} + data_bytes > payload.size()) {
+    return Status::Corruption(fmt::format("{}: log store entry runs past its record", where));
+  }
+  *data = payload.substr(data_offset, data_bytes);
+  return Status::Ok();
+}
+
+}  // namespace strata::wal

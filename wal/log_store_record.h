@@ -1,0 +1,61 @@
+// Payloads of the WAL records a LogStoreHost writes (FORMAT.md, "Log store
+// records"). Pure encoding with bounds checks; any thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/log_store.h"
+#include "strata/status.h"
+
+namespace strata::wal {
+
+// On-disk kinds (first payload byte). 0 is never valid; never renumbered.
+enum class StoreRecordKind : uint8_t {
+  kEntries = 1,   // group, first index, entries (overwrites from first index on)
+  kTruncate = 2,  // group, index: drop entries >= index
+  kMeta = 3,      // group metadata: compaction point and hard state
+};
+
+// The complete metadata of a group: rewritten whenever any part changes, so
+// the newest kMeta record alone defines it.
+struct GroupMeta {
+  uint64_t group = 0;
+  bool reset = false;        // a snapshot install: drop every entry
+  uint64_t first_index = 1;  // FirstIndex()
+  uint64_t prev_term = 0;    // term of first_index - 1
+  HardState hard;
+};
+
+// An entry decoded in place: data points into the payload.
+struct EntryView {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  uint32_t data_offset = 0;  // offset of data in the record payload
+  std::string_view data;
+};
+
+// A decoded record. For kEntries, `entries` holds every entry.
+struct StoreRecord {
+  StoreRecordKind kind = StoreRecordKind::kEntries;
+  uint64_t group = 0;
+  uint64_t index = 0;  // kEntries: first index; kTruncate: the index
+  std::vector<EntryView> entries;
+  GroupMeta meta;
+};
+
+void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
+                   std::vector<uint32_t>* data_offsets);
+void EncodeTruncate(uint64_t group, uint64_t index, std::string* out);
+void EncodeMeta(const GroupMeta& meta, std::string* out);
+// Corruption (naming `where`) when the payload does not parse.
+Status DecodeStoreRecord(std::string_view payload, std::string_view where, StoreRecord* record);
+
+// Decodes only the entry at `data_offset`'s record bounds check (for reads).
+Status SliceEntryData(std::string_view payload, uint32_t data_offset, uint32_t data_bytes,
+                      std::string_view where, std::string_view* data);
+
+}  // namespace strata::wal
