@@ -77,118 +77,6 @@ void Fresh(const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
 }
 
-// (a) One thread: pwrite of one record-sized block at the next offset of a
-// pre-zeroed file, then fdatasync. No metadata changes in steady state.
-Rate PlainLoop(const Config& cfg) {
-  const std::string dir = cfg.dir + "/plain";
-  Fresh(dir);
-  const std::string path = dir + "/plain.dat";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
-  const size_t file_bytes = 64 * kMiB;
-  std::string zeros(kMiB, '\0');
-  for (size_t at = 0; at < file_bytes; at += zeros.size()) {
-    if (::pwrite(fd, zeros.data(), zeros.size(), at) < 0) std::exit(1);
-  }
-  ::fdatasync(fd);
-  const size_t block = wal::RecordBytes(kRecordBytes);
-  std::string rec(block, 'r');
-  std::vector<double> lat;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(cfg.seconds);
-  uint64_t offset = 0;
-  while (Clock::now() < deadline && offset + block <= file_bytes) {
-    const auto t0 = Clock::now();
-    if (::pwrite(fd, rec.data(), block, offset) != static_cast<ssize_t>(block)) std::exit(1);
-    if (::fdatasync(fd) != 0) std::exit(1);
-    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    offset += block;
-  }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(fd);
-  return Summarise(lat, elapsed);
-}
-
-// `threads` threads each loop Append(100 bytes, sync) for cfg.seconds.
-Rate WalAppends(const Config& cfg, int threads, wal::SegmentPreparation prep,
-                uint64_t segment_bytes, bool release, wal::LogStats* stats_out = nullptr) {
-  const std::string dir = cfg.dir + "/wal";
-  Fresh(dir);
-  wal::LogOptions options;
-  options.segment_bytes = segment_bytes;
-  options.preparation = prep;
-  options.direct_io = cfg.direct;
-  std::unique_ptr<wal::Log> log;
-  Check(wal::Log::Open(options, dir, &log), "open");
-  std::vector<std::vector<double>> lat(threads);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> workers;
-  const std::string payload(kRecordBytes, 'w');
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      while (!stop.load(std::memory_order_relaxed)) {
-        const auto t0 = Clock::now();
-        auto lsn = log->Append(payload, /*sync=*/true);
-        Check(lsn.status().ok() ? Status::Ok() : lsn.status(), "append");
-        lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-        // Keep about four segments, so recycling has segments to reuse.
-        if (release && t == 0 && *lsn % 4096 == 0) {
-          const uint64_t keep = 4 * segment_bytes / wal::RecordBytes(kRecordBytes);
-          if (*lsn > keep) Check(log->ReleaseBefore(*lsn - keep), "release");
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
-  stop = true;
-  for (auto& w : workers) w.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  if (stats_out) *stats_out = log->stats();
-  return Summarise(all, elapsed);
-}
-
-#ifdef STRATA_HAVE_ROCKSDB
-Rate RocksDbSyncPuts(const Config& cfg, int threads) {
-  const std::string dir = cfg.dir + "/rocksdb";
-  Fresh(dir);
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) {
-    fmt::print(stderr, "rocksdb open: {}\n", s.ToString());
-    return Rate{};
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  std::vector<std::vector<double>> lat(threads);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> workers;
-  const std::string value(kRecordBytes, 'v');
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        const std::string key = fmt::format("{:04}{:012}", t, i);
-        const auto t0 = Clock::now();
-        if (!db->Put(wo, key, value).ok()) std::exit(1);
-        lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
-  stop = true;
-  for (auto& w : workers) w.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  return Summarise(all, elapsed);
-}
-#endif
-
 bool DropCaches() {
   ::sync();
   int fd = ::open("/proc/sys/vm/drop_caches", O_WRONLY);
@@ -288,53 +176,184 @@ void Print(std::string_view name, const Rate& r, double base) {
   fmt::print("\n");
 }
 
-void Appends(const Config& cfg) {
-  fmt::print("sync appends of {} B records ({} s each{})\n", kRecordBytes, cfg.seconds,
-             cfg.direct ? ", O_DIRECT" : "");
-  const Rate plain = PlainLoop(cfg);
-  Print("plain pwrite+fdatasync, 1 thread", plain, 0);
-  const auto prep = wal::SegmentPreparation::kRecycle;
-  const Rate w1 = WalAppends(cfg, 1, prep, 64 * kMiB, false);
-  Print("strata wal, 1 thread (vs plain)", w1, plain.ops_per_s);
-  const Rate w8 = WalAppends(cfg, 8, prep, 64 * kMiB, false);
-  const Rate w64 = WalAppends(cfg, 64, prep, 64 * kMiB, false);
-#ifdef STRATA_HAVE_ROCKSDB
-  const Rate r8 = RocksDbSyncPuts(cfg, 8);
-  Print("rocksdb sync put, 8 threads", r8, 0);
-  Print("strata wal, 8 threads (vs rocksdb)", w8, r8.ops_per_s);
-  Print("strata wal, 64 threads (vs rocksdb 8)", w64, r8.ops_per_s);
-#else
-  Print("strata wal, 8 threads", w8, 0);
-  Print("strata wal, 64 threads", w64, 0);
-  fmt::print("  (RocksDB not found at build time: no peer comparison)\n");
-#endif
-  fmt::print("  bars: 1 thread >= 0.90x plain: {}; 8 threads >= 2x rocksdb: {}\n",
-             w1.ops_per_s >= 0.9 * plain.ops_per_s ? "met" : "MISSED",
-#ifdef STRATA_HAVE_ROCKSDB
-             w8.ops_per_s >= 2 * r8.ops_per_s ? "met" : "MISSED"
-#else
-             "n/a"
-#endif
-  );
+// Latencies and op count of one contender over all its slices.
+struct Tally {
+  std::vector<double> lat_us;
+  double seconds = 0;
+  Rate rate() {
+    return Summarise(lat_us, seconds);
+  }
+};
+
+// Runs `threads` threads calling op(thread) for `seconds`, adding to *tally.
+template <typename Op>
+void Slice(int threads, double seconds, Op op, Tally* tally) {
+  std::vector<std::vector<double>> lat(threads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        const auto t0 = Clock::now();
+        op(t, i);
+        lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  tally->seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  for (auto& v : lat) tally->lat_us.insert(tally->lat_us.end(), v.begin(), v.end());
 }
 
-// Small segments so that a run crosses many rollovers; one thread.
+// The contenders run in interleaved slices (kSlices rounds of each), so that
+// the disk's drift on a shared machine hits all of them alike.
+void Appends(const Config& cfg) {
+  constexpr int kSlices = 6;
+  const double slice_s = cfg.seconds / kSlices;
+  fmt::print("sync appends of {} B records ({} s each, in {} interleaved slices{})\n", kRecordBytes,
+             cfg.seconds, kSlices, cfg.direct ? ", O_DIRECT" : "");
+  // (a) the plain loop's file: pre-zeroed, like a prepared segment.
+  const std::string plain_dir = cfg.dir + "/plain";
+  Fresh(plain_dir);
+  const std::string plain_path = plain_dir + "/plain.dat";
+  int fd = ::open(plain_path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  const uint64_t plain_bytes = 256 * kMiB;
+  const std::string zeros(kMiB, '\0');
+  for (uint64_t at = 0; at < plain_bytes; at += zeros.size()) {
+    if (::pwrite(fd, zeros.data(), zeros.size(), at) < 0) std::exit(1);
+  }
+  ::fdatasync(fd);
+  const size_t block = wal::RecordBytes(kRecordBytes);
+  const std::string rec(block, 'r');
+  uint64_t plain_offset = 0;
+  auto plain_op = [&](int, uint64_t) {
+    if (plain_offset + block > plain_bytes) plain_offset = 0;
+    if (::pwrite(fd, rec.data(), block, plain_offset) != static_cast<ssize_t>(block)) std::exit(1);
+    if (::fdatasync(fd) != 0) std::exit(1);
+    plain_offset += block;
+  };
+  // strata: one log for all thread counts.
+  const std::string wal_dir = cfg.dir + "/wal";
+  Fresh(wal_dir);
+  wal::LogOptions options;
+  options.direct_io = cfg.direct;
+  std::unique_ptr<wal::Log> log;
+  Check(wal::Log::Open(options, wal_dir, &log), "open");
+  const std::string payload(kRecordBytes, 'w');
+  auto wal_op = [&](int, uint64_t) { Check(log->Append(payload, true).status(), "append"); };
+#ifdef STRATA_HAVE_ROCKSDB
+  const std::string rocks_dir = cfg.dir + "/rocksdb";
+  Fresh(rocks_dir);
+  rocksdb::Options rocks_options;
+  rocks_options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(rocks_options, rocks_dir, &raw).ok()) std::exit(1);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const std::string value(kRecordBytes, 'v');
+  std::atomic<uint64_t> rocks_seq{0};
+  auto rocks_op = [&](int t, uint64_t) {
+    const std::string key = fmt::format("{:04}{:012}", t, rocks_seq.fetch_add(1));
+    if (!db->Put(wo, key, value).ok()) std::exit(1);
+  };
+#endif
+  Tally plain, w1, w8, w64, r8;
+  wal::LogStats after8, after64;
+  for (int k = 0; k < kSlices; ++k) {
+    Slice(1, slice_s, plain_op, &plain);
+    Slice(1, slice_s, wal_op, &w1);
+#ifdef STRATA_HAVE_ROCKSDB
+    Slice(8, slice_s, rocks_op, &r8);
+#endif
+    const wal::LogStats s0 = log->stats();
+    Slice(8, slice_s, wal_op, &w8);
+    const wal::LogStats s1 = log->stats();
+    Slice(64, slice_s, wal_op, &w64);
+    const wal::LogStats s2 = log->stats();
+    after8.records += s1.records - s0.records;
+    after8.syncs += s1.syncs - s0.syncs;
+    after64.records += s2.records - s1.records;
+    after64.syncs += s2.syncs - s1.syncs;
+  }
+  ::close(fd);
+  const Rate rp = plain.rate();
+  const Rate r1 = w1.rate();
+  const Rate r8w = w8.rate();
+  const Rate r64 = w64.rate();
+  Print("plain pwrite+fdatasync, 1 thread", rp, 0);
+  Print("strata wal, 1 thread (vs plain)", r1, rp.ops_per_s);
+  fmt::print("  strata wal records per fdatasync: 8 threads {:.1f}, 64 threads {:.1f}\n",
+             double(after8.records) / std::max<uint64_t>(after8.syncs, 1),
+             double(after64.records) / std::max<uint64_t>(after64.syncs, 1));
+#ifdef STRATA_HAVE_ROCKSDB
+  const Rate rr = r8.rate();
+  Print("rocksdb sync put, 8 threads", rr, 0);
+  Print("strata wal, 8 threads (vs rocksdb)", r8w, rr.ops_per_s);
+  Print("strata wal, 64 threads (vs rocksdb 8)", r64, rr.ops_per_s);
+  fmt::print("  bars: 1 thread >= 0.90x plain: {}; 8 threads >= 2x rocksdb: {}\n",
+             r1.ops_per_s >= 0.9 * rp.ops_per_s ? "met" : "MISSED",
+             r8w.ops_per_s >= 2 * rr.ops_per_s ? "met" : "MISSED");
+#else
+  Print("strata wal, 8 threads", r8w, 0);
+  Print("strata wal, 64 threads", r64, 0);
+  fmt::print("  (RocksDB not found at build time: no peer comparison)\n");
+  fmt::print("  bars: 1 thread >= 0.90x plain: {}\n",
+             r1.ops_per_s >= 0.9 * rp.ops_per_s ? "met" : "MISSED");
+#endif
+}
+
+// Small segments and 1 KiB records so that a run crosses many rollovers; one
+// thread per mode, the three modes in interleaved slices; old segments are
+// released as it goes (so recycling has some to reuse).
 void Preparation(const Config& cfg) {
-  constexpr uint64_t kPrepSegmentBytes = 1 * kMiB;
-  fmt::print("segment preparation: 1 thread sync appends, {} MiB segments ({} s each)\n",
-             kPrepSegmentBytes / kMiB, cfg.seconds);
+  constexpr uint64_t kPrepSegmentBytes = 256 * kKiB;
+  constexpr size_t kPrepRecordBytes = 1024;
+  constexpr int kSlices = 6;
+  fmt::print("segment preparation: 1 thread sync appends of {} B, {} KiB segments ({} s each, "
+             "{} interleaved slices)\n",
+             kPrepRecordBytes, kPrepSegmentBytes / kKiB, cfg.seconds, kSlices);
   struct Mode {
     const char* name;
     wal::SegmentPreparation prep;
+    std::unique_ptr<wal::Log> log;
+    Tally tally;
   };
-  for (const Mode& m : {Mode{"fallocate only", wal::SegmentPreparation::kFallocate},
-                        Mode{"pre-zeroed", wal::SegmentPreparation::kZeroFill},
-                        Mode{"recycled", wal::SegmentPreparation::kRecycle}}) {
-    wal::LogStats stats;
-    const Rate r = WalAppends(cfg, 1, m.prep, kPrepSegmentBytes, true, &stats);
-    Print(m.name, r, 0);
+  Mode modes[] = {{"fallocate only", wal::SegmentPreparation::kFallocate, nullptr, {}},
+                  {"pre-zeroed", wal::SegmentPreparation::kZeroFill, nullptr, {}},
+                  {"recycled", wal::SegmentPreparation::kRecycle, nullptr, {}}};
+  const std::string payload(kPrepRecordBytes, 'p');
+  const uint64_t keep = 2 * kPrepSegmentBytes / wal::RecordBytes(kPrepRecordBytes);
+  for (size_t m = 0; m < 3; ++m) {
+    const std::string dir = fmt::format("{}/prep{}", cfg.dir, m);
+    Fresh(dir);
+    wal::LogOptions options;
+    options.segment_bytes = kPrepSegmentBytes;
+    options.preparation = modes[m].prep;
+    options.direct_io = cfg.direct;
+    Check(wal::Log::Open(options, dir, &modes[m].log), "open");
+  }
+  for (int k = 0; k < kSlices; ++k) {
+    for (Mode& m : modes) {
+      wal::Log* log = m.log.get();
+      Slice(1, cfg.seconds / kSlices,
+            [&](int, uint64_t) {
+              auto lsn = log->Append(payload, true);
+              Check(lsn.status().ok() ? Status::Ok() : lsn.status(), "append");
+              if (*lsn % 16 == 0 && *lsn > keep) Check(log->ReleaseBefore(*lsn - keep), "release");
+            },
+            &m.tally);
+    }
+  }
+  for (Mode& m : modes) {
+    Print(m.name, m.tally.rate(), 0);
+    const wal::LogStats stats = m.log->stats();
     fmt::print("    segments prepared {}, recycled {}, writer waited for one {} times\n",
                stats.segments_prepared, stats.segments_recycled, stats.prepare_waits);
+    m.log.reset();
   }
 }
 

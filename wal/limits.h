@@ -25,6 +25,8 @@ inline constexpr uint64_t kSegmentBytesMax = 4 * kGiB;
 // One payload; a record must also fit in an empty segment.
 inline constexpr uint64_t kRecordPayloadBytesMax = 256 * kMiB;
 
+// Consecutive group writes one leader does before handing the lead on.
+inline constexpr size_t kLeaderRoundsMax = 4;
 // Released segments kept for reuse instead of being deleted.
 inline constexpr size_t kRecyclePoolMax = 2;
 // Recovery reads a segment in requests of this size (batched).

@@ -144,45 +144,78 @@ Status LogImpl::WaitForGroup(const GroupPtr& group, std::unique_lock<std::mutex>
       LeadLocked(lock);
       continue;
     }
-    group->cv.wait(lock);
+    lock.unlock();
+    uint32_t state;
+    while ((state = group->state.load(std::memory_order_acquire)) == kPending) {
+      group->state.wait(kPending, std::memory_order_acquire);
+    }
+    if (state == kDone) return group->status;  // written before kDone was stored
+    lock.lock();
+    // Handed the lead: take it if nobody else did, else wait again.
+    uint32_t expected = kLead;
+    group->state.compare_exchange_strong(expected, kPending, std::memory_order_acq_rel);
   }
   return group->status;
 }
 
+// Writes every formed group. While more groups formed during the write, the
+// leader goes on (up to kLeaderRoundsMax rounds) instead of waking a follower
+// to take over: a wake-up on the critical path costs a scheduling delay per
+// group on a busy machine. Waiters are woken after the lock is dropped, so
+// they do not wake into a held mutex.
 void LogImpl::LeadLocked(std::unique_lock<std::mutex>& lock) {
   STRATA_ASSERT(!leader_active_);
-  std::vector<GroupPtr> taken(queue_.begin(), queue_.end());
-  queue_.clear();
-  bool sync = false;
-  for (const GroupPtr& g : taken) sync |= g->sync;
-  const uint64_t last_lsn = next_lsn_ - 1;
-  Status status = failed_;
-  uint64_t device_bytes = 0;
-  uint64_t syncs = 0;
-  if (status.ok()) {
-    leader_active_ = true;
+  leader_active_ = true;
+  for (size_t round = 1;; ++round) {
+    std::vector<GroupPtr> taken(queue_.begin(), queue_.end());
+    queue_.clear();
+    bool sync = false;
+    for (const GroupPtr& g : taken) sync |= g->sync;
+    const uint64_t last_lsn = next_lsn_ - 1;
+    Status status = failed_;
+    uint64_t device_bytes = 0;
+    uint64_t syncs = 0;
+    if (status.ok()) {
+      lock.unlock();
+      status = WriteGroups(taken, sync, &device_bytes, &syncs);
+      lock.lock();
+    }
+    stats_.groups++;
+    stats_.syncs += syncs;
+    stats_.device_bytes_written += device_bytes;
+    if (status.ok()) {
+      written_lsn_ = std::max(written_lsn_, last_lsn);
+      if (sync) synced_lsn_ = std::max(synced_lsn_, last_lsn);
+    } else if (failed_.ok()) {
+      // The kernel may have dropped the data: nothing written after this may
+      // be acknowledged, so the log stays failed.
+      failed_ = status.WithContext("wal failed (reopen to recover)");
+    }
+    for (const GroupPtr& g : taken) {
+      g->status = status.ok() ? Status::Ok() : failed_;
+      g->done = true;
+    }
+    const bool more = !queue_.empty() && failed_.ok() && round < kLeaderRoundsMax;
+    GroupPtr next_leader;
+    if (!more) {
+      leader_active_ = false;
+      if (!queue_.empty()) next_leader = queue_.front();
+    }
     lock.unlock();
-    status = WriteGroups(taken, sync, &device_bytes, &syncs);
+    for (const GroupPtr& g : taken) {
+      g->state.store(kDone, std::memory_order_release);
+      g->state.notify_all();
+    }
+    if (next_leader) {
+      uint32_t expected = kPending;
+      if (next_leader->state.compare_exchange_strong(expected, kLead,
+                                                     std::memory_order_acq_rel)) {
+        next_leader->state.notify_all();  // hand the lead on
+      }
+    }
     lock.lock();
-    leader_active_ = false;
+    if (!more) return;
   }
-  stats_.groups++;
-  stats_.syncs += syncs;
-  stats_.device_bytes_written += device_bytes;
-  if (status.ok()) {
-    written_lsn_ = std::max(written_lsn_, last_lsn);
-    if (sync) synced_lsn_ = std::max(synced_lsn_, last_lsn);
-  } else if (failed_.ok()) {
-    // The kernel may have dropped the data: nothing written after this may be
-    // acknowledged, so the log stays failed.
-    failed_ = status.WithContext("wal failed (reopen to recover)");
-  }
-  for (const GroupPtr& g : taken) {
-    g->status = status.ok() ? Status::Ok() : failed_;
-    g->done = true;
-    g->cv.notify_all();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();  // hand the lead on
 }
 
 Status LogImpl::WriteGroups(const std::vector<GroupPtr>& groups, bool sync,

@@ -6,6 +6,7 @@
 // owns the segment it is preparing until it publishes it under mu_.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -53,15 +54,20 @@ class LogImpl final : public Log {
     uint64_t last_lsn = 0;
     uint64_t end_offset = kSegmentHeaderBytes;  // end of assigned records
   };
+  static constexpr uint32_t kPending = 0;
+  static constexpr uint32_t kDone = 1;
+  static constexpr uint32_t kLead = 2;  // the previous leader handed the lead on
   // Records encoded back to back for one segment, written by one leader.
   struct Group {
     uint64_t seq = 0;
     uint64_t offset = 0;
     std::string data;
     bool sync = false;
-    bool done = false;
-    Status status;
-    std::condition_variable cv;
+    bool done = false;  // under mu_
+    Status status;      // set before `state` becomes kDone
+    // What waiters sleep on (futex-backed atomic wait, no mutex): they wake
+    // without queueing on mu_ behind the leader.
+    std::atomic<uint32_t> state{kPending};
   };
   using GroupPtr = std::shared_ptr<Group>;
   // What recovery learned about one segment file.
