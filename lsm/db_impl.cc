@@ -26,6 +26,8 @@ constexpr size_t kImmutableMemTablesMax = 1;
 // gets a smaller group so that its latency stays low).
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kGroupBytesSmallLeader = 128 << 10;
+// Writes without sync are gathered up to this many bytes per WAL record.
+constexpr size_t kWalBufferBytes = 64 << 10;
 // Smallest memtable accepted (below it, every write would switch).
 constexpr size_t kMemTableBytesMin = 4 * 1024;
 constexpr size_t kBlockBytesSsd = 4 * 1024;
@@ -181,6 +183,9 @@ Status DBImpl::ReplayWal() {
 }
 
 DBImpl::~DBImpl() {
+  // No writer is active any more (the caller's contract): log what is
+  // buffered so that a clean close loses nothing.
+  if (wal_ != nullptr) (void)FlushWalBuffer(true);
   {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
@@ -190,9 +195,7 @@ DBImpl::~DBImpl() {
   }
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
-  // Unflushed memtables are in the WAL; nothing else to do. Sync it so that
-  // writes acknowledged without sync survive a clean close.
-  if (wal_ != nullptr) (void)wal_->Sync();
+  // Unflushed memtables are in the WAL (synced above); nothing else to do.
 }
 
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -242,17 +245,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
     // Only the leader touches the WAL and the memtable, so the lock can go:
     // new writers queue up behind us meanwhile.
     lock.unlock();
-    Result<uint64_t> lsn = wal_->Append(group->rep(), sync);
-    if (lsn.ok()) {
+    s = LogGroup(*group, sync);
+    if (s.ok()) {
       MemTableInserter inserter(first, mem);
       s = group->Iterate(&inserter);
-    } else {
-      s = lsn.status();
     }
     lock.lock();
     if (s.ok()) {
       last_sequence_.store(first + count - 1, std::memory_order_release);
-      wal_bytes_written_.fetch_add(group->rep().size(), std::memory_order_relaxed);
       write_groups_.fetch_add(1, std::memory_order_relaxed);
     } else {
       // A failed WAL append may have left a partial record; no later write
@@ -305,6 +305,40 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   return &group_batch_;
 }
 
+// Leader only. Groups that need no sync are gathered in wal_buffer_ and
+// logged as one WAL record once it passes kWalBufferBytes, or together with
+// the next sync write, at a memtable switch, and at close. Their sequence
+// numbers are consecutive, so the buffer is itself one valid batch rep. A
+// crash may lose the buffer, which the contract allows for writes without
+// sync (only a suffix of the write order is lost, never a hole); what it
+// saves is one WAL write per small write.
+Status DBImpl::LogGroup(const WriteBatch& group, bool sync) {
+  const size_t buffered = wal_buffer_.Count() == 0 ? 0 : wal_buffer_.ApproximateSize();
+  if (buffered + group.ApproximateSize() <= wal_payload_bytes_max_ &&
+      (buffered == 0 ? (!sync && group.ApproximateSize() < kWalBufferBytes) : true)) {
+    if (buffered == 0) {
+      wal_buffer_.Clear();
+      STRATA_RETURN_IF_ERROR(wal_buffer_.Append(group));
+      wal_buffer_.set_sequence(group.sequence());
+    } else {
+      STRATA_RETURN_IF_ERROR(wal_buffer_.Append(group));
+    }
+    if (!sync && wal_buffer_.ApproximateSize() < kWalBufferBytes) return Status::Ok();
+    return FlushWalBuffer(sync);
+  }
+  STRATA_RETURN_IF_ERROR(FlushWalBuffer(false));
+  Result<uint64_t> lsn = wal_->Append(group.rep(), sync);
+  return lsn.ok() ? Status::Ok() : lsn.status();
+}
+
+// Leader only (or the destructor): logs the buffered groups.
+Status DBImpl::FlushWalBuffer(bool sync) {
+  if (wal_buffer_.Count() == 0) return sync ? wal_->Sync() : Status::Ok();
+  Result<uint64_t> lsn = wal_->Append(wal_buffer_.rep(), sync);
+  wal_buffer_.Clear();
+  return lsn.ok() ? Status::Ok() : lsn.status();
+}
+
 // REQUIRES: mu_ held by `lock`; the caller is the write leader.
 Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
   bool allow_delay = !force;
@@ -336,6 +370,13 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       stalled = true;
       bg_cv_.wait(lock);
       continue;
+    }
+    // The buffered WAL records belong to the memtable being retired: they
+    // must get LSNs below the new memtable's first one.
+    s = FlushWalBuffer(false);
+    if (!s.ok()) {
+      SetBackgroundErrorLocked(s);
+      break;
     }
     SwitchMemTableLocked();
     force = false;

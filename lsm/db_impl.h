@@ -9,6 +9,12 @@
 // compaction thread keeps the tree in shape. Writers slow down and then wait
 // when memtables or L0 files pile up (EngineStats::stall_micros).
 //
+// Durability: a sync write returns after its WAL record (and every earlier
+// one) is fdatasynced. Writes without sync are gathered into one WAL record
+// of up to 64 KiB (LogGroup), which is logged with the next sync write, at a
+// memtable switch, or at close; a crash may lose that buffer, i.e. a suffix
+// of the unsynced writes, never a hole.
+//
 // Reads take a SuperVersion (memtable, immutable memtables, Version) under a
 // short mutex and then run without locks; an iterator holds its SuperVersion
 // so its memtables and files stay alive and on disk.
@@ -84,6 +90,8 @@ class DBImpl final : public Engine {
   Status ReplayWal();
 
   Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
+  Status LogGroup(const WriteBatch& group, bool sync);
+  Status FlushWalBuffer(bool sync);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
   WriteBatch* BuildBatchGroup(Writer** last_writer);
   void SwitchMemTableLocked();
@@ -128,6 +136,7 @@ class DBImpl final : public Engine {
   std::condition_variable compact_cv_;  // work for the compaction thread
   std::deque<Writer*> writers_;
   WriteBatch group_batch_;  // leader only
+  WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
   std::shared_ptr<const SuperVersion> super_version_;
@@ -148,7 +157,6 @@ class DBImpl final : public Engine {
 
   // Stats.
   std::atomic<uint64_t> user_bytes_written_{0};
-  std::atomic<uint64_t> wal_bytes_written_{0};
   std::atomic<uint64_t> flush_bytes_written_{0};
   std::atomic<uint64_t> compaction_bytes_read_{0};
   std::atomic<uint64_t> compaction_bytes_written_{0};

@@ -169,12 +169,15 @@ EngineStats DBImpl::Stats() const {
   st.stall_micros = stall_micros_.load();
   std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
   auto& p = st.properties;
+  uint64_t table_entries = 0;
   for (int level = 0; level < kLevelCount; ++level) {
+    for (const auto& f : sv->version->files(level)) table_entries += f->entry_count;
     p.emplace_back(fmt::format("lsm.level{}.files", level), sv->version->files(level).size());
     p.emplace_back(fmt::format("lsm.level{}.bytes", level), sv->version->LevelBytes(level));
   }
   size_t imm_bytes = 0;
   for (const auto& imm : sv->imms) imm_bytes += imm->ApproximateMemoryUsage();
+  p.emplace_back("lsm.table_entries", table_entries);
   p.emplace_back("lsm.memtable.bytes", sv->mem->ApproximateMemoryUsage());
   p.emplace_back("lsm.immutable_memtables", sv->imms.size());
   p.emplace_back("lsm.immutable_memtables.bytes", imm_bytes);

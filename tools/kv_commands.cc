@@ -16,6 +16,8 @@ namespace strata::tools {
 
 namespace {
 
+constexpr uint64_t kToolWalSegmentBytes = 4 * kMiB;
+
 struct KvArgs {
   std::string dir;
   std::string engine = "lsm";
@@ -32,6 +34,10 @@ Status OpenDb(const KvArgs& args, std::unique_ptr<Engine>* db) {
   // An existing directory's kind wins over --engine.
   const bool exists = io::DefaultFileSystem()->FileExists(io::JoinPath(args.dir, "KIND"));
   options.engine = exists ? "" : args.engine;
+  // Each open prepares WAL segments ahead of need; a short-lived command
+  // keeps them small (every segment records its own size, so a database
+  // written by a long-running process with bigger segments opens fine).
+  options.wal_segment_bytes = kToolWalSegmentBytes;
   return Open(options, args.dir, db);
 }
 

@@ -1,0 +1,90 @@
+// `strata kv` and `strata manifest dump`, run as the real binary: output and
+// exit statuses (0 ok, 1 not found, 2 usage, 3 corruption or I/O).
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/testing/test_util.h"
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+RunResult RunCli(const std::string& args, const std::string& stdin_text = "") {
+  std::string cmd = fmt::format("{} {} 2>/dev/null", STRATA_CLI, args);
+  std::string input_file;
+  if (!stdin_text.empty()) {
+    input_file = std::filesystem::temp_directory_path() / fmt::format("strata-in-{}", ::getpid());
+    std::ofstream(input_file) << stdin_text;
+    cmd += " < " + input_file;
+  }
+  RunResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (!input_file.empty()) std::filesystem::remove(input_file);
+  return r;
+}
+
+TEST(LsmToolsTest, KvCommandsAndExitStatuses) {
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  EXPECT_EQ(RunCli(fmt::format("kv {} put hello world", db)).exit_code, 0);
+  RunResult get = RunCli(fmt::format("kv {} get hello", db));
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.out, "world\n");
+  EXPECT_EQ(RunCli(fmt::format("kv {} get absent", db)).exit_code, 1);
+  EXPECT_EQ(RunCli(fmt::format("kv {} put -", db), "a\t1\nb\t2\nc\t3\n").exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} put -", db), "no tab here\n").exit_code, 2);
+  EXPECT_EQ(RunCli(fmt::format("kv {} delete b", db)).exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} flush", db)).exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} compact", db)).exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan", db)).out, "a\t1\nc\t3\nhello\tworld\n");
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan --start b --end d", db)).out, "c\t3\n");
+  // An existing directory's kind wins over --engine.
+  EXPECT_EQ(RunCli(fmt::format("kv {} --engine btree get a", db)).out, "1\n");
+  EXPECT_EQ(RunCli("kv").exit_code, 2);
+  EXPECT_EQ(RunCli(fmt::format("kv {} put onlykey", db)).exit_code, 2);
+}
+
+TEST(LsmToolsTest, ManifestDumpAndCorruption) {
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  ASSERT_EQ(RunCli(fmt::format("kv {} put -", db), "a\t1\nb\t2\n").exit_code, 0);
+  ASSERT_EQ(RunCli(fmt::format("kv {} flush", db)).exit_code, 0);
+  RunResult dump = RunCli(fmt::format("manifest dump {}", db));
+  EXPECT_EQ(dump.exit_code, 0);
+  EXPECT_NE(dump.out.find("(CURRENT)"), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("add L0 "), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("2 records"), std::string::npos) << dump.out;
+  RunResult hex = RunCli(fmt::format("manifest dump --hex {}", db));
+  EXPECT_NE(hex.out.find("strataMF"), std::string::npos) << hex.out;
+  // Damage the first record: dump and kv both report corruption (exit 3).
+  std::string manifest;
+  for (const auto& e : std::filesystem::directory_iterator(db)) {
+    if (e.path().filename().string().starts_with("MANIFEST-")) manifest = e.path().string();
+  }
+  ASSERT_FALSE(manifest.empty());
+  {
+    std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(30);
+    f.put('\x7f');
+  }
+  EXPECT_EQ(RunCli(fmt::format("manifest dump {}", db)).exit_code, 3);
+  EXPECT_EQ(RunCli(fmt::format("kv {} get a", db)).exit_code, 3);
+}
+
+}  // namespace
