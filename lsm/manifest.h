@@ -1,5 +1,5 @@
 // Manifest files: the framed, checksummed log of VersionEdits, and CURRENT,
-// which names the live manifest. Byte layout: lsm/MANIFEST_FORMAT.md.
+// which names the live manifest. Byte layout: lsm/FORMAT.md (Manifest).
 //
 // ManifestWriter appends records and syncs; ManifestReader walks them and
 // tells a torn tail (record cut off by a crash before its sync returned:

@@ -1,6 +1,6 @@
 // VersionEdit: one change to the set of SSTables, as logged in the manifest
 // (files added and removed per level, the WAL point that is fully flushed,
-// counters). See lsm/MANIFEST_FORMAT.md for the encoding.
+// counters). See lsm/FORMAT.md (Manifest) for the encoding.
 //
 // FileMetaData: what the engine knows about one SSTable. Shared (shared_ptr)
 // by every Version that contains it; the opened Table lives here, so a file

@@ -1,5 +1,5 @@
 // `strata manifest dump DIR [--hex]`: every record of an LSM database's live
-// manifest, decoded (lsm/MANIFEST_FORMAT.md).
+// manifest, decoded (lsm/FORMAT.md (Manifest)).
 #include <fmt/core.h>
 
 #include <string>
