@@ -13,7 +13,6 @@ set(strata_bench_driver_sources
   ${STRATA_BENCH_DRIVER_DIR}/metrics.cc
   ${STRATA_BENCH_DRIVER_DIR}/output.cc
   ${STRATA_BENCH_DRIVER_DIR}/plot.cc
-  ${STRATA_BENCH_DRIVER_DIR}/profile.cc
   ${STRATA_BENCH_DRIVER_DIR}/results.cc
   ${STRATA_BENCH_DRIVER_DIR}/runner.cc
   ${STRATA_BENCH_DRIVER_DIR}/workloads.cc

@@ -81,7 +81,7 @@ Status OpenLsmEngine(const Options& options, const std::string& path,
 }
 
 DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
-               ResolvedProfile profile)
+               ResolvedDiskProfile profile)
     : options_(options), path_(std::move(path)), fs_(std::move(fs)),
       profile_(std::move(profile)), picker_([&] {
         CompactionOptions c;
@@ -123,7 +123,7 @@ Status DBImpl::Open(const Options& options, const std::string& path,
   std::shared_ptr<io::FileSystem> fs =
       options.file_system ? options.file_system : io::DefaultFileSystem();
   STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
-  ResolvedProfile profile = ResolveDiskProfile(options.profile, path);
+  ResolvedDiskProfile profile = ResolveDiskProfile(options.profile, path);
   std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
   STRATA_RETURN_IF_ERROR(db->Recover());
   db->flush_thread_ = std::thread([d = db.get()] { d->FlushThread(); });

@@ -39,7 +39,7 @@
 #include "lsm/block_cache.h"
 #include "lsm/compaction_job.h"
 #include "lsm/compaction_picker.h"
-#include "lsm/disk_profile.h"
+#include "strata/disk_profile.h"
 #include "lsm/memtable.h"
 #include "lsm/version_set.h"
 #include "strata/engine.h"
@@ -85,7 +85,7 @@ class DBImpl final : public Engine {
   struct Writer;
 
   DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
-         ResolvedProfile profile);
+         ResolvedDiskProfile profile);
   Status Recover();
   Status ReplayWal();
 
@@ -116,7 +116,7 @@ class DBImpl final : public Engine {
   const Options options_;
   const std::string path_;
   const std::shared_ptr<io::FileSystem> fs_;
-  const ResolvedProfile profile_;
+  const ResolvedDiskProfile profile_;
   TableOptions table_options_;
   CompactionOptions compaction_options_;
   // Largest write group that fits one WAL record.

@@ -8,7 +8,7 @@
 #endif
 
 #include "bench/driver/adapter.h"
-#include "bench/driver/profile.h"
+#include "strata/disk_profile.h"
 #include "io/file_system.h"
 #include "strata/engine.h"
 
@@ -99,8 +99,11 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
   options.block_cache_bytes = config.cache_bytes;
   options.bloom_bits_per_key = static_cast<int>(config.bloom_bits);
   options.compression = Compression::kZstd;
-  const ProfileChoice profile = ResolveProfile(config.profile, dir);
-  options.profile = profile.profile == "hdd" ? DiskProfile::kHdd : DiskProfile::kSsd;
+  const DiskProfile requested = config.profile == "ssd"   ? DiskProfile::kSsd
+                                : config.profile == "hdd" ? DiskProfile::kHdd
+                                                          : DiskProfile::kAuto;
+  const ResolvedDiskProfile profile = ResolveDiskProfile(requested, dir);
+  options.profile = profile.profile;
   std::shared_ptr<io::FileSystem> model;
   STRATA_RETURN_IF_ERROR(MakeDeviceModel(config.device_model, &model));
   options.file_system = model;
@@ -110,7 +113,7 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
       "strata " + std::string(kind) + ": memtable_bytes=" + FormatBytes(options.memtable_bytes) +
       ", block_cache_bytes=" + FormatBytes(options.block_cache_bytes) + ", bloom=" +
       std::to_string(options.bloom_bits_per_key) + " bits/key, compression=zstd level " +
-      std::to_string(options.zstd_level) + ", profile=" + profile.profile + " (" +
+      std::to_string(options.zstd_level) + ", profile=" + std::string(DiskProfileName(profile.profile)) + " (" +
       profile.reason + "), block_bytes/compaction/direct io from the profile";
   if (model != nullptr) settings += ", device model=" + config.device_model;
   *db = std::make_unique<StrataBenchDb>(std::move(engine), std::move(model), std::move(settings));

@@ -13,7 +13,6 @@
 #include "bench/driver/metrics.h"
 #include "bench/driver/output.h"
 #include "bench/driver/plot.h"
-#include "bench/driver/profile.h"
 #include "bench/driver/workloads.h"
 #include "bench/driver/ycsb.h"
 

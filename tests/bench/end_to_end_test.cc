@@ -112,7 +112,7 @@ TEST(BenchStrataAdapterTest, RunsThroughTheDeviceModelAndProfile) {
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
     const EngineRun run = RunEngine(*parsed, kTestKind, false);
     ASSERT_EQ(run.error, "");
-    EXPECT_NE(run.settings.find("profile=hdd (--profile=hdd)"), std::string::npos)
+    EXPECT_NE(run.settings.find("profile=hdd (explicit)"), std::string::npos)
         << run.settings;
     EXPECT_NE(run.settings.find(std::string("device model=") + model), std::string::npos);
     ASSERT_EQ(run.results.size(), 3u);
