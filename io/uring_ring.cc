@@ -35,9 +35,11 @@ namespace {
 // (seen in lsm_db_test: a finished flush thread vs the WAL preparer thread).
 // There is no race: munmap returns before the later mmap can reuse the
 // address. These two calls state exactly that ordering: destroying a ring
-// happens-before creating any later ring. They cover nothing else (two live
-// rings never share memory, and the kernel's CQE writes are invisible to
-// ThreadSanitizer), so a real race on ring memory would still be reported.
+// (release, before its munmap) happens-before using any ring mapped later
+// (acquire, after its mmap). The only edges they add run from a ring's
+// teardown to a later ring's setup, so two threads racing on one live ring
+// (which strata never does) would still be reported. The kernel's CQE
+// writes are invisible to ThreadSanitizer and need nothing.
 #if defined(STRATA_IO_TSAN)
 char ring_memory_order;  // the address both calls name; never read
 void RingMemoryUnmapped() { __tsan_release(&ring_memory_order); }
@@ -62,12 +64,14 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 int InitRing(unsigned entries, io_uring* ring) {
   io_uring_params params{};
   params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  RingMemoryMapped();
   int r = io_uring_queue_init_params(entries, ring, &params);
   if (r == -EINVAL) {
     params = io_uring_params{};
     r = io_uring_queue_init_params(entries, ring, &params);
   }
+  // After the mmap: only then is every munmap that freed this address
+  // (and so every release before it) in the past.
+  if (r == 0) RingMemoryMapped();
   return r;
 }
 
