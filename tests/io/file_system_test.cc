@@ -422,6 +422,27 @@ TEST_P(FileSystemTest, ReadsHitAndMissThePageCache) {
   }
 }
 
+// A read error is an IOError naming the offset on every backend; on
+// io_uring the page-cache attempt fails too and the ring reports it.
+TEST_P(FileSystemTest, ReadErrorIsReportedWithOffset) {
+  const std::string path = dir_.Join("f");
+  WriteFile(path, Pattern(8192, 3));
+  std::unique_ptr<io::RandomAccessFile> reader;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(path, FileOptions{}, &reader).ok());
+  // A directory underneath: the kernel refuses the read (EISDIR).
+  const int fd = FindOpenFd(path);
+  ASSERT_GE(fd, 0);
+  const int dir_fd = ::open(dir_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  ASSERT_EQ(::dup2(dir_fd, fd), fd);
+  ::close(dir_fd);
+  char buf[100];
+  size_t n = 99;
+  Status s = reader->Read(4096, sizeof(buf), buf, &n);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("@ 4096"), std::string::npos) << s.ToString();
+}
+
 // --- Lock ---------------------------------------------------------------
 
 TEST_P(FileSystemTest, LockRefusesSecondOpenerInProcessUntilDropped) {
