@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -361,6 +362,85 @@ TEST_P(FileSystemTest, ConcurrentReadersShareAFile) {
   }
   for (auto& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+// Drops `path` from the page cache (its pages are clean after the writer's
+// close + this fdatasync) and returns how many of its pages stay resident.
+size_t DropFromPageCache(const std::string& path, size_t bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return ~size_t{0};
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return ~size_t{0};
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((bytes + page - 1) / page);
+  size_t count = ~size_t{0};
+  if (::mincore(map, bytes, resident.data()) == 0) {
+    count = static_cast<size_t>(std::count_if(resident.begin(), resident.end(),
+                                               [](unsigned char r) { return (r & 1) != 0; }));
+  }
+  ::munmap(map, bytes);
+  return count;
+}
+
+// Single buffered reads take the page-cache path when the pages are cached
+// and io_uring when they are not (io/README.md); both, and a read that
+// starts cached and continues uncached, must return the same bytes, with
+// short reads only at end of file.
+TEST_P(FileSystemTest, ReadsHitAndMissThePageCache) {
+  const uint64_t seed = TestSeed(77);
+  SCOPED_TRACE(fmt::format("seed={}", seed));
+  const std::string path = dir_.Join("f");
+  const std::string data = Pattern(64 * 1024 + 100, seed);  // unaligned end
+  WriteFile(path, data);
+  ASSERT_EQ(DropFromPageCache(path, data.size()), 0u) << "page cache not dropped";
+  std::unique_ptr<io::RandomAccessFile> reader;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(path, FileOptions{}, &reader).ok());
+  auto expect_read = [&](uint64_t offset, size_t n) {
+    SCOPED_TRACE(fmt::format("read @ {} len {}", offset, n));
+    std::string buf(n, '\0');
+    size_t got = ~size_t{0};
+    ASSERT_TRUE(reader->Read(offset, n, buf.data(), &got).ok());
+    const size_t want = offset >= data.size() ? 0 : std::min(n, data.size() - offset);
+    ASSERT_EQ(got, want);
+    EXPECT_EQ(buf.substr(0, got), data.substr(std::min<size_t>(offset, data.size()), want));
+  };
+  expect_read(8192, 4096);                 // miss: the page is not cached
+  expect_read(8192, 4096);                 // hit: the same page again
+  expect_read(8192 + 100, 3 * 4096);       // starts cached, continues uncached
+  expect_read(data.size() - 50, 4096);     // uncached tail, short at end of file
+  expect_read(data.size() - 50, 4096);     // cached tail, short at end of file
+  expect_read(data.size(), 10);            // at end of file
+  expect_read(data.size() + 4096, 10);     // past end of file
+  ASSERT_EQ(DropFromPageCache(path, data.size()), 0u);
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 200; ++i) {
+    const uint64_t offset = rng() % (data.size() + 100);
+    expect_read(offset, 1 + rng() % 9000);
+  }
+}
+
+// A read error is an IOError naming the offset on every backend; on
+// io_uring the page-cache attempt fails too and the ring reports it.
+TEST_P(FileSystemTest, ReadErrorIsReportedWithOffset) {
+  const std::string path = dir_.Join("f");
+  WriteFile(path, Pattern(8192, 3));
+  std::unique_ptr<io::RandomAccessFile> reader;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(path, FileOptions{}, &reader).ok());
+  // A directory underneath: the kernel refuses the read (EISDIR).
+  const int fd = FindOpenFd(path);
+  ASSERT_GE(fd, 0);
+  const int dir_fd = ::open(dir_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  ASSERT_EQ(::dup2(dir_fd, fd), fd);
+  ::close(dir_fd);
+  char buf[100];
+  size_t n = 99;
+  Status s = reader->Read(4096, sizeof(buf), buf, &n);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("@ 4096"), std::string::npos) << s.ToString();
 }
 
 // --- Lock ---------------------------------------------------------------

@@ -310,8 +310,12 @@ TEST(UringFileSystem, BrokenRingIsReportedThenReplaced) {
   size_t n = 0;
 
   BreakThreadRing(8);
-  Status s = reader->Read(0, sizeof(buf), buf, &n);
+  // ReadBatch always uses the ring (a single cached Read would be served
+  // from the page cache without it).
+  io::ReadRequest req{.offset = 0, .length = sizeof(buf), .buffer = buf};
+  Status s = reader->ReadBatch(std::span(&req, 1));
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_EQ(req.status.ToString(), s.ToString());
   EXPECT_NE(s.message().find("io_uring"), std::string::npos) << s.ToString();
   // The next call gets a fresh ring.
   ASSERT_TRUE(reader->Read(0, sizeof(buf), buf, &n).ok());
