@@ -140,6 +140,13 @@ std::string RenderSvg(const LineChart& chart) {
         "<polyline data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
         "points=\"{}\"/>\n",
         Xml(s.name), color, points);
+    // A run shorter than one sampling interval has a single point, which a
+    // polyline does not draw: mark it so the engine does not vanish.
+    if (s.points.size() == 1 && !(chart.x_log && s.points[0].first <= 0)) {
+      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"/>\n",
+                         xa.Map(s.points[0].first, px0, px1), ya.Map(s.points[0].second, py0, py1),
+                         color);
+    }
     const double ly = py1 + 10 + 20 * static_cast<double>(i);
     out += fmt::format(
         "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" stroke-width=\"3\"/>\n"

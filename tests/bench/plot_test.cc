@@ -84,6 +84,16 @@ TEST(BenchPlotTest, EmptyChartStillRenders) {
   Parse(RenderSvg(log_empty));
 }
 
+TEST(BenchPlotTest, SinglePointSeriesGetsAMarker) {
+  // A workload shorter than one sampling interval yields one throughput point;
+  // it must still be visible (a one-point polyline draws nothing).
+  LineChart chart{"short", "time (s)", "throughput (k ops/s)", false,
+                  {{"fast", {{0.8, 250}}}, {"slow", {{1, 90}, {2, 85}}}}};
+  int circles = 0;
+  for (const auto& e : Parse(RenderSvg(chart))) circles += e.name == "circle";
+  EXPECT_EQ(circles, 1);
+}
+
 TEST(BenchPlotTest, WritesFilesIntoTheDirectory) {
   testing::ScratchDir dir;
   std::vector<std::string> written;
