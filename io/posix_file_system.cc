@@ -100,30 +100,24 @@ class PosixSequentialFile final : public SequentialFile {
   int fd_;
 };
 
-class PosixWritableFile final : public WritableFile {
+class PosixWritableFile final : public FdWritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, bool direct, uint64_t size)
-      : path_(std::move(path)), fd_(fd), direct_(direct), size_(size) {}
-  ~PosixWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  Status Append(std::string_view data) override { return WriteAt(size_, data); }
+  using FdWritableFile::FdWritableFile;
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
     STRATA_RETURN_IF_ERROR(CheckUsable());
-    STRATA_RETURN_IF_ERROR(CheckDirectIo(direct_, path_, offset, data.size(), data.data()));
+    STRATA_RETURN_IF_ERROR(CheckDirectIo(direct(), path(), offset, data.size(), data.data()));
     size_t done = 0;
     while (done < data.size()) {
-      ssize_t r = ::pwrite(fd_, data.data() + done, data.size() - done,
+      ssize_t r = ::pwrite(fd(), data.data() + done, data.size() - done,
                            static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
-        return PosixError(path_, "pwrite @ " + std::to_string(offset + done), errno);
+        return PosixError(path(), "pwrite @ " + std::to_string(offset + done), errno);
       }
       done += static_cast<size_t>(r);
     }
-    if (offset + data.size() > size_) size_ = offset + data.size();
+    GrowTo(offset + data.size());
     return Status::Ok();
   }
 
@@ -135,52 +129,12 @@ class PosixWritableFile final : public WritableFile {
   Status Sync() override { return DoSync(/*all=*/false); }
   Status SyncAll() override { return DoSync(/*all=*/true); }
 
-  Status Allocate(uint64_t offset, uint64_t bytes) override {
-    STRATA_RETURN_IF_ERROR(CheckUsable());
-    int r = ::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(bytes));
-    if (r != 0) return PosixError(path_, "fallocate", errno);
-    if (offset + bytes > size_) size_ = offset + bytes;
-    return Status::Ok();
-  }
-  Status Truncate(uint64_t size) override {
-    STRATA_RETURN_IF_ERROR(CheckUsable());
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return PosixError(path_, "ftruncate", errno);
-    size_ = size;
-    return Status::Ok();
-  }
-  Status Close() override {
-    if (fd_ < 0) return Status::Ok();
-    int r = ::close(fd_);
-    fd_ = -1;
-    if (r != 0) return PosixError(path_, "close", errno);
-    return Status::Ok();
-  }
-  uint64_t size() const override { return size_; }
-  const std::string& path() const override { return path_; }
-
  private:
-  Status CheckUsable() const {
-    if (!failed_.ok()) return failed_;
-    if (fd_ < 0) return Status::InvalidArgument(path_ + ": file is closed");
-    return Status::Ok();
-  }
   Status DoSync(bool all) {
     STRATA_RETURN_IF_ERROR(CheckUsable());
-    int r = all ? ::fsync(fd_) : ::fdatasync(fd_);
-    if (r != 0) {
-      // The kernel may have dropped the dirty pages: never retry.
-      failed_ = PosixError(path_, all ? "fsync (file now failed)" : "fdatasync (file now failed)",
-                           errno);
-      return failed_;
-    }
+    if ((all ? ::fsync(fd()) : ::fdatasync(fd())) != 0) return MarkSyncFailed(all, errno);
     return Status::Ok();
   }
-
-  std::string path_;
-  int fd_;
-  bool direct_;
-  uint64_t size_;
-  Status failed_;
 };
 
 class PosixFileLock final : public FileLock {
@@ -196,6 +150,45 @@ class PosixFileLock final : public FileLock {
 };
 
 }  // namespace
+
+FdWritableFile::~FdWritableFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FdWritableFile::CheckUsable() const {
+  if (!failed_.ok()) return failed_;
+  if (fd_ < 0) return Status::InvalidArgument(path_ + ": file is closed");
+  return Status::Ok();
+}
+
+Status FdWritableFile::MarkSyncFailed(bool all, int err) {
+  failed_ = PosixError(path_, all ? "fsync (file now failed)" : "fdatasync (file now failed)", err);
+  return failed_;
+}
+
+Status FdWritableFile::Allocate(uint64_t offset, uint64_t bytes) {
+  STRATA_RETURN_IF_ERROR(CheckUsable());
+  if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(bytes)) != 0) {
+    return PosixError(path_, "fallocate", errno);
+  }
+  GrowTo(offset + bytes);
+  return Status::Ok();
+}
+
+Status FdWritableFile::Truncate(uint64_t size) {
+  STRATA_RETURN_IF_ERROR(CheckUsable());
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return PosixError(path_, "ftruncate", errno);
+  size_ = size;
+  return Status::Ok();
+}
+
+Status FdWritableFile::Close() {
+  if (fd_ < 0) return Status::Ok();
+  const int r = ::close(fd_);
+  fd_ = -1;
+  if (r != 0) return PosixError(path_, "close", errno);
+  return Status::Ok();
+}
 
 Result<int> PosixFileSystem::OpenFd(const std::string& path, int flags,
                                     const FileOptions& options) {

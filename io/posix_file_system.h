@@ -37,6 +37,43 @@ class PosixFileSystem : public FileSystem {
   static Result<int> OpenFd(const std::string& path, int flags, const FileOptions& options);
 };
 
+// The metadata half of a WritableFile over a file descriptor, shared by the
+// posix and io_uring files: they differ only in how data moves (WriteAt,
+// WriteAtAndSync, Sync, SyncAll). Owns the fd. After a failed sync the file
+// is failed for good (MarkSyncFailed): every later call returns that Status.
+class FdWritableFile : public WritableFile {
+ public:
+  FdWritableFile(std::string path, int fd, bool direct, uint64_t size)
+      : path_(std::move(path)), fd_(fd), direct_(direct), size_(size) {}
+  ~FdWritableFile() override;
+
+  Status Append(std::string_view data) override { return WriteAt(size_, data); }
+  Status Allocate(uint64_t offset, uint64_t bytes) override;
+  Status Truncate(uint64_t size) override;
+  Status Close() override;
+  uint64_t size() const override { return size_; }
+  const std::string& path() const override { return path_; }
+
+ protected:
+  // The sticky failure, or InvalidArgument once closed.
+  Status CheckUsable() const;
+  // Records a failed fsync (all) or fdatasync and returns it: never retried,
+  // because the kernel may have dropped the dirty pages.
+  Status MarkSyncFailed(bool all, int err);
+  void GrowTo(uint64_t end) {
+    if (end > size_) size_ = end;
+  }
+  int fd() const { return fd_; }
+  bool direct() const { return direct_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  bool direct_;
+  uint64_t size_;
+  Status failed_;
+};
+
 // A plain posix file system (pread/pwrite/fdatasync), whatever the kernel offers.
 std::shared_ptr<FileSystem> NewPosixFileSystem();
 

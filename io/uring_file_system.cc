@@ -164,16 +164,12 @@ struct WritePart {
 enum class SyncKind { kNone, kData, kAll };
 
 // Writes and syncs through the calling thread's ring. See WritableFile in
-// io/file_system.h for the contract; failed_ mirrors PosixWritableFile.
-class UringWritableFile final : public WritableFile {
+// io/file_system.h for the contract; metadata calls and the failed-file rule
+// come from FdWritableFile, shared with the posix file.
+class UringWritableFile final : public FdWritableFile {
  public:
   UringWritableFile(std::string path, int fd, bool direct, uint64_t size, unsigned queue_depth)
-      : path_(std::move(path)), fd_(fd), direct_(direct), size_(size), queue_depth_(queue_depth) {}
-  ~UringWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  Status Append(std::string_view data) override { return WriteAt(size_, data); }
+      : FdWritableFile(std::move(path), fd, direct, size), queue_depth_(queue_depth) {}
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
     const std::pair<uint64_t, std::string_view> write(offset, data);
@@ -185,54 +181,12 @@ class UringWritableFile final : public WritableFile {
   Status Sync() override { return WriteAndSync({}, SyncKind::kData); }
   Status SyncAll() override { return WriteAndSync({}, SyncKind::kAll); }
 
-  Status Allocate(uint64_t offset, uint64_t bytes) override {
-    STRATA_RETURN_IF_ERROR(CheckUsable());
-    if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(bytes)) != 0) {
-      return PosixError(path_, "fallocate", errno);
-    }
-    size_ = std::max(size_, offset + bytes);
-    return Status::Ok();
-  }
-  Status Truncate(uint64_t size) override {
-    STRATA_RETURN_IF_ERROR(CheckUsable());
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
-      return PosixError(path_, "ftruncate", errno);
-    size_ = size;
-    return Status::Ok();
-  }
-  Status Close() override {
-    if (fd_ < 0) return Status::Ok();
-    int r = ::close(fd_);
-    fd_ = -1;
-    if (r != 0) return PosixError(path_, "close", errno);
-    return Status::Ok();
-  }
-  uint64_t size() const override { return size_; }
-  const std::string& path() const override { return path_; }
-
  private:
-  Status CheckUsable() const {
-    if (!failed_.ok()) return failed_;
-    if (fd_ < 0) return Status::InvalidArgument(path_ + ": file is closed");
-    return Status::Ok();
-  }
-
   Status WriteAndSync(std::span<const std::pair<uint64_t, std::string_view>> writes, SyncKind sync);
   Status RunChain(UringRing* ring, std::span<WritePart> parts, SyncKind sync);
   Status SubmitChain(UringRing* ring, std::span<WritePart> parts, SyncKind sync, int32_t* sync_res);
-  Status SyncFailed(SyncKind sync, int err) {
-    failed_ = PosixError(
-        path_, sync == SyncKind::kAll ? "fsync (file now failed)" : "fdatasync (file now failed)",
-        err);
-    return failed_;
-  }
 
-  std::string path_;
-  int fd_;
-  bool direct_;
-  uint64_t size_;
   unsigned queue_depth_;
-  Status failed_;
 };
 
 // Splits `writes` into chains of at most kChainWritesMax (and the ring's
@@ -242,7 +196,7 @@ Status UringWritableFile::WriteAndSync(
     std::span<const std::pair<uint64_t, std::string_view>> writes, SyncKind sync) {
   STRATA_RETURN_IF_ERROR(CheckUsable());
   for (const auto& [offset, data] : writes) {
-    STRATA_RETURN_IF_ERROR(CheckDirectIo(direct_, path_, offset, data.size(), data.data()));
+    STRATA_RETURN_IF_ERROR(CheckDirectIo(direct(), path(), offset, data.size(), data.data()));
   }
   STRATA_ASSIGN_OR_RETURN(UringRing * ring, ThreadRing(queue_depth_));
   const size_t chain_max = std::min<size_t>(kChainWritesMax, queue_depth_);
@@ -259,7 +213,7 @@ Status UringWritableFile::WriteAndSync(
     Status s = RunChain(ring, std::span(parts.data(), count), attach_sync ? sync : SyncKind::kNone);
     // Writes that completed extend the file even if a later one failed.
     for (size_t i = 0; i < count; ++i) {
-      if (parts[i].complete()) size_ = std::max(size_, parts[i].offset + parts[i].data.size());
+      if (parts[i].complete()) GrowTo(parts[i].offset + parts[i].data.size());
     }
     STRATA_RETURN_IF_ERROR(s);
     synced = synced || attach_sync;
@@ -283,13 +237,13 @@ Status UringWritableFile::RunChain(UringRing* ring, std::span<WritePart> parts, 
     if (sync != SyncKind::kNone && sync_res < 0 && sync_res != -ECANCELED &&
         !TransientError(sync_res)) {
       // The kernel may have dropped the dirty pages: never retry.
-      return SyncFailed(sync, -sync_res);
+      return MarkSyncFailed(sync == SyncKind::kAll, -sync_res);
     }
     if (writes_complete && (sync == SyncKind::kNone || sync_res == 0)) return Status::Ok();
     size_t done_after = 0;
     for (const WritePart& part : parts) done_after += part.done;
     if (done_after == done_before && ++stalled_rounds > kTransientRetriesMax) {
-      return Status::IOError(path_ + ": io_uring write chain made no progress after " +
+      return Status::IOError(path() + ": io_uring write chain made no progress after " +
                              std::to_string(kTransientRetriesMax) + " retries");
     }
   }
@@ -307,7 +261,7 @@ Status UringWritableFile::SubmitChain(UringRing* ring, std::span<WritePart> part
     if (part.complete()) continue;
     last = io_uring_get_sqe(ring->ring());
     STRATA_ASSERT(last != nullptr);  // the chain fits: parts + 1 <= queue depth <= entries
-    io_uring_prep_write(last, fd_, part.data.data() + part.done,
+    io_uring_prep_write(last, fd(), part.data.data() + part.done,
                         SqeBytes(part.data.size() - part.done), part.offset + part.done);
     io_uring_sqe_set_data64(last, i);
     io_uring_sqe_set_flags(last, IOSQE_IO_LINK);
@@ -316,7 +270,7 @@ Status UringWritableFile::SubmitChain(UringRing* ring, std::span<WritePart> part
   if (sync != SyncKind::kNone) {
     last = io_uring_get_sqe(ring->ring());
     STRATA_ASSERT(last != nullptr);
-    io_uring_prep_fsync(last, fd_, sync == SyncKind::kData ? IORING_FSYNC_DATASYNC : 0);
+    io_uring_prep_fsync(last, fd(), sync == SyncKind::kData ? IORING_FSYNC_DATASYNC : 0);
     io_uring_sqe_set_data64(last, kSyncTag);
     ++queued;
   }
@@ -341,7 +295,7 @@ Status UringWritableFile::SubmitChain(UringRing* ring, std::span<WritePart> part
       if (res > 0) {
         part.done += static_cast<size_t>(res);
       } else if (res < 0 && res != -ECANCELED && !TransientError(res) && first_error.ok()) {
-        first_error = PosixError(path_, "write @ " + std::to_string(part.offset + part.done), -res);
+        first_error = PosixError(path(), "write @ " + std::to_string(part.offset + part.done), -res);
       }
     }
     io_uring_cq_advance(ring->ring(), seen);
