@@ -244,6 +244,16 @@ void Appends(const Config& cfg) {
   Check(wal::Log::Open(options, wal_dir, &log), "open");
   const std::string payload(kRecordBytes, 'w');
   auto wal_op = [&](int, uint64_t) { Check(log->Append(payload, true).status(), "append"); };
+  // The same without the group-commit wait (LogOptions::group_wait_micros_max).
+  const std::string nowait_dir = cfg.dir + "/wal-nowait";
+  Fresh(nowait_dir);
+  wal::LogOptions nowait_options = options;
+  nowait_options.group_wait_micros_max = 0;
+  std::unique_ptr<wal::Log> nowait_log;
+  Check(wal::Log::Open(nowait_options, nowait_dir, &nowait_log), "open");
+  auto nowait_op = [&](int, uint64_t) {
+    Check(nowait_log->Append(payload, true).status(), "append");
+  };
 #ifdef STRATA_HAVE_ROCKSDB
   const std::string rocks_dir = cfg.dir + "/rocksdb";
   Fresh(rocks_dir);
@@ -261,7 +271,7 @@ void Appends(const Config& cfg) {
     if (!db->Put(wo, key, value).ok()) std::exit(1);
   };
 #endif
-  Tally plain, w1, w8, w64, r8;
+  Tally plain, w1, w8, w64, r8, n8, n64;
   wal::LogStats after8, after64;
   for (int k = 0; k < kSlices; ++k) {
     Slice(1, slice_s, plain_op, &plain);
@@ -274,8 +284,12 @@ void Appends(const Config& cfg) {
     const wal::LogStats s1 = log->stats();
     Slice(64, slice_s, wal_op, &w64);
     const wal::LogStats s2 = log->stats();
+    Slice(8, slice_s, nowait_op, &n8);
+    Slice(64, slice_s, nowait_op, &n64);
     after8.records += s1.records - s0.records;
     after8.syncs += s1.syncs - s0.syncs;
+    after8.group_waits += s1.group_waits - s0.group_waits;
+    after8.group_wait_timeouts += s1.group_wait_timeouts - s0.group_wait_timeouts;
     after64.records += s2.records - s1.records;
     after64.syncs += s2.syncs - s1.syncs;
   }
@@ -289,6 +303,10 @@ void Appends(const Config& cfg) {
   fmt::print("  strata wal records per fdatasync: 8 threads {:.1f}, 64 threads {:.1f}\n",
              double(after8.records) / std::max<uint64_t>(after8.syncs, 1),
              double(after64.records) / std::max<uint64_t>(after64.syncs, 1));
+  fmt::print("  strata wal, 8 threads: {} group waits, {} ended at the deadline\n",
+             after8.group_waits, after8.group_wait_timeouts);
+  Print("strata wal, 8 threads, no group wait", n8.rate(), 0);
+  Print("strata wal, 64 threads, no group wait", n64.rate(), 0);
 #ifdef STRATA_HAVE_ROCKSDB
   const Rate rr = r8.rate();
   Print("rocksdb sync put, 8 threads", rr, 0);

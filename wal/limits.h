@@ -27,6 +27,9 @@ inline constexpr uint64_t kRecordPayloadBytesMax = 256 * kMiB;
 
 // Consecutive group writes one leader does before handing the lead on.
 inline constexpr size_t kLeaderRoundsMax = 4;
+// A leader waits for expected appenders at most 1/this of the average synced
+// write's latency (LogOptions::group_wait_micros_max caps it too).
+inline constexpr uint64_t kGroupWaitSyncFraction = 4;
 // Released segments kept for reuse instead of being deleted.
 inline constexpr size_t kRecyclePoolMax = 2;
 // Recovery reads a segment in requests of this size (batched).
