@@ -32,8 +32,10 @@ inline constexpr size_t kLeaderRoundsMax = 4;
 inline constexpr uint64_t kGroupWaitSyncFraction = 4;
 // Released segments kept for reuse instead of being deleted.
 inline constexpr size_t kRecyclePoolMax = 2;
-// Recovery reads a segment in requests of this size (batched).
+// Recovery reads a segment in requests of this size, batched into windows;
+// the scan may use a window's bytes as soon as the window is read.
 inline constexpr size_t kRecoveryReadBytes = 1 * kMiB;
+inline constexpr size_t kRecoveryWindowBytes = 8 * kMiB;
 
 static_assert(kSegmentHeaderBytes % kDirectBlockBytes == 0);
 static_assert(kRecordHeaderBytes % kRecordAlignment == 0);
