@@ -73,10 +73,10 @@ Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn
       scan->damaged = check == RecordCheck::kBadHeader || check == RecordCheck::kTruncated ||
                       check == RecordCheck::kBadChecksum || check == RecordCheck::kOk;
       if (scan->damaged) {
-        const uint64_t claimed = check == RecordCheck::kBadHeader
-                                     ? kRecordHeaderBytes
-                                     : RecordBytes(header.payload_bytes);
-        scan->damaged_bytes = std::min<uint64_t>(claimed, data.size() - pos);
+        // Clamped to the data below, once all of it has arrived.
+        scan->damaged_bytes = check == RecordCheck::kBadHeader
+                                  ? kRecordHeaderBytes
+                                  : RecordBytes(header.payload_bytes);
       }
       break;
     }
@@ -90,6 +90,7 @@ Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn
   // The remainder scan looks for this segment's records anywhere after the
   // end: it needs every byte.
   if (!complete) STRATA_RETURN_IF_ERROR(more(UINT64_MAX, &data, &complete));
+  scan->damaged_bytes = std::min<uint64_t>(scan->damaged_bytes, data.size() - scan->end_offset);
   ScanRemainder(data, seq, scan->end_offset, scan);
   if (scan->damaged) {
     scan->dirty_end = std::max(scan->dirty_end, scan->end_offset + scan->damaged_bytes);
