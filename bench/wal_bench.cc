@@ -341,7 +341,7 @@ void Appends(const Config& cfg) {
 }
 
 // Small segments and 1 KiB records so that a run crosses many rollovers; one
-// thread per mode, the three modes in interleaved slices; old segments are
+// thread per mode, the modes in interleaved slices; old segments are
 // released as it goes (so recycling has some to reuse).
 void Preparation(const Config& cfg) {
   constexpr uint64_t kPrepSegmentBytes = 256 * kKiB;
@@ -358,10 +358,12 @@ void Preparation(const Config& cfg) {
   };
   Mode modes[] = {{"fallocate only", wal::SegmentPreparation::kFallocate, nullptr, {}},
                   {"pre-zeroed", wal::SegmentPreparation::kZeroFill, nullptr, {}},
-                  {"recycled", wal::SegmentPreparation::kRecycle, nullptr, {}}};
+                  {"recycled", wal::SegmentPreparation::kRecycle, nullptr, {}},
+                  {"recycled, else fallocated", wal::SegmentPreparation::kRecycleElseFallocate,
+                   nullptr, {}}};
   const std::string payload(kPrepRecordBytes, 'p');
   const uint64_t keep = 2 * kPrepSegmentBytes / wal::RecordBytes(kPrepRecordBytes);
-  for (size_t m = 0; m < 3; ++m) {
+  for (size_t m = 0; m < std::size(modes); ++m) {
     const std::string dir = fmt::format("{}/prep{}", cfg.dir, m);
     Fresh(dir);
     wal::LogOptions options;

@@ -40,7 +40,17 @@ enum class SegmentPreparation : uint8_t {
   kFallocate = 1,  // fallocate only: unwritten extents, converted on first write
   kZeroFill = 2,   // write zeros over the whole segment once
   kRecycle = 3,    // reuse a released segment (its old records stay, stale); else zero-fill
+  // Reuse a released segment; else fallocate. No zeros are ever written: for
+  // a log that mostly does not sync (an LSM's), whose first segments may pay
+  // an extent conversion in the odd fdatasync until recycled ones arrive.
+  kRecycleElseFallocate = 4,
 };
+
+// Whether `preparation` reuses released segments.
+constexpr bool Recycles(SegmentPreparation preparation) {
+  return preparation == SegmentPreparation::kRecycle ||
+         preparation == SegmentPreparation::kRecycleElseFallocate;
+}
 
 struct LogOptions {
   std::shared_ptr<io::FileSystem> file_system;  // null = io::DefaultFileSystem()

@@ -177,7 +177,7 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
   if (segments_.empty()) {
     const uint64_t seq = seqs.empty() ? 1 : seqs.front();
     std::string free_name;
-    if (options_.preparation == SegmentPreparation::kRecycle && !free_files_.empty()) {
+    if (Recycles(options_.preparation) && !free_files_.empty()) {
       free_name = free_files_.back();
       free_files_.pop_back();
     }

@@ -37,7 +37,8 @@ Status LogImpl::PrepareSegment(uint64_t seq, const std::string& free_name) {
     }
   } else {
     STRATA_RETURN_IF_ERROR(fs_->NewWritableFile(tmp, file_options, &file));
-    if (options_.preparation == SegmentPreparation::kFallocate) {
+    if (options_.preparation == SegmentPreparation::kFallocate ||
+        options_.preparation == SegmentPreparation::kRecycleElseFallocate) {
       STRATA_RETURN_IF_ERROR(file->Allocate(0, bytes));
     } else {
       const std::string zeros(kZeroFillChunkBytes, '\0');
@@ -74,7 +75,7 @@ void LogImpl::PreparerLoop() {
     if (stop_) return;
     const uint64_t seq = prep_want_;
     std::string free_name;
-    if (options_.preparation == SegmentPreparation::kRecycle && !free_files_.empty()) {
+    if (Recycles(options_.preparation) && !free_files_.empty()) {
       free_name = free_files_.back();
       free_files_.pop_back();
     }
@@ -146,7 +147,7 @@ Status LogImpl::ReleaseBefore(uint64_t lsn) {
   std::unique_lock<std::mutex> lock(mu_);
   for (size_t count = ReleasableCountLocked(lsn); count > 0; --count) {
     const uint64_t seq = segments_.front().seq;
-    const bool recycle = options_.preparation == SegmentPreparation::kRecycle &&
+    const bool recycle = Recycles(options_.preparation) &&
                          free_files_.size() < kRecyclePoolMax;
     segments_.pop_front();
     {

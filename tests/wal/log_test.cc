@@ -31,7 +31,7 @@ TEST(WalLog, EmptyLogOpensAndReplaysNothing) {
 TEST(WalLog, AppendReplayAcrossReopenAndSegments) {
   strata::testing::ScratchDir dir;
   for (auto prep : {SegmentPreparation::kZeroFill, SegmentPreparation::kFallocate,
-                    SegmentPreparation::kRecycle}) {
+                    SegmentPreparation::kRecycle, SegmentPreparation::kRecycleElseFallocate}) {
     SCOPED_TRACE(static_cast<int>(prep));
     const std::string path = dir.Join(fmt::format("log{}", static_cast<int>(prep)));
     constexpr uint64_t kRecords = 3000;  // ~400 KiB: several 64 KiB segments
@@ -165,7 +165,8 @@ TEST(WalLog, GroupWaitKeepsEveryPromise) {
 
 TEST(WalLog, ReleaseBeforeDeletesOrRecyclesWholeSegments) {
   strata::testing::ScratchDir dir;
-  for (auto prep : {SegmentPreparation::kZeroFill, SegmentPreparation::kRecycle}) {
+  for (auto prep : {SegmentPreparation::kZeroFill, SegmentPreparation::kRecycle,
+                    SegmentPreparation::kRecycleElseFallocate}) {
     const std::string path = dir.Join(fmt::format("log{}", static_cast<int>(prep)));
     std::unique_ptr<Log> log;
     ASSERT_TRUE(Log::Open(SmallOptions(prep), path, &log).ok());
@@ -178,8 +179,10 @@ TEST(WalLog, ReleaseBeforeDeletesOrRecyclesWholeSegments) {
       ASSERT_TRUE(log->Append(Payload(i), i % 50 == 0).ok());
     }
     ASSERT_TRUE(log->Sync().ok());
-    if (prep == SegmentPreparation::kRecycle) {
+    if (Recycles(prep)) {
       EXPECT_GT(log->stats().segments_recycled, 0u);
+    } else {
+      EXPECT_EQ(log->stats().segments_recycled, 0u);
     }
     log.reset();
     RecoveryReport report;

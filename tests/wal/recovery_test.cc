@@ -92,9 +92,9 @@ TEST(WalRecovery, TornTailVariants) {
 
 // A recycled segment still holds the records of its previous life: they
 // carry the old seq and must never replay as new ones.
-TEST(WalRecovery, StaleRecordsOfRecycledSegmentAreNotReplayed) {
+void StaleRecordsOfRecycledSegment(SegmentPreparation prep) {
   strata::testing::ScratchDir dir;
-  LogOptions options = SmallOptions(SegmentPreparation::kRecycle);
+  LogOptions options = SmallOptions(prep);
   uint64_t total = 0;
   {
     std::unique_ptr<Log> log;
@@ -131,6 +131,13 @@ TEST(WalRecovery, StaleRecordsOfRecycledSegmentAreNotReplayed) {
   EXPECT_TRUE(report.torn_tail);
   EXPECT_EQ(report.torn_offset, last.offset);
   EXPECT_EQ(log->next_lsn(), lsn);
+}
+
+TEST(WalRecovery, StaleRecordsOfRecycledSegmentAreNotReplayed) {
+  for (auto prep : {SegmentPreparation::kRecycle, SegmentPreparation::kRecycleElseFallocate}) {
+    SCOPED_TRACE(static_cast<int>(prep));
+    StaleRecordsOfRecycledSegment(prep);
+  }
 }
 
 // A flipped bit in a header or payload followed by valid records.
