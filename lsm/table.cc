@@ -114,11 +114,17 @@ Status Table::GetDataBlock(const BlockHandle& handle, bool fill_cache, Readahead
   bool have_stored = false;
   if (readahead != nullptr) {
     ReadaheadBuffer& ra = *readahead;
-    ra.sequential_misses = handle.offset == ra.last_block_end ? ra.sequential_misses + 1 : 0;
+    if (handle.offset == ra.last_block_end) {
+      ++ra.sequential_misses;
+    } else {
+      ra.sequential_misses = 0;
+      ra.next_read_bytes = ReadaheadBuffer::kReadaheadBytesMin;
+    }
     ra.last_block_end = handle.offset + length;
     if (!ra.Contains(handle.offset, length) &&
         ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
-      const uint64_t want = std::max<uint64_t>(length, ReadaheadBuffer::kReadaheadBytes);
+      const uint64_t want = std::max<uint64_t>(length, ra.next_read_bytes);
+      ra.next_read_bytes = std::min(2 * ra.next_read_bytes, ReadaheadBuffer::kReadaheadBytesMax);
       ra.bytes.resize(std::min(want, data_end_ - handle.offset));
       ra.offset = handle.offset;
       size_t n = 0;

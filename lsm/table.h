@@ -50,7 +50,7 @@ class Table {
              std::string* internal_key, std::string* value, bool* bloom_negative) const;
 
   // Two-level iterator: index block -> data blocks. After two consecutive
-  // block misses it reads ahead (kReadaheadBytes) for sequential scans.
+  // block misses it reads ahead for sequential scans (see ReadaheadBuffer).
   std::unique_ptr<InternalIterator> NewIterator(const ReadOptions& options) const;
 
   // False only when the bloom filter rules the key out (true without a filter).
@@ -96,16 +96,23 @@ class Table {
 };
 
 // Holds bytes read ahead of a sequential scan; one per iterator.
+//
+// The read size starts small and doubles with every read ahead of the same
+// scan: a short range scan (a seek and a few hundred entries) touches only a
+// few blocks, and copying 256 KiB it never reads would cost more than the
+// blocks it uses. A long scan reaches the largest size after a few reads.
 class ReadaheadBuffer {
  public:
-  // Largest read issued for a scan.
-  static constexpr size_t kReadaheadBytes = 256 * 1024;
+  // First read ahead of a scan, then doubled up to the largest.
+  static constexpr size_t kReadaheadBytesMin = 16 * 1024;
+  static constexpr size_t kReadaheadBytesMax = 256 * 1024;
   // Consecutive block misses before reading ahead.
   static constexpr int kSequentialMissesMin = 2;
 
   int sequential_misses = 0;
   uint64_t last_block_end = 0;  // end of the last block missed in the cache
   uint64_t offset = 0;          // file offset of bytes[0]
+  size_t next_read_bytes = kReadaheadBytesMin;
   std::string bytes;
   bool Contains(uint64_t start, uint64_t length) const {
     return start >= offset && start - offset + length <= bytes.size();
