@@ -50,4 +50,48 @@ class Block {
   friend class BlockIterator;
 };
 
+// Walks a block's entries: shared varint | non_shared varint | value_bytes
+// varint | key delta | value. Declared here (not only behind NewIterator) so
+// that hot paths keep one on the stack or inside another iterator and point
+// it at block after block with Reset, without an allocation per block.
+class BlockIterator final : public InternalIterator {
+ public:
+  BlockIterator() = default;
+  BlockIterator(const Block* block, KeyComparator cmp) { Reset(block, cmp); }
+
+  // Points the iterator at `block` (not yet positioned); null detaches it.
+  void Reset(const Block* block, KeyComparator cmp = CompareInternalKeys);
+
+  bool Valid() const override { return valid_; }
+  Status status() const override { return status_; }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+  void SeekToFirst() override;
+  void Next() override;
+  void Seek(std::string_view target) override;
+
+ private:
+  uint32_t RestartOffset(uint32_t index) const;
+  void SeekToRestart(uint32_t index);
+  void Fail(std::string_view what);
+  bool DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* non_shared,
+                   uint32_t* value_bytes, std::string_view* rest);
+  bool RestartKey(uint32_t index, std::string_view* key);
+  bool ParseNext();
+  int Compare(std::string_view a, std::string_view b) const {
+    // The common comparator called directly, so that it inlines.
+    return cmp_ == CompareInternalKeys ? CompareInternalKeys(a, b) : cmp_(a, b);
+  }
+
+  const Block* block_ = nullptr;
+  KeyComparator cmp_ = CompareInternalKeys;
+  std::string_view data_;
+  uint32_t limit_ = 0;
+  uint32_t next_ = 0;
+  std::string key_;
+  std::string_view value_;
+  bool valid_ = false;
+  Status status_;
+};
+
 }  // namespace strata::lsm

@@ -154,28 +154,29 @@ Status Table::Get(const ReadOptions& options, std::string_view lookup_internal_k
     if (bloom_negative != nullptr) *bloom_negative = true;
     return Status::Ok();
   }
-  auto index = index_->NewIterator();
-  index->Seek(lookup_internal_key);
-  if (!index->Valid()) return index->status();
+  // Iterators on the stack: a point lookup allocates nothing but the value.
+  BlockIterator index(index_.get(), CompareInternalKeys);
+  index.Seek(lookup_internal_key);
+  if (!index.Valid()) return index.status();
   BlockHandle handle;
-  STRATA_RETURN_IF_ERROR(DecodeDataHandle(index->value(), &handle));
+  STRATA_RETURN_IF_ERROR(DecodeDataHandle(index.value(), &handle));
   std::shared_ptr<const Block> block;
   STRATA_RETURN_IF_ERROR(GetDataBlock(handle, options.fill_cache, nullptr, &block));
-  auto it = block->NewIterator();
-  it->Seek(lookup_internal_key);
-  if (!it->Valid()) {
+  BlockIterator it(block.get(), CompareInternalKeys);
+  it.Seek(lookup_internal_key);
+  if (!it.Valid()) {
     // The index promised an entry >= the key in this block.
-    if (!it->status().ok()) return it->status();
+    if (!it.status().ok()) return it.status();
     return TableCorruption(name_, handle.offset, "block ends before its index key");
   }
-  if (ExtractUserKey(it->key()) == ExtractUserKey(lookup_internal_key)) {
+  if (ExtractUserKey(it.key()) == ExtractUserKey(lookup_internal_key)) {
     ParsedInternalKey parsed;
-    if (!ParseInternalKey(it->key(), &parsed)) {
+    if (!ParseInternalKey(it.key(), &parsed)) {
       return TableCorruption(name_, handle.offset, "bad internal key");
     }
     *found = true;
-    internal_key->assign(it->key());
-    value->assign(it->value());
+    internal_key->assign(it.key());
+    value->assign(it.value());
   }
   return Status::Ok();
 }

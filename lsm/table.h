@@ -71,6 +71,7 @@ class Table {
   uint64_t file_number() const { return file_number_; }
   // Iterator over the index block: key = last key of a data block, value = handle.
   std::unique_ptr<InternalIterator> NewIndexIterator() const { return index_->NewIterator(); }
+  const Block* index_block() const { return index_.get(); }
   // Decodes an index entry's value, checking the handle lies in the data area.
   Status DecodeDataHandle(std::string_view index_value, BlockHandle* handle) const;
   // A data block through the cache (or `readahead` when given and usable).
