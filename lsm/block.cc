@@ -12,32 +12,49 @@ int CompareBytewise(std::string_view a, std::string_view b) {
 
 Status Block::Parse(std::string contents, const std::string& name, uint64_t offset,
                     std::shared_ptr<const Block>* block) {
-  const size_t n = contents.size();
-  if (n < sizeof(uint32_t)) return TableCorruption(name, offset, "block too short");
-  const uint32_t restart_count = io::DecodeFixed32(contents.data() + n - sizeof(uint32_t));
+  std::shared_ptr<Block> b(new Block(name, offset));
+  b->string_contents_ = std::move(contents);
+  b->data_ = b->string_contents_;  // after the move: a short string's bytes move with it
+  STRATA_RETURN_IF_ERROR(b->ParseRestarts());
+  *block = std::move(b);
+  return Status::Ok();
+}
+
+Status Block::Parse(BlockBuffer contents, const std::string& name, uint64_t offset,
+                    std::shared_ptr<const Block>* block) {
+  std::shared_ptr<Block> b(new Block(name, offset));
+  b->buffer_contents_ = std::move(contents);
+  b->data_ = b->buffer_contents_.view();
+  STRATA_RETURN_IF_ERROR(b->ParseRestarts());
+  *block = std::move(b);
+  return Status::Ok();
+}
+
+Status Block::ParseRestarts() {
+  const size_t n = data_.size();
+  if (n < sizeof(uint32_t)) return TableCorruption(name_, offset_, "block too short");
+  const uint32_t restart_count = io::DecodeFixed32(data_.data() + n - sizeof(uint32_t));
   const uint64_t restarts_bytes = (uint64_t{restart_count} + 1) * sizeof(uint32_t);
   if (restart_count == 0 || restarts_bytes > n) {
-    return TableCorruption(name, offset, "bad restart count " + std::to_string(restart_count));
+    return TableCorruption(name_, offset_, "bad restart count " + std::to_string(restart_count));
   }
-  std::shared_ptr<Block> b(new Block(std::move(contents), name, offset));
-  b->restart_count_ = restart_count;
-  b->restarts_offset_ = static_cast<uint32_t>(n - restarts_bytes);
+  restart_count_ = restart_count;
+  restarts_offset_ = static_cast<uint32_t>(n - restarts_bytes);
   // Every restart must point at an entry inside the entry area, in order.
   uint32_t previous = 0;
   for (uint32_t i = 0; i < restart_count; ++i) {
-    const uint32_t r = io::DecodeFixed32(b->data_.data() + b->restarts_offset_ + 4 * i);
-    const bool bad = i == 0 ? r != 0 : (r <= previous || r >= b->restarts_offset_);
-    if (bad) return TableCorruption(name, offset, "bad restart point " + std::to_string(i));
+    const uint32_t r = io::DecodeFixed32(data_.data() + restarts_offset_ + 4 * i);
+    const bool bad = i == 0 ? r != 0 : (r <= previous || r >= restarts_offset_);
+    if (bad) return TableCorruption(name_, offset_, "bad restart point " + std::to_string(i));
     previous = r;
   }
-  *block = std::move(b);
   return Status::Ok();
 }
 
 void BlockIterator::Reset(const Block* block, KeyComparator cmp) {
   block_ = block;
   cmp_ = cmp;
-  data_ = block != nullptr ? std::string_view(block->data_) : std::string_view();
+  data_ = block != nullptr ? block->data_ : std::string_view();
   limit_ = block != nullptr ? block->restarts_offset_ : 0;
   next_ = 0;
   key_.clear();  // keeps its capacity for the next block

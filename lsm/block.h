@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "lsm/dbformat.h"
+#include "lsm/format.h"
 #include "strata/status.h"
 
 namespace strata::lsm {
@@ -27,6 +28,9 @@ class Block {
   // `name` and `offset` identify the block in error messages.
   static Status Parse(std::string contents, const std::string& name, uint64_t offset,
                       std::shared_ptr<const Block>* block);
+  // The same for contents in a BlockBuffer (data blocks read on demand).
+  static Status Parse(BlockBuffer contents, const std::string& name, uint64_t offset,
+                      std::shared_ptr<const Block>* block);
 
   // Bytes held (for cache charging).
   size_t bytes() const { return data_.size(); }
@@ -39,10 +43,14 @@ class Block {
   std::unique_ptr<InternalIterator> NewIterator(KeyComparator cmp = CompareInternalKeys) const;
 
  private:
-  Block(std::string contents, std::string name, uint64_t offset)
-      : data_(std::move(contents)), name_(std::move(name)), offset_(offset) {}
+  Block(std::string name, uint64_t offset) : name_(std::move(name)), offset_(offset) {}
+  // Checks the restart array of data_ and fills in restart_count_ and restarts_offset_.
+  Status ParseRestarts();
 
-  std::string data_;
+  // The contents live in one of the two owners; data_ views them.
+  std::string string_contents_;
+  BlockBuffer buffer_contents_;
+  std::string_view data_;
   std::string name_;
   uint64_t offset_ = 0;
   uint32_t restarts_offset_ = 0;  // where the restart array begins

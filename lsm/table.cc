@@ -1,6 +1,7 @@
 #include "lsm/table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "core/assert.h"
@@ -109,39 +110,51 @@ Status Table::GetDataBlock(const BlockHandle& handle, bool fill_cache, Readahead
     *block = cache_->Lookup(file_number_, handle.offset);
     if (*block != nullptr) return Status::Ok();
   }
-  const uint64_t length = handle.bytes + kBlockTrailerBytes;
-  std::string stored;
+  BlockBuffer stored;
   bool have_stored = false;
   if (readahead != nullptr) {
-    ReadaheadBuffer& ra = *readahead;
-    if (handle.offset == ra.last_block_end) {
-      ++ra.sequential_misses;
-    } else {
-      ra.sequential_misses = 0;
-      ra.next_read_bytes = ReadaheadBuffer::kReadaheadBytesMin;
-    }
-    ra.last_block_end = handle.offset + length;
-    if (!ra.Contains(handle.offset, length) &&
-        ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
-      const uint64_t want = std::max<uint64_t>(length, ra.next_read_bytes);
-      ra.next_read_bytes = std::min(2 * ra.next_read_bytes, ReadaheadBuffer::kReadaheadBytesMax);
-      ra.bytes.resize(std::min(want, data_end_ - handle.offset));
-      ra.offset = handle.offset;
-      size_t n = 0;
-      STRATA_RETURN_IF_ERROR(file_->Read(handle.offset, ra.bytes.size(), ra.bytes.data(), &n));
-      ra.bytes.resize(n);
-    }
-    if (ra.Contains(handle.offset, length)) {
-      stored.assign(ra.bytes, handle.offset - ra.offset, length);
-      STRATA_RETURN_IF_ERROR(DecodeStoredBlock(handle, name_, &stored));
-      have_stored = true;
-    }
+    STRATA_RETURN_IF_ERROR(ReadThroughReadahead(handle, readahead, &stored, &have_stored));
   }
   if (!have_stored) {
     STRATA_RETURN_IF_ERROR(ReadBlock(*file_, handle, name_, &stored));
   }
   STRATA_RETURN_IF_ERROR(Block::Parse(std::move(stored), name_, handle.offset, block));
   if (cache_ != nullptr && fill_cache) cache_->Insert(file_number_, handle.offset, *block);
+  return Status::Ok();
+}
+
+// A cache miss of a scan: counts sequential misses, reads ahead once there
+// are enough, and takes the block from the read-ahead bytes when they hold
+// it (*have_stored; the block is then verified and decompressed).
+Status Table::ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
+                                   BlockBuffer* stored, bool* have_stored) const {
+  ReadaheadBuffer& ra = *readahead;
+  const uint64_t length = handle.bytes + kBlockTrailerBytes;
+  if (handle.offset == ra.last_block_end) {
+    ++ra.sequential_misses;
+  } else {
+    ra.sequential_misses = 0;
+    ra.next_read_bytes = ReadaheadBuffer::kReadaheadBytesMin;
+  }
+  ra.last_block_end = handle.offset + length;
+  if (!ra.Contains(handle.offset, length) &&
+      ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
+    const uint64_t want = std::max<uint64_t>(length, ra.next_read_bytes);
+    ra.next_read_bytes = std::min(2 * ra.next_read_bytes, ReadaheadBuffer::kReadaheadBytesMax);
+    const size_t read_bytes = static_cast<size_t>(std::min(want, data_end_ - handle.offset));
+    if (read_bytes > ra.capacity) {
+      ra.storage.reset(new char[read_bytes]);  // not zeroed: the read overwrites it
+      ra.capacity = read_bytes;
+    }
+    ra.offset = handle.offset;
+    ra.size = 0;
+    STRATA_RETURN_IF_ERROR(file_->Read(handle.offset, read_bytes, ra.storage.get(), &ra.size));
+  }
+  if (!ra.Contains(handle.offset, length)) return Status::Ok();
+  *stored = BlockBuffer(length);
+  std::memcpy(stored->data(), ra.storage.get() + (handle.offset - ra.offset), length);
+  STRATA_RETURN_IF_ERROR(DecodeStoredBlock(handle, name_, stored));
+  *have_stored = true;
   return Status::Ok();
 }
 

@@ -81,6 +81,8 @@ class Table {
  private:
   Table() = default;
   Status ReadMetaBlocks();
+  Status ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
+                              BlockBuffer* stored, bool* have_stored) const;
 
   TableOptions options_;
   std::unique_ptr<io::RandomAccessFile> file_;
@@ -114,9 +116,11 @@ class ReadaheadBuffer {
   uint64_t last_block_end = 0;  // end of the last block missed in the cache
   uint64_t offset = 0;          // file offset of bytes[0]
   size_t next_read_bytes = kReadaheadBytesMin;
-  std::string bytes;
+  std::unique_ptr<char[]> storage;  // reused from one read ahead to the next
+  size_t capacity = 0;              // bytes allocated in storage
+  size_t size = 0;                  // bytes read into storage
   bool Contains(uint64_t start, uint64_t length) const {
-    return start >= offset && start - offset + length <= bytes.size();
+    return start >= offset && start - offset + length <= size;
   }
 };
 
