@@ -32,6 +32,10 @@ class Block {
   static Status Parse(BlockBuffer contents, const std::string& name, uint64_t offset,
                       std::shared_ptr<const Block>* block);
 
+  // Not copyable: data_ views the block's own storage.
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+
   // Bytes held (for cache charging).
   size_t bytes() const { return data_.size(); }
   std::string_view data() const { return data_; }
