@@ -114,7 +114,7 @@ class ReadaheadBuffer {
 
   int sequential_misses = 0;
   uint64_t last_block_end = 0;  // end of the last block missed in the cache
-  uint64_t offset = 0;          // file offset of bytes[0]
+  uint64_t offset = 0;          // file offset of storage[0]
   size_t next_read_bytes = kReadaheadBytesMin;
   std::unique_ptr<char[]> storage;  // reused from one read ahead to the next
   size_t capacity = 0;              // bytes allocated in storage
