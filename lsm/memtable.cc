@@ -32,7 +32,7 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
 }
 
 MemTable::MemTable(uint64_t wal_lsn_start)
-    : wal_lsn_start_(wal_lsn_start), table_(KeyComparator{}, &arena_), filter_(&arena_) {}
+    : wal_lsn_start_(wal_lsn_start), table_(KeyComparator{}, &arena_) {}
 
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {

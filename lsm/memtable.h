@@ -59,7 +59,7 @@ class MemTable {
   const uint64_t wal_lsn_start_;
   Arena arena_;
   Table table_;
-  MemTableFilter filter_;  // allocates from arena_
+  MemTableFilter filter_{&arena_};  // allocates from arena_
   std::atomic<uint64_t> entry_count_{0};
   std::atomic<SequenceNumber> largest_sequence_{0};
 };
