@@ -27,7 +27,7 @@
 
 namespace strata::lsm {
 
-// Charged per cached block on top of its bytes (list node, map slot, Block).
+// Charged per cached block on top of its bytes (entry, bucket slot, Block).
 inline constexpr size_t kBlockCacheEntryOverheadBytes = 128;
 inline constexpr int kBlockCacheShardBitsMax = 8;
 
@@ -58,7 +58,7 @@ class BlockCache {
 
  private:
   class Shard;
-  Shard& ShardFor(uint64_t file_number, uint64_t offset);
+  Shard& ShardFor(uint64_t hash);
   size_t ShardCapacity() const;
 
   const size_t capacity_bytes_;

@@ -44,11 +44,15 @@ bool BloomMayMatch(std::string_view filter, uint64_t hash) {
   if (!BloomValid(filter)) return true;
   const int k = static_cast<uint8_t>(filter.back());
   const uint64_t bit_count = (filter.size() - 1) * 8;
-  const uint32_t h1 = static_cast<uint32_t>(hash);
-  const uint32_t h2 = static_cast<uint32_t>(hash >> 32);
+  // (h1 + i * h2) mod bit_count, as the builder sets it, stepped without a
+  // division per probe: both terms are reduced once, so each step adds less
+  // than 2 * bit_count and one subtraction brings it back into range.
+  const uint64_t step = (hash >> 32) % bit_count;
+  uint64_t bit = static_cast<uint32_t>(hash) % bit_count;
   for (int i = 0; i < k; ++i) {
-    const uint64_t bit = (h1 + uint64_t{h2} * i) % bit_count;
     if ((static_cast<uint8_t>(filter[bit / 8]) & (1 << (bit % 8))) == 0) return false;
+    bit += step;
+    if (bit >= bit_count) bit -= bit_count;
   }
   return true;
 }

@@ -4,6 +4,7 @@ strata_library(strata_lsm
   SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/arena.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/memtable.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/memtable_filter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/version_edit.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/manifest.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/version_set.cc

@@ -116,40 +116,84 @@ void AppendBlockTrailer(std::string_view contents, BlockType type, std::string* 
   io::PutFixed64(dst, TrailerChecksum(contents, type_byte));
 }
 
-Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
-                         std::string* block) {
-  if (block->size() != handle.bytes + kBlockTrailerBytes) {
+namespace {
+
+// Size and checksum of a stored block (contents + trailer), then its type.
+Status VerifyStoredBlock(const BlockHandle& handle, const std::string& name,
+                         std::string_view stored, BlockType* type) {
+  if (stored.size() != handle.bytes + kBlockTrailerBytes) {
     return TableCorruption(name, handle.offset, "block truncated (file shorter than its index)");
   }
-  const std::string_view contents = std::string_view(*block).substr(0, handle.bytes);
-  const uint8_t type = static_cast<uint8_t>((*block)[handle.bytes]);
-  const uint64_t expected = io::DecodeFixed64(block->data() + handle.bytes + 1);
-  if (TrailerChecksum(contents, type) != expected) {
+  const uint8_t type_byte = static_cast<uint8_t>(stored[handle.bytes]);
+  const uint64_t expected = io::DecodeFixed64(stored.data() + handle.bytes + 1);
+  // The type byte follows the contents, so the checksum over both is one
+  // pass over the stored bytes (the same digest as TrailerChecksum's two).
+  if (io::Checksum64(stored.data(), handle.bytes + 1) != expected) {
     return TableCorruption(name, handle.offset, "block checksum mismatch");
   }
-  switch (static_cast<BlockType>(type)) {
-    case BlockType::kRaw:
-      block->resize(handle.bytes);
-      return Status::Ok();
-    case BlockType::kZstd: {
-      const unsigned long long raw_bytes =
-          ZSTD_getFrameContentSize(contents.data(), contents.size());
-      if (raw_bytes == ZSTD_CONTENTSIZE_ERROR || raw_bytes == ZSTD_CONTENTSIZE_UNKNOWN ||
-          raw_bytes > kBlockBytesMax) {
-        return TableCorruption(name, handle.offset, "bad zstd frame header");
-      }
-      std::string raw(raw_bytes, '\0');
-      const size_t n = ZSTD_decompressDCtx(ThreadDctx(), raw.data(), raw.size(), contents.data(),
-                                           contents.size());
-      if (ZSTD_isError(n) || n != raw_bytes) {
-        return TableCorruption(name, handle.offset, "zstd decompression failed");
-      }
-      *block = std::move(raw);
-      return Status::Ok();
-    }
+  if (type_byte != static_cast<uint8_t>(BlockType::kRaw) &&
+      type_byte != static_cast<uint8_t>(BlockType::kZstd)) {
+    return TableCorruption(name, handle.offset + handle.bytes,
+                           "unknown block compression type " + std::to_string(type_byte));
   }
-  return TableCorruption(name, handle.offset + handle.bytes,
-                         "unknown block compression type " + std::to_string(type));
+  *type = static_cast<BlockType>(type_byte);
+  return Status::Ok();
+}
+
+Status ZstdContentBytes(const BlockHandle& handle, const std::string& name,
+                        std::string_view contents, size_t* raw_bytes) {
+  const unsigned long long n = ZSTD_getFrameContentSize(contents.data(), contents.size());
+  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > kBlockBytesMax) {
+    return TableCorruption(name, handle.offset, "bad zstd frame header");
+  }
+  *raw_bytes = static_cast<size_t>(n);
+  return Status::Ok();
+}
+
+Status ZstdDecompress(const BlockHandle& handle, const std::string& name,
+                      std::string_view contents, char* out, size_t raw_bytes) {
+  const size_t n =
+      ZSTD_decompressDCtx(ThreadDctx(), out, raw_bytes, contents.data(), contents.size());
+  if (ZSTD_isError(n) || n != raw_bytes) {
+    return TableCorruption(name, handle.offset, "zstd decompression failed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
+                         std::string* block) {
+  BlockType type;
+  STRATA_RETURN_IF_ERROR(VerifyStoredBlock(handle, name, *block, &type));
+  const std::string_view contents = std::string_view(*block).substr(0, handle.bytes);
+  if (type == BlockType::kRaw) {
+    block->resize(handle.bytes);
+    return Status::Ok();
+  }
+  size_t raw_bytes = 0;
+  STRATA_RETURN_IF_ERROR(ZstdContentBytes(handle, name, contents, &raw_bytes));
+  std::string raw(raw_bytes, '\0');
+  STRATA_RETURN_IF_ERROR(ZstdDecompress(handle, name, contents, raw.data(), raw_bytes));
+  *block = std::move(raw);
+  return Status::Ok();
+}
+
+Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
+                         BlockBuffer* block) {
+  BlockType type;
+  STRATA_RETURN_IF_ERROR(VerifyStoredBlock(handle, name, block->view(), &type));
+  const std::string_view contents = block->view().substr(0, handle.bytes);
+  if (type == BlockType::kRaw) {
+    block->Shrink(handle.bytes);
+    return Status::Ok();
+  }
+  size_t raw_bytes = 0;
+  STRATA_RETURN_IF_ERROR(ZstdContentBytes(handle, name, contents, &raw_bytes));
+  BlockBuffer raw(raw_bytes);
+  STRATA_RETURN_IF_ERROR(ZstdDecompress(handle, name, contents, raw.data(), raw_bytes));
+  *block = std::move(raw);
+  return Status::Ok();
 }
 
 Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
@@ -161,6 +205,18 @@ Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
   size_t n = 0;
   STRATA_RETURN_IF_ERROR(file.Read(handle.offset, block->size(), block->data(), &n));
   block->resize(n);
+  return DecodeStoredBlock(handle, name, block);
+}
+
+Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
+                 const std::string& name, BlockBuffer* block) {
+  if (handle.bytes > kBlockBytesMax) {
+    return TableCorruption(name, handle.offset, "block larger than the limit");
+  }
+  *block = BlockBuffer(handle.bytes + kBlockTrailerBytes);
+  size_t n = 0;
+  STRATA_RETURN_IF_ERROR(file.Read(handle.offset, block->size(), block->data(), &n));
+  block->Shrink(n);
   return DecodeStoredBlock(handle, name, block);
 }
 

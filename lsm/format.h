@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -68,14 +69,38 @@ void AppendBlockTrailer(std::string_view contents, BlockType type, std::string* 
 // "000123.sst @ 4096: message" as a Corruption status.
 Status TableCorruption(const std::string& name, uint64_t offset, std::string_view message);
 
+// Heap bytes that, unlike a std::string's, are not zeroed when allocated:
+// block bytes are overwritten by a read or a decompression right away.
+class BlockBuffer {
+ public:
+  BlockBuffer() = default;
+  explicit BlockBuffer(size_t size) : bytes_(new char[size]), size_(size) {}
+  char* data() { return bytes_.get(); }
+  const char* data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
+  std::string_view view() const { return std::string_view(bytes_.get(), size_); }
+  // Forgets the tail; the allocation stays.
+  void Shrink(size_t size) {
+    if (size < size_) size_ = size;
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0;
+};
+
 // Checks the trailer of *block (contents + trailer as read: it must be exactly
 // handle.bytes + kBlockTrailerBytes) and turns it in place into the
 // uncompressed block contents.
 Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name, std::string* block);
 
+Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name, BlockBuffer* block);
+
 // Reads, verifies and decompresses one block into *block.
 Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
                  const std::string& name, std::string* block);
+Status ReadBlock(const io::RandomAccessFile& file, const BlockHandle& handle,
+                 const std::string& name, BlockBuffer* block);
 
 // Maps between the options enum and the on-disk byte.
 const char* BlockTypeName(uint8_t type);

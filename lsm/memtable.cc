@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "io/coding.h"
+#include "lsm/bloom.h"
 
 namespace strata::lsm {
 
@@ -47,6 +48,9 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
   p += kInternalKeyTrailerBytes;
   p += io::EncodeVarint64(p, value.size());
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  // The filter before the skiplist: a reader that finds the entry must also
+  // find its bits (see MemTableFilter).
+  filter_.Add(BloomHash(user_key));
   table_.Insert(buf);
   entry_count_.store(entry_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (seq > largest_sequence_.load(std::memory_order_relaxed)) {
@@ -56,6 +60,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 
 bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
                    std::string* value) const {
+  if (!filter_.MayContain(BloomHash(user_key))) return false;
   // Encode the lookup key as an arena-style entry so the comparator accepts it.
   std::string lookup;
   io::PutVarint32(&lookup, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));

@@ -16,6 +16,7 @@
 
 #include "lsm/arena.h"
 #include "lsm/dbformat.h"
+#include "lsm/memtable_filter.h"
 #include "lsm/skiplist.h"
 
 namespace strata::lsm {
@@ -33,7 +34,8 @@ class MemTable {
 
   // Looks up the newest entry of user_key with sequence <= seq. Returns false
   // if there is none; otherwise sets *type and *value (the stored value,
-  // which for kVersionedValue still has its version prefix).
+  // which for kVersionedValue still has its version prefix). A bloom filter
+  // over the user keys answers most lookups of absent keys without a search.
   bool Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
            std::string* value) const;
 
@@ -57,6 +59,7 @@ class MemTable {
   const uint64_t wal_lsn_start_;
   Arena arena_;
   Table table_;
+  MemTableFilter filter_{&arena_};  // allocates from arena_
   std::atomic<uint64_t> entry_count_{0};
   std::atomic<SequenceNumber> largest_sequence_{0};
 };

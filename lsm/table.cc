@@ -1,6 +1,7 @@
 #include "lsm/table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "core/assert.h"
@@ -109,33 +110,51 @@ Status Table::GetDataBlock(const BlockHandle& handle, bool fill_cache, Readahead
     *block = cache_->Lookup(file_number_, handle.offset);
     if (*block != nullptr) return Status::Ok();
   }
-  const uint64_t length = handle.bytes + kBlockTrailerBytes;
-  std::string stored;
+  BlockBuffer stored;
   bool have_stored = false;
   if (readahead != nullptr) {
-    ReadaheadBuffer& ra = *readahead;
-    ra.sequential_misses = handle.offset == ra.last_block_end ? ra.sequential_misses + 1 : 0;
-    ra.last_block_end = handle.offset + length;
-    if (!ra.Contains(handle.offset, length) &&
-        ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
-      const uint64_t want = std::max<uint64_t>(length, ReadaheadBuffer::kReadaheadBytes);
-      ra.bytes.resize(std::min(want, data_end_ - handle.offset));
-      ra.offset = handle.offset;
-      size_t n = 0;
-      STRATA_RETURN_IF_ERROR(file_->Read(handle.offset, ra.bytes.size(), ra.bytes.data(), &n));
-      ra.bytes.resize(n);
-    }
-    if (ra.Contains(handle.offset, length)) {
-      stored.assign(ra.bytes, handle.offset - ra.offset, length);
-      STRATA_RETURN_IF_ERROR(DecodeStoredBlock(handle, name_, &stored));
-      have_stored = true;
-    }
+    STRATA_RETURN_IF_ERROR(ReadThroughReadahead(handle, readahead, &stored, &have_stored));
   }
   if (!have_stored) {
     STRATA_RETURN_IF_ERROR(ReadBlock(*file_, handle, name_, &stored));
   }
   STRATA_RETURN_IF_ERROR(Block::Parse(std::move(stored), name_, handle.offset, block));
   if (cache_ != nullptr && fill_cache) cache_->Insert(file_number_, handle.offset, *block);
+  return Status::Ok();
+}
+
+// A cache miss of a scan: counts sequential misses, reads ahead once there
+// are enough, and takes the block from the read-ahead bytes when they hold
+// it (*have_stored; the block is then verified and decompressed).
+Status Table::ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
+                                   BlockBuffer* stored, bool* have_stored) const {
+  ReadaheadBuffer& ra = *readahead;
+  const uint64_t length = handle.bytes + kBlockTrailerBytes;
+  if (handle.offset == ra.last_block_end) {
+    ++ra.sequential_misses;
+  } else {
+    ra.sequential_misses = 0;
+    ra.next_read_bytes = ReadaheadBuffer::kReadaheadBytesMin;
+  }
+  ra.last_block_end = handle.offset + length;
+  if (!ra.Contains(handle.offset, length) &&
+      ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
+    const uint64_t want = std::max<uint64_t>(length, ra.next_read_bytes);
+    ra.next_read_bytes = std::min(2 * ra.next_read_bytes, ReadaheadBuffer::kReadaheadBytesMax);
+    const size_t read_bytes = static_cast<size_t>(std::min(want, data_end_ - handle.offset));
+    if (read_bytes > ra.capacity) {
+      ra.storage.reset(new char[read_bytes]);  // not zeroed: the read overwrites it
+      ra.capacity = read_bytes;
+    }
+    ra.offset = handle.offset;
+    ra.size = 0;
+    STRATA_RETURN_IF_ERROR(file_->Read(handle.offset, read_bytes, ra.storage.get(), &ra.size));
+  }
+  if (!ra.Contains(handle.offset, length)) return Status::Ok();
+  *stored = BlockBuffer(length);
+  std::memcpy(stored->data(), ra.storage.get() + (handle.offset - ra.offset), length);
+  STRATA_RETURN_IF_ERROR(DecodeStoredBlock(handle, name_, stored));
+  *have_stored = true;
   return Status::Ok();
 }
 
@@ -148,28 +167,29 @@ Status Table::Get(const ReadOptions& options, std::string_view lookup_internal_k
     if (bloom_negative != nullptr) *bloom_negative = true;
     return Status::Ok();
   }
-  auto index = index_->NewIterator();
-  index->Seek(lookup_internal_key);
-  if (!index->Valid()) return index->status();
+  // Iterators on the stack: a point lookup allocates nothing but the value.
+  BlockIterator index(index_.get(), CompareInternalKeys);
+  index.Seek(lookup_internal_key);
+  if (!index.Valid()) return index.status();
   BlockHandle handle;
-  STRATA_RETURN_IF_ERROR(DecodeDataHandle(index->value(), &handle));
+  STRATA_RETURN_IF_ERROR(DecodeDataHandle(index.value(), &handle));
   std::shared_ptr<const Block> block;
   STRATA_RETURN_IF_ERROR(GetDataBlock(handle, options.fill_cache, nullptr, &block));
-  auto it = block->NewIterator();
-  it->Seek(lookup_internal_key);
-  if (!it->Valid()) {
+  BlockIterator it(block.get(), CompareInternalKeys);
+  it.Seek(lookup_internal_key);
+  if (!it.Valid()) {
     // The index promised an entry >= the key in this block.
-    if (!it->status().ok()) return it->status();
+    if (!it.status().ok()) return it.status();
     return TableCorruption(name_, handle.offset, "block ends before its index key");
   }
-  if (ExtractUserKey(it->key()) == ExtractUserKey(lookup_internal_key)) {
+  if (ExtractUserKey(it.key()) == ExtractUserKey(lookup_internal_key)) {
     ParsedInternalKey parsed;
-    if (!ParseInternalKey(it->key(), &parsed)) {
+    if (!ParseInternalKey(it.key(), &parsed)) {
       return TableCorruption(name_, handle.offset, "bad internal key");
     }
     *found = true;
-    internal_key->assign(it->key());
-    value->assign(it->value());
+    internal_key->assign(it.key());
+    value->assign(it.value());
   }
   return Status::Ok();
 }

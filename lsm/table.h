@@ -50,7 +50,7 @@ class Table {
              std::string* internal_key, std::string* value, bool* bloom_negative) const;
 
   // Two-level iterator: index block -> data blocks. After two consecutive
-  // block misses it reads ahead (kReadaheadBytes) for sequential scans.
+  // block misses it reads ahead for sequential scans (see ReadaheadBuffer).
   std::unique_ptr<InternalIterator> NewIterator(const ReadOptions& options) const;
 
   // False only when the bloom filter rules the key out (true without a filter).
@@ -71,6 +71,7 @@ class Table {
   uint64_t file_number() const { return file_number_; }
   // Iterator over the index block: key = last key of a data block, value = handle.
   std::unique_ptr<InternalIterator> NewIndexIterator() const { return index_->NewIterator(); }
+  const Block* index_block() const { return index_.get(); }
   // Decodes an index entry's value, checking the handle lies in the data area.
   Status DecodeDataHandle(std::string_view index_value, BlockHandle* handle) const;
   // A data block through the cache (or `readahead` when given and usable).
@@ -80,6 +81,8 @@ class Table {
  private:
   Table() = default;
   Status ReadMetaBlocks();
+  Status ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
+                              BlockBuffer* stored, bool* have_stored) const;
 
   TableOptions options_;
   std::unique_ptr<io::RandomAccessFile> file_;
@@ -96,19 +99,28 @@ class Table {
 };
 
 // Holds bytes read ahead of a sequential scan; one per iterator.
+//
+// The read size starts small and doubles with every read ahead of the same
+// scan: a short range scan (a seek and a few hundred entries) touches only a
+// few blocks, and copying 256 KiB it never reads would cost more than the
+// blocks it uses. A long scan reaches the largest size after a few reads.
 class ReadaheadBuffer {
  public:
-  // Largest read issued for a scan.
-  static constexpr size_t kReadaheadBytes = 256 * 1024;
+  // First read ahead of a scan, then doubled up to the largest.
+  static constexpr size_t kReadaheadBytesMin = 16 * 1024;
+  static constexpr size_t kReadaheadBytesMax = 256 * 1024;
   // Consecutive block misses before reading ahead.
   static constexpr int kSequentialMissesMin = 2;
 
   int sequential_misses = 0;
   uint64_t last_block_end = 0;  // end of the last block missed in the cache
-  uint64_t offset = 0;          // file offset of bytes[0]
-  std::string bytes;
+  uint64_t offset = 0;          // file offset of storage[0]
+  size_t next_read_bytes = kReadaheadBytesMin;
+  std::unique_ptr<char[]> storage;  // reused from one read ahead to the next
+  size_t capacity = 0;              // bytes allocated in storage
+  size_t size = 0;                  // bytes read into storage
   bool Contains(uint64_t start, uint64_t length) const {
-    return start >= offset && start - offset + length <= bytes.size();
+    return start >= offset && start - offset + length <= size;
   }
 };
 

@@ -12,76 +12,82 @@ namespace {
 class TableIterator final : public InternalIterator {
  public:
   TableIterator(const Table* table, const ReadOptions& options)
-      : table_(table), fill_cache_(options.fill_cache), index_(table->NewIndexIterator()) {}
+      : table_(table), fill_cache_(options.fill_cache), index_(table->index_block(),
+                                                              CompareInternalKeys) {}
 
-  bool Valid() const override { return data_ != nullptr && data_->Valid(); }
-  std::string_view key() const override { return data_->key(); }
-  std::string_view value() const override { return data_->value(); }
+  bool Valid() const override { return has_data_ && data_.Valid(); }
+  std::string_view key() const override { return data_.key(); }
+  std::string_view value() const override { return data_.value(); }
 
   Status status() const override {
     if (!status_.ok()) return status_;
-    if (!index_->status().ok()) return index_->status();
-    if (data_ != nullptr) return data_->status();
+    if (!index_.status().ok()) return index_.status();
+    if (has_data_) return data_.status();
     return Status::Ok();
   }
 
   void SeekToFirst() override {
-    index_->SeekToFirst();
+    index_.SeekToFirst();
     LoadBlock();
-    if (data_ != nullptr) data_->SeekToFirst();
+    if (has_data_) data_.SeekToFirst();
     SkipEmptyBlocks();
   }
 
   void Seek(std::string_view target) override {
-    index_->Seek(target);
+    index_.Seek(target);
     LoadBlock();
-    if (data_ != nullptr) data_->Seek(target);
+    if (has_data_) data_.Seek(target);
     SkipEmptyBlocks();
   }
 
   void Next() override {
     if (!Valid()) return;
-    data_->Next();
+    data_.Next();
     SkipEmptyBlocks();
   }
 
  private:
-  // Points data_ at the block of the current index entry (null when the
-  // index is exhausted or on error).
+  // Points data_ at the block of the current index entry (has_data_ false
+  // when the index is exhausted or on error). The data iterator is reused
+  // from block to block, so walking a table allocates nothing per block.
   void LoadBlock() {
-    data_.reset();
-    if (!status_.ok() || !index_->Valid()) return;
+    has_data_ = false;
+    if (!status_.ok() || !index_.Valid()) return;
     BlockHandle handle;
-    Status s = table_->DecodeDataHandle(index_->value(), &handle);
+    Status s = table_->DecodeDataHandle(index_.value(), &handle);
     if (s.ok() && block_ != nullptr && block_->offset() == handle.offset) {
-      data_ = block_->NewIterator();
+      data_.Reset(block_.get());
+      has_data_ = true;
       return;
     }
     if (s.ok()) s = table_->GetDataBlock(handle, fill_cache_, &readahead_, &block_);
     if (!s.ok()) {
       status_ = s;
+      data_.Reset(nullptr);
       block_.reset();
       return;
     }
-    data_ = block_->NewIterator();
+    data_.Reset(block_.get());
+    has_data_ = true;
   }
 
   // Moves to the next block while the current one is exhausted. A data
   // iterator that failed stops the walk (status() reports it).
   void SkipEmptyBlocks() {
-    while (data_ != nullptr && !data_->Valid()) {
-      if (!data_->status().ok()) return;
-      index_->Next();
+    while (has_data_ && !data_.Valid()) {
+      if (!data_.status().ok()) return;
+      index_.Next();
       LoadBlock();
-      if (data_ != nullptr) data_->SeekToFirst();
+      if (has_data_) data_.SeekToFirst();
     }
   }
 
   const Table* table_;
   const bool fill_cache_;
-  std::unique_ptr<InternalIterator> index_;
+  BlockIterator index_;
   std::shared_ptr<const Block> block_;  // keeps the block alive while data_ reads it
-  std::unique_ptr<InternalIterator> data_;
+  BlockIterator data_;
+  bool has_data_ = false;
   ReadaheadBuffer readahead_;
   Status status_;
 };

@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <list>
 #include <random>
 #include <thread>
 
@@ -159,6 +161,75 @@ TEST(BlockCache, ConcurrentReaders) {
   EXPECT_LE(cache.usage_bytes(), cache.capacity_bytes());
   EXPECT_GT(cache.hits(), 0u);
   EXPECT_GT(cache.misses(), 0u);
+}
+
+// Random inserts, lookups and erases on one shard against a list-based LRU
+// model: the same blocks stay, in the same order, with the same byte usage.
+// Many keys share the first few buckets' chains and force the table to grow.
+TEST(BlockCache, MatchesLruModel) {
+  const uint64_t seed = strata::testing::TestSeed(7);
+  SCOPED_TRACE(fmt::format("seed={}", seed));
+  std::mt19937_64 rng(seed);
+  std::vector<std::shared_ptr<const Block>> blocks;
+  for (int i = 0; i < 16; ++i) blocks.push_back(BlockOfBytes(100 + 97 * i));
+  const size_t capacity = 200 * 1024;
+  BlockCache cache(capacity, /*shard_bits=*/0);
+
+  struct ModelEntry {
+    uint64_t file_number, offset;
+    const Block* block;
+    size_t charge;
+  };
+  std::list<ModelEntry> lru;  // front = most recent
+  size_t model_usage = 0;
+  auto find = [&](uint64_t f, uint64_t o) {
+    return std::find_if(lru.begin(), lru.end(),
+                        [&](const ModelEntry& e) { return e.file_number == f && e.offset == o; });
+  };
+  for (int step = 0; step < 20000; ++step) {
+    const uint64_t f = rng() % 4 + 1;
+    const uint64_t o = (rng() % 128) * 4096;
+    auto it = find(f, o);
+    switch (rng() % 4) {
+      case 0:
+      case 1: {  // lookup
+        std::shared_ptr<const Block> got = cache.Lookup(f, o);
+        if (it == lru.end()) {
+          ASSERT_EQ(got, nullptr) << "step " << step;
+        } else {
+          ASSERT_EQ(got.get(), it->block) << "step " << step;
+          lru.splice(lru.begin(), lru, it);
+        }
+        break;
+      }
+      case 2: {  // insert (replaces)
+        const auto& block = blocks[rng() % blocks.size()];
+        if (it != lru.end()) {
+          model_usage -= it->charge;
+          lru.erase(it);
+        }
+        const size_t charge = block->bytes() + kBlockCacheEntryOverheadBytes;
+        lru.push_front(ModelEntry{f, o, block.get(), charge});
+        model_usage += charge;
+        while (model_usage > capacity) {
+          model_usage -= lru.back().charge;
+          lru.pop_back();
+        }
+        cache.Insert(f, o, block);
+        break;
+      }
+      case 3:  // erase
+        if (it != lru.end()) {
+          model_usage -= it->charge;
+          lru.erase(it);
+        }
+        cache.Erase(f, o);
+        break;
+    }
+    ASSERT_EQ(cache.usage_bytes(), model_usage) << "step " << step;
+    ASSERT_EQ(cache.block_count(), lru.size()) << "step " << step;
+  }
+  EXPECT_GT(lru.size(), 64u);  // more entries than the initial buckets
 }
 
 }  // namespace

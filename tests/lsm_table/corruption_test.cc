@@ -125,6 +125,48 @@ TEST_P(FlippedBits, EveryBitIsDetected) {
   EXPECT_TRUE(table->VerifyChecksums().ok());
 }
 
+// A scan long enough to read ahead takes its blocks from the read-ahead bytes;
+// they are verified like any other read: a flipped byte in a later block stops
+// the scan with Corruption at that block, after every entry before it.
+TEST_P(FlippedBits, ReadaheadBlocksAreVerified) {
+  strata::testing::ScratchDir dir;
+  const std::string path = dir.Join("000123.sst");
+  Model model;
+  for (int i = 0; i < 3000; ++i) {
+    model[IKey(fmt::format("key{:05}", i), i + 1)] = fmt::format("value-{}-{}", i, i * 7);
+  }
+  TableOptions options;
+  options.block_bytes = 512;
+  options.compression = GetParam();
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(testing::OpenTable(path, options, kFileNumber, nullptr, &table).ok());
+  // The 40th data block: far enough that the scan reads it ahead.
+  auto index = table->NewIndexIterator();
+  index->SeekToFirst();
+  for (int i = 0; i < 40; ++i) index->Next();
+  ASSERT_TRUE(index->Valid());
+  BlockHandle handle;
+  ASSERT_TRUE(table->DecodeDataHandle(index->value(), &handle).ok());
+  const std::string last_good_key(index->key());
+  table.reset();
+  XorByte(path, handle.offset + handle.bytes / 2, 0x10);
+
+  ASSERT_TRUE(testing::OpenTable(path, options, kFileNumber, nullptr, &table).ok());
+  auto it = table->NewIterator(ReadOptions{});
+  auto e = model.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++e) {
+    ASSERT_NE(e, model.end());
+    ASSERT_EQ(it->key(), e->first);
+  }
+  ExpectTableCorruption(it->status());
+  EXPECT_NE(it->status().message().find(fmt::format("@ {}:", handle.offset)), std::string::npos)
+      << it->status().ToString();
+  // Every entry before the damaged block came out.
+  ASSERT_NE(e, model.begin());
+  EXPECT_LT(std::prev(e)->first, last_good_key);
+}
+
 INSTANTIATE_TEST_SUITE_P(Compression, FlippedBits,
                          ::testing::Values(Compression::kNone, Compression::kZstd));
 

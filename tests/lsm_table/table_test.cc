@@ -368,13 +368,16 @@ TEST(TableCompression, SkippedWhenItDoesNotSave) {
 namespace strata::lsm {
 namespace {
 
-// Counts reads on a real file, to see what the table asks of the disk.
+// Counts reads (and, if asked, bytes) on a real file, to see what the table
+// asks of the disk.
 class CountingFile final : public io::RandomAccessFile {
  public:
-  CountingFile(std::unique_ptr<io::RandomAccessFile> base, int* reads)
-      : base_(std::move(base)), reads_(reads) {}
+  CountingFile(std::unique_ptr<io::RandomAccessFile> base, int* reads,
+               uint64_t* bytes = nullptr)
+      : base_(std::move(base)), reads_(reads), bytes_(bytes) {}
   Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override {
     ++*reads_;
+    if (bytes_ != nullptr) *bytes_ += n;
     return base_->Read(offset, n, buf, bytes_read);
   }
   Result<uint64_t> Size() const override { return base_->Size(); }
@@ -383,6 +386,7 @@ class CountingFile final : public io::RandomAccessFile {
  private:
   std::unique_ptr<io::RandomAccessFile> base_;
   int* reads_;
+  uint64_t* bytes_;
 };
 
 TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
@@ -406,8 +410,8 @@ TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
   ASSERT_GT(blocks, 40u);
   reads = 0;
   CheckIterationMatches(*table, model);
-  // Two single-block reads start the sequential run; then 256 KiB at a time.
-  EXPECT_LT(reads, 6) << blocks << " blocks";
+  // Two single-block reads start the sequential run; then 16, 32, 64 KiB ...
+  EXPECT_LT(reads, 7) << blocks << " blocks";
   // Point reads never read ahead: one read per Get.
   reads = 0;
   bool found = false;
@@ -415,6 +419,45 @@ TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
   ASSERT_TRUE(table->Get(ReadOptions{}, IKey("key002500", 2501), &found, &k, &v, nullptr).ok());
   EXPECT_TRUE(found);
   EXPECT_EQ(reads, 1);
+}
+
+// A short range scan (a seek and a few blocks' worth of entries) reads only a
+// little past what it uses; readahead grows only for a long scan.
+TEST(TableReadahead, ShortScanReadsLittleAhead) {
+  strata::testing::ScratchDir dir;
+  Model model;
+  for (int i = 0; i < 20000; ++i) model[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
+  const std::string path = dir.Join("000013.sst");
+  TableOptions options;
+  options.compression = Compression::kNone;
+  options.block_bytes = 1024;
+  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  std::unique_ptr<io::RandomAccessFile> base;
+  ASSERT_TRUE(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &base).ok());
+  const uint64_t size = base->Size().value();
+  int reads = 0;
+  uint64_t bytes = 0;
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), &reads, &bytes),
+                          size, 13, nullptr, &table)
+                  .ok());
+  bytes = 0;
+  // About five blocks of entries from the middle of the table.
+  auto it = table->NewIterator(ReadOptions{});
+  auto e = model.find(IKey("key010000", 10001));
+  it->Seek(e->first);
+  for (int n = 0; n < 150; ++n, ++e, it->Next()) {
+    ASSERT_TRUE(it->Valid());
+    ASSERT_EQ(it->key(), e->first);
+  }
+  EXPECT_LE(bytes, 2 * 1024 + 2 * ReadaheadBuffer::kReadaheadBytesMin);
+  // A long scan from there on reaches the largest read size.
+  bytes = 0;
+  reads = 0;
+  for (; it->Valid(); it->Next(), ++e) ASSERT_EQ(it->key(), e->first);
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(e, model.end());
+  EXPECT_LT(reads, 12);
 }
 
 }  // namespace
