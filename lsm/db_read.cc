@@ -77,10 +77,15 @@ Status DBImpl::GetInternal(const ReadOptions& options, std::string_view key, Val
   if (key.size() > kKeyBytesMax) {
     return Status::InvalidArgument(fmt::format("key of {} bytes exceeds kKeyBytesMax", key.size()));
   }
-  // The sequence first, then the SuperVersion: the SuperVersion is at least
-  // as new, and anything newer is filtered by the sequence.
-  const SequenceNumber seq = ReadSequence(options);
+  // The SuperVersion first, then the sequence (as RocksDB does). The other
+  // order races: between reading the sequence and pinning the SuperVersion, a
+  // flush plus a compaction can install a Version that dropped the only entry
+  // visible at that sequence (no snapshot protects it). This order is safe:
+  // the pinned memtables and files stay readable, and any write newer than
+  // them went to a later memtable with sequences above every one they hold,
+  // so the read is a consistent state (as of the switch at the latest).
   std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
+  const SequenceNumber seq = ReadSequence(options);
   bool found = sv->mem->Get(key, seq, type, value);
   for (size_t i = 0; !found && i < sv->imms.size(); ++i) {
     found = sv->imms[i]->Get(key, seq, type, value);
@@ -143,8 +148,9 @@ Status DBImpl::PutIfNewer(const WriteOptions& options, std::string_view key, uin
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
-  const SequenceNumber seq = ReadSequence(options);
+  // SuperVersion before sequence: see GetInternal.
   std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
+  const SequenceNumber seq = ReadSequence(options);
   std::vector<std::unique_ptr<InternalIterator>> children;
   children.push_back(sv->mem->NewIterator());
   for (const auto& imm : sv->imms) children.push_back(imm->NewIterator());
