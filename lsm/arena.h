@@ -8,7 +8,7 @@
 // lands after it (a table index, a cached block) pins the freed space in the
 // process: glibc only returns the top of a heap. Measured on the 1M-key
 // benchmark, that retention cost more RSS than the memtables themselves
-// (lsm/README.md, "Memory"). Only the pages a block actually touches are
+// (docs/ARCHITECTURE.md, "lsm memory"). Only the pages a block touches are
 // resident, so an arena's resident size follows what was written.
 //
 // Threading: one writer allocates; MemoryUsage() may be read by any thread
