@@ -84,7 +84,7 @@ class DBImpl final : public Engine {
   // arenas). A memtable is switched at switch_bytes (memtable_bytes divided
   // among the live memtables), and the write leader waits while the other
   // share is still being flushed, so bytes stays within memtable_bytes plus
-  // one write group and one arena block. A memtable that readers or
+  // one write group and one arena block per memtable. A memtable that readers or
   // iterators still hold after its flush is no longer counted.
   struct MemTableMemory {
     size_t bytes = 0;
