@@ -182,8 +182,8 @@ Status DBImpl::ReplayWal() {
     }
     if (mem_->ApproximateMemoryUsage() >= memtable_switch_bytes_) {
       // Too much to hold in one memtable: the flush thread writes the full
-      // ones once the engine runs. (Recovery may hold more than the budget
-      // here; writers wait until the flushes bring it back under.)
+      // ones once the engine runs. (A long WAL can hold more than the
+      // budget here, until the flush thread has written them.)
       imm_bytes_ += mem_->ApproximateMemoryUsage();
       imms_.insert(imms_.begin(), std::move(mem_));
       mem_ = NewMemTable(lsn);
