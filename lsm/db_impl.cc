@@ -22,16 +22,29 @@ constexpr size_t kL0StopFiles = 36;
 constexpr auto kSlowdown = std::chrono::milliseconds(1);
 // Full memtables waiting for the flush thread before writers wait.
 constexpr size_t kImmutableMemTablesMax = 1;
+// Options::memtable_bytes is the budget of all memtables together: each of
+// the (at most) kMemTablesMax live ones is switched at an equal share, so
+// that one can fill while the other is flushed (a switch at the full budget
+// would leave the next memtable no room and stall every flush).
+constexpr size_t kMemTablesMax = kImmutableMemTablesMax + 1;
+// Arena blocks are this fraction of a memtable (within the Arena's limits).
+constexpr size_t kArenaBlocksPerMemTable = 16;
 // A write group stops growing at this many bytes (a small leader batch
 // gets a smaller group so that its latency stays low).
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kGroupBytesSmallLeader = 128 << 10;
 // Writes without sync are gathered up to this many bytes per WAL record.
 constexpr size_t kWalBufferBytes = 64 << 10;
-// Smallest memtable accepted (below it, every write would switch).
-constexpr size_t kMemTableBytesMin = 4 * 1024;
+// Smallest memtable budget accepted (below it, nearly every write would
+// switch: a memtable share is kMemTableBytesMin / kMemTablesMax).
+constexpr size_t kMemTableBytesMin = 16 * 1024;
 constexpr size_t kBlockBytesSsd = 4 * 1024;
 constexpr size_t kBlockBytesHdd = 64 * 1024;
+
+size_t ArenaBlockBytes(size_t memtable_switch_bytes) {
+  return std::clamp<size_t>(memtable_switch_bytes / kArenaBlocksPerMemTable, 1,
+                            Arena::kBlockBytesMax);
+}
 
 uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -83,7 +96,8 @@ Status OpenLsmEngine(const Options& options, const std::string& path,
 DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
                ResolvedDiskProfile profile)
     : options_(options), path_(std::move(path)), fs_(std::move(fs)),
-      profile_(std::move(profile)), picker_([&] {
+      profile_(std::move(profile)), memtable_switch_bytes_(options.memtable_bytes / kMemTablesMax),
+      arena_block_bytes_(ArenaBlockBytes(memtable_switch_bytes_)), picker_([&] {
         CompactionOptions c;
         c.style = options.compaction_style;
         if (c.style == CompactionStyle::kProfileDefault) {
@@ -159,18 +173,20 @@ Status DBImpl::Recover() {
 
 Status DBImpl::ReplayWal() {
   SequenceNumber last = versions_->last_sequence();
-  mem_ = std::make_shared<MemTable>(versions_->wal_lsn());
+  mem_ = NewMemTable(versions_->wal_lsn());
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
     Result<WriteBatch> batch = WriteBatch::FromRep(std::string(payload));
     if (!batch.ok()) {
       return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn,
                                             batch.status().message()));
     }
-    if (mem_->ApproximateMemoryUsage() >= options_.memtable_bytes) {
+    if (mem_->ApproximateMemoryUsage() >= memtable_switch_bytes_) {
       // Too much to hold in one memtable: the flush thread writes the full
-      // ones once the engine runs.
+      // ones once the engine runs. (A long WAL can hold more than the
+      // budget here, until the flush thread has written them.)
+      imm_bytes_ += mem_->ApproximateMemoryUsage();
       imms_.insert(imms_.begin(), std::move(mem_));
-      mem_ = std::make_shared<MemTable>(lsn);
+      mem_ = NewMemTable(lsn);
     }
     MemTableInserter inserter(batch->sequence(), mem_.get());
     STRATA_RETURN_IF_ERROR(batch->Iterate(&inserter));
@@ -252,6 +268,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
     }
     lock.lock();
     if (s.ok()) {
+      NoteMemTableBytesLocked();
       last_sequence_.store(first + count - 1, std::memory_order_release);
       write_groups_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -364,11 +381,14 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       allow_delay = false;
       continue;
     }
-    if (!force && mem_->ApproximateMemoryUsage() < options_.memtable_bytes) break;
+    if (!force && mem_->ApproximateMemoryUsage() < memtable_switch_bytes_) break;
     if (force && mem_->entry_count() == 0) break;
     if (imms_.size() >= kImmutableMemTablesMax || l0_files >= kL0StopFiles) {
+      // The memtable budget is spent (or L0 is full): wait for a flush.
       stalled = true;
+      writer_waiting_for_room_ = true;
       bg_cv_.wait(lock);
+      writer_waiting_for_room_ = false;
       continue;
     }
     // The buffered WAL records belong to the memtable being retired: they
@@ -387,10 +407,30 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
 
 // REQUIRES: mu_ held; no WAL append in flight (the caller leads the queue).
 void DBImpl::SwitchMemTableLocked() {
+  imm_bytes_ += mem_->ApproximateMemoryUsage();
   imms_.insert(imms_.begin(), std::move(mem_));
-  mem_ = std::make_shared<MemTable>(wal_->next_lsn());
+  mem_ = NewMemTable(wal_->next_lsn());
   InstallSuperVersionLocked();
   flush_cv_.notify_one();
+}
+
+std::shared_ptr<MemTable> DBImpl::NewMemTable(uint64_t wal_lsn_start) const {
+  return std::make_shared<MemTable>(wal_lsn_start, arena_block_bytes_);
+}
+
+void DBImpl::NoteMemTableBytesLocked() {
+  const size_t bytes = mem_->ApproximateMemoryUsage() + imm_bytes_;
+  if (bytes > memtable_bytes_peak_) memtable_bytes_peak_ = bytes;
+}
+
+DBImpl::MemTableMemory DBImpl::memtable_memory() const {
+  std::lock_guard lock(mu_);
+  MemTableMemory m;
+  m.bytes = mem_->ApproximateMemoryUsage() + imm_bytes_;
+  m.bytes_peak = std::max(memtable_bytes_peak_, m.bytes);
+  m.switch_bytes = memtable_switch_bytes_;
+  m.writer_waiting = writer_waiting_for_room_;
+  return m;
 }
 
 void DBImpl::InstallSuperVersionLocked() {
@@ -463,6 +503,8 @@ Status DBImpl::FlushOldestImmutable() {
     std::lock_guard lock(mu_);
     for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
     if (!s.ok()) return s;
+    STRATA_ASSERT(imm_bytes_ >= imm->ApproximateMemoryUsage());
+    imm_bytes_ -= imm->ApproximateMemoryUsage();
     imms_.pop_back();
     InstallSuperVersionLocked();
     compact_cv_.notify_one();

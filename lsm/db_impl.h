@@ -80,6 +80,20 @@ class DBImpl final : public Engine {
   std::string profile_description() const;
   CompactionStyle compaction_style() const { return compaction_options_.style; }
 
+  // Memory held by the memtables (active and immutable, as counted by their
+  // arenas). A memtable is switched at switch_bytes (memtable_bytes divided
+  // among the live memtables), and the write leader waits while the other
+  // share is still being flushed, so bytes stays within memtable_bytes plus
+  // one write group and one arena block per memtable. A memtable that readers or
+  // iterators still hold after its flush is no longer counted.
+  struct MemTableMemory {
+    size_t bytes = 0;
+    size_t bytes_peak = 0;  // highest `bytes` after a write since Open
+    size_t switch_bytes = 0;
+    bool writer_waiting = false;  // a writer waits for a flush to free room
+  };
+  MemTableMemory memtable_memory() const;
+
  private:
   class SnapshotImpl;
   struct Writer;
@@ -95,6 +109,8 @@ class DBImpl final : public Engine {
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
   WriteBatch* BuildBatchGroup(Writer** last_writer);
   void SwitchMemTableLocked();
+  std::shared_ptr<MemTable> NewMemTable(uint64_t wal_lsn_start) const;
+  void NoteMemTableBytesLocked();
   void InstallSuperVersionLocked();
   std::shared_ptr<const SuperVersion> GetSuperVersion() const;
   Status GetInternal(const ReadOptions& options, std::string_view key, ValueType* type,
@@ -117,6 +133,10 @@ class DBImpl final : public Engine {
   const std::string path_;
   const std::shared_ptr<io::FileSystem> fs_;
   const ResolvedDiskProfile profile_;
+  // A memtable becomes immutable at this size (Options::memtable_bytes is
+  // the budget of all memtables together).
+  const size_t memtable_switch_bytes_;
+  const size_t arena_block_bytes_;
   TableOptions table_options_;
   CompactionOptions compaction_options_;
   // Largest write group that fits one WAL record.
@@ -139,6 +159,9 @@ class DBImpl final : public Engine {
   WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
+  size_t imm_bytes_ = 0;                         // sum over imms_
+  size_t memtable_bytes_peak_ = 0;
+  bool writer_waiting_for_room_ = false;
   std::shared_ptr<const SuperVersion> super_version_;
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;

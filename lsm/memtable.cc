@@ -31,8 +31,8 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return CompareInternalKeys(DecodeLengthPrefixed(a, nullptr), DecodeLengthPrefixed(b, nullptr));
 }
 
-MemTable::MemTable(uint64_t wal_lsn_start)
-    : wal_lsn_start_(wal_lsn_start), table_(KeyComparator{}, &arena_) {}
+MemTable::MemTable(uint64_t wal_lsn_start, size_t arena_block_bytes)
+    : wal_lsn_start_(wal_lsn_start), arena_(arena_block_bytes), table_(KeyComparator{}, &arena_) {}
 
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {

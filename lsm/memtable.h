@@ -25,8 +25,9 @@ class MemTable {
  public:
   // `wal_lsn_start`: the first WAL record whose updates may be in this
   // memtable; once it is flushed, WAL records before the next memtable's
-  // start are no longer needed.
-  explicit MemTable(uint64_t wal_lsn_start);
+  // start are no longer needed. `arena_block_bytes`: see Arena.
+  explicit MemTable(uint64_t wal_lsn_start,
+                    size_t arena_block_bytes = Arena::kBlockBytesDefault);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -41,6 +42,7 @@ class MemTable {
 
   std::unique_ptr<InternalIterator> NewIterator() const;
 
+  // Everything the memtable holds: entries, skiplist nodes and arena slack.
   size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
   uint64_t wal_lsn_start() const { return wal_lsn_start_; }

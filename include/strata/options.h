@@ -45,8 +45,21 @@ struct Options {
 
   DiskProfile profile = DiskProfile::kAuto;
 
-  // Memory budgets.
+  // Memory budgets. The engine's resident memory is about
+  // memtable_bytes + block_cache_bytes, plus the index and filter blocks of
+  // open tables (kept outside the cache: about 3 bytes per key at 10 bloom
+  // bits per key) and the transient buffers of one flush and one compaction.
+  //
+  // memtable_bytes bounds all write buffers together (lsm: the active
+  // memtable and the one being flushed). A memtable becomes immutable at
+  // memtable_bytes / 2, so the flush of one half overlaps the filling of the
+  // other; when both halves are full, writers wait for the flush (counted in
+  // EngineStats::stall_micros). The bound may be passed by one write group
+  // (1 MiB, or one bigger batch) and one arena block (at most 1 MiB) per
+  // memtable. A memtable that a live iterator still holds after its flush
+  // is that iterator's memory, not the budget's. Minimum 16 KiB.
   size_t memtable_bytes = 64 * kMiB;
+  // Decoded data blocks kept for reads (per-entry overhead included).
   size_t block_cache_bytes = 64 * kMiB;
 
   // 0 means "from the disk profile".
