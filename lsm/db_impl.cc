@@ -508,6 +508,8 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
   const uint64_t target =
       c->output_level == 0 ? 0 : compaction_options_.target_file_bytes;
   JobContext ctx = MakeJobContext(target);
+  // Counted as the output is written, trivial moves write nothing.
+  ctx.bytes_written_progress = &compaction_bytes_written_;
   VersionEdit edit;
   JobStats stats;
   Status s = RunCompaction(ctx, *c, &edit, &stats);
@@ -523,7 +525,6 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
   } else {
     compaction_count_.fetch_add(1, std::memory_order_relaxed);
     compaction_bytes_read_.fetch_add(stats.bytes_read, std::memory_order_relaxed);
-    compaction_bytes_written_.fetch_add(stats.bytes_written, std::memory_order_relaxed);
   }
   c.reset();  // unpin the input version before collecting garbage
   DeleteObsoleteFiles();
@@ -560,6 +561,16 @@ void DBImpl::DeleteObsoleteFiles() {
 Status DBImpl::WaitForImmutablesFlushed() {
   std::unique_lock lock(mu_);
   bg_cv_.wait(lock, [this] { return imms_.empty() || !bg_error_.ok() || shutting_down_; });
+  return bg_error_;
+}
+
+Status DBImpl::WaitForCompactions() {
+  std::unique_lock lock(mu_);
+  bg_cv_.wait(lock, [this] {
+    return !bg_error_.ok() || shutting_down_ ||
+           (imms_.empty() && !compaction_running_ &&
+            picker_.Score(*versions_->current()) < 1.0);
+  });
   return bg_error_;
 }
 

@@ -79,6 +79,9 @@ class DBImpl final : public Engine {
   // "ssd (auto: /sys/dev/block/253:0/queue/rotational=0)".
   std::string profile_description() const;
   CompactionStyle compaction_style() const { return compaction_options_.style; }
+  // Waits until no flush or compaction is pending or running, so that tests
+  // can look at the shape the tree settles into.
+  Status WaitForCompactions();
 
  private:
   class SnapshotImpl;
