@@ -42,6 +42,7 @@
 #include "strata/disk_profile.h"
 #include "lsm/memtable.h"
 #include "lsm/version_set.h"
+#include "lsm/wal_payload.h"
 #include "strata/engine.h"
 #include "wal/log.h"
 
@@ -140,6 +141,7 @@ class DBImpl final : public Engine {
   std::deque<Writer*> writers_;
   WriteBatch group_batch_;  // leader only
   WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
+  WalPayloadCodec wal_codec_;  // leader only: compresses what LogGroup logs
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
   std::shared_ptr<const SuperVersion> super_version_;
