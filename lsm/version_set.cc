@@ -127,7 +127,9 @@ std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, F
 std::shared_ptr<const Version> Version::FromLevels(std::vector<FileList> levels) {
   STRATA_ASSERT(levels.size() <= static_cast<size_t>(kLevelCount));
   auto v = std::make_shared<Version>();
-  for (size_t level = 0; level < levels.size(); ++level) v->files_[level] = std::move(levels[level]);
+  for (size_t level = 0; level < levels.size(); ++level) {
+    v->files_[level] = std::move(levels[level]);
+  }
   SortLevels(v->files_);
   return v;
 }
