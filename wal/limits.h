@@ -27,10 +27,15 @@ inline constexpr uint64_t kRecordPayloadBytesMax = 256 * kMiB;
 
 // Consecutive group writes one leader does before handing the lead on.
 inline constexpr size_t kLeaderRoundsMax = 4;
+// A leader waits for expected appenders at most 1/this of the average synced
+// write's latency (LogOptions::group_wait_micros_max caps it too).
+inline constexpr uint64_t kGroupWaitSyncFraction = 4;
 // Released segments kept for reuse instead of being deleted.
 inline constexpr size_t kRecyclePoolMax = 2;
-// Recovery reads a segment in requests of this size (batched).
+// Recovery reads a segment in requests of this size, batched into windows;
+// the scan may use a window's bytes as soon as the window is read.
 inline constexpr size_t kRecoveryReadBytes = 1 * kMiB;
+inline constexpr size_t kRecoveryWindowBytes = 8 * kMiB;
 
 static_assert(kSegmentHeaderBytes % kDirectBlockBytes == 0);
 static_assert(kRecordHeaderBytes % kRecordAlignment == 0);

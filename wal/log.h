@@ -48,6 +48,12 @@ struct LogOptions {
   bool direct_io = false;
   WalRecoveryMode recovery = WalRecoveryMode::kStrict;
   SegmentPreparation preparation = SegmentPreparation::kRecycle;
+  // Group-commit wait (as PostgreSQL's commit_delay with commit_siblings, but
+  // adaptive): before a leader starts a synced write, it waits for as many
+  // sync appenders as took part in the last commit round (those threads are
+  // about to come back), at most a quarter of the recent fdatasync latency and
+  // at most this long. 0 disables the wait. A lone appender never waits.
+  uint64_t group_wait_micros_max = 1000;
 };
 
 // What Open found. Offsets are byte offsets inside the named segment.
@@ -86,6 +92,9 @@ struct LogStats {
   uint64_t segments_recycled = 0;
   uint64_t segments_released = 0;
   uint64_t prepare_waits = 0;  // times a writer waited for segment preparation
+  uint64_t group_waits = 0;          // leader waits for expected appenders
+  uint64_t group_wait_timeouts = 0;  // ... that ended at the deadline
+  uint64_t group_wait_micros = 0;    // total time leaders waited
 };
 
 class Log {

@@ -63,6 +63,7 @@ class LogImpl final : public Log {
     uint64_t offset = 0;
     std::string data;
     bool sync = false;
+    uint32_t sync_waiters = 0;  // callers waiting for this group to be synced
     bool done = false;  // under mu_
     Status status;      // set before `state` becomes kDone
     // What waiters sleep on (futex-backed atomic wait, no mutex): they wake
@@ -89,6 +90,11 @@ class LogImpl final : public Log {
   // commit when nobody else is. REQUIRES: lock holds mu_.
   Status WaitForGroup(const GroupPtr& group, std::unique_lock<std::mutex>& lock);
   void LeadLocked(std::unique_lock<std::mutex>& lock);
+  // Before a synced write: waits briefly for the appenders expected to join
+  // (LogOptions::group_wait_micros_max). REQUIRES: lock holds mu_, leader.
+  void WaitForAppendersLocked(std::unique_lock<std::mutex>& lock);
+  // Adds a caller waiting for `group` to be synced. REQUIRES: mu_ held.
+  void AddSyncWaiterLocked(Group* group);
   Status WriteGroups(const std::vector<GroupPtr>& groups, bool sync, uint64_t* device_bytes,
                      uint64_t* syncs);
   Status WriteRun(uint64_t offset, const std::vector<std::string_view>& pieces, bool sync,
@@ -128,6 +134,12 @@ class LogImpl final : public Log {
   std::deque<Segment> segments_;  // oldest first; back() receives new records
   std::deque<GroupPtr> queue_;    // formed, not yet taken by a leader
   bool leader_active_ = false;
+  // Group-commit wait (log.cc WaitForAppendersLocked), under mu_.
+  uint32_t queued_sync_waiters_ = 0;  // sync waiters in queue_
+  uint32_t expected_sync_waiters_ = 0;  // appenders of the last commit round
+  uint32_t leader_wait_target_ = 0;     // nonzero while a leader waits
+  uint64_t sync_nanos_avg_ = 0;         // moving average of synced writes
+  std::condition_variable leader_cv_;
   uint64_t written_seq_ = 0;  // segment the leader writes; older ones are sealed
   LogStats stats_;
   std::vector<std::string> free_files_;  // recyclable segment files (names)

@@ -76,7 +76,8 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
     FoundSegment f;
     f.seq = seq;
     std::string_view data;
-    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
+    bool complete = false;
+    STRATA_RETURN_IF_ERROR(loader.Read(i, kSegmentHeaderBytes, &data, &complete));
     SegmentHeader header;
     f.header_status = DecodeSegmentHeader(data, SegmentPath(seq), &header);
     if (f.header_status.ok() && header.seq != seq) {
@@ -84,8 +85,17 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
           fmt::format("{} @ 0: segment header names segment {}", SegmentPath(seq), header.seq));
     }
     f.segment_bytes = f.header_status.ok() ? header.segment_bytes : options_.segment_bytes;
-    if (data.size() > f.segment_bytes) data = data.substr(0, f.segment_bytes);
     if (!f.header_status.ok()) delivering = false;
+    // Bytes past the segment size the header declares are not part of it.
+    auto more = [&loader, i, limit = f.segment_bytes](uint64_t want, std::string_view* have,
+                                                       bool* done) -> Status {
+      STRATA_RETURN_IF_ERROR(loader.Read(i, std::min(want, limit), have, done));
+      if (have->size() >= limit) {
+        *have = have->substr(0, limit);
+        *done = true;
+      }
+      return Status::Ok();
+    };
     RecordFn deliver;
     if (delivering) {
       deliver = [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
@@ -94,7 +104,7 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
                   payload);
       };
     }
-    STRATA_RETURN_IF_ERROR(ScanSegment(data, seq, expected_lsn, deliver, &f.scan));
+    STRATA_RETURN_IF_ERROR(ScanArrivingSegment(seq, expected_lsn, more, deliver, &f.scan));
     if (f.scan.damaged || f.scan.valid_after) delivering = false;
     if (f.scan.record_count > 0) expected_lsn = f.scan.last_lsn + 1;
     found.push_back(std::move(f));
@@ -206,12 +216,13 @@ Status LogImpl::ReplayWithLocation(
   SegmentLoader loader(fs_.get(), std::move(items));
   for (size_t i = 0; i < wanted.size(); ++i) {
     const Segment& seg = *wanted[i];
-    std::string_view data;
-    STRATA_RETURN_IF_ERROR(loader.Next(i, &data));
     SegmentScan scan;
     const uint64_t seq = seg.seq;
-    STRATA_RETURN_IF_ERROR(ScanSegment(
-        data, seq, seg.first_lsn,
+    STRATA_RETURN_IF_ERROR(ScanArrivingSegment(
+        seq, seg.first_lsn,
+        [&loader, i](uint64_t want, std::string_view* have, bool* done) {
+          return loader.Read(i, want, have, done);
+        },
         [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
           if (lsn < from_lsn) return Status::Ok();
           return fn(RecordLocation{lsn, seq, offset, static_cast<uint32_t>(payload.size())},

@@ -36,14 +36,36 @@ void ScanRemainder(std::string_view data, uint64_t seq, uint64_t from, SegmentSc
 
 Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
                    const RecordFn& fn, SegmentScan* scan) {
+  return ScanArrivingSegment(
+      seq, expected_lsn,
+      [data](uint64_t, std::string_view* have, bool* complete) {
+        *have = data;
+        *complete = true;
+        return Status::Ok();
+      },
+      fn, scan);
+}
+
+Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn& more,
+                           const RecordFn& fn, SegmentScan* scan) {
   *scan = SegmentScan{};
+  std::string_view data;
+  bool complete = false;
   uint64_t pos = kSegmentHeaderBytes;
+  STRATA_RETURN_IF_ERROR(more(pos + kRecordHeaderBytes, &data, &complete));
   while (true) {
     RecordHeader header;
     std::string_view payload;
     const RecordCheck check =
         pos <= data.size() ? CheckRecord(data.substr(pos), seq, &header, &payload)
                            : RecordCheck::kEndOfData;
+    if (!complete && (check == RecordCheck::kEndOfData || check == RecordCheck::kTruncated)) {
+      // Not a verdict yet: the rest of the record has not been read.
+      const uint64_t need = pos + kRecordHeaderBytes +
+                            (check == RecordCheck::kTruncated ? header.payload_bytes : 0);
+      STRATA_RETURN_IF_ERROR(more(need, &data, &complete));
+      continue;
+    }
     const bool lsn_ok = expected_lsn == 0 || header.lsn == expected_lsn;
     if (check != RecordCheck::kOk || !lsn_ok) {
       scan->end_offset = pos;
@@ -51,10 +73,10 @@ Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
       scan->damaged = check == RecordCheck::kBadHeader || check == RecordCheck::kTruncated ||
                       check == RecordCheck::kBadChecksum || check == RecordCheck::kOk;
       if (scan->damaged) {
-        const uint64_t claimed = check == RecordCheck::kBadHeader
-                                     ? kRecordHeaderBytes
-                                     : RecordBytes(header.payload_bytes);
-        scan->damaged_bytes = std::min<uint64_t>(claimed, data.size() - pos);
+        // Clamped to the data below, once all of it has arrived.
+        scan->damaged_bytes = check == RecordCheck::kBadHeader
+                                  ? kRecordHeaderBytes
+                                  : RecordBytes(header.payload_bytes);
       }
       break;
     }
@@ -65,6 +87,10 @@ Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
     expected_lsn = header.lsn + 1;
     pos += RecordBytes(header.payload_bytes);
   }
+  // The remainder scan looks for this segment's records anywhere after the
+  // end: it needs every byte.
+  if (!complete) STRATA_RETURN_IF_ERROR(more(UINT64_MAX, &data, &complete));
+  scan->damaged_bytes = std::min<uint64_t>(scan->damaged_bytes, data.size() - scan->end_offset);
   ScanRemainder(data, seq, scan->end_offset, scan);
   if (scan->damaged) {
     scan->dirty_end = std::max(scan->dirty_end, scan->end_offset + scan->damaged_bytes);

@@ -41,4 +41,14 @@ using RecordFn = std::function<Status(uint64_t lsn, uint64_t offset, std::string
 Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
                    const RecordFn& fn, SegmentScan* scan);
 
+// Supplies a segment's bytes as they arrive: waits until at least `want`
+// bytes from offset 0 are readable or all of them are (*complete), then sets
+// *data to the readable prefix. Earlier views stay valid.
+using MoreDataFn = std::function<Status(uint64_t want, std::string_view* data, bool* complete)>;
+
+// ScanSegment over a segment still being read (SegmentLoader): records are
+// verified and handed to fn as soon as their bytes are there; the same result.
+Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn& more,
+                           const RecordFn& fn, SegmentScan* scan);
+
 }  // namespace strata::wal
