@@ -32,7 +32,9 @@ class OutputWriter {
     meta_.smallest_seq = std::min(meta_.smallest_seq, parsed.sequence);
     meta_.largest_seq = std::max(meta_.largest_seq, parsed.sequence);
     ++meta_.entry_count;
-    return builder_->Add(ikey, value);
+    STRATA_RETURN_IF_ERROR(builder_->Add(ikey, value));
+    PublishProgress(file_->size());
+    return Status::Ok();
   }
 
   Status Finish() {
@@ -43,6 +45,8 @@ class OutputWriter {
     builder_.reset();
     if (!s.ok()) return s;
     meta_.file_bytes = file_->size();
+    PublishProgress(meta_.file_bytes);
+    published_bytes_ = 0;
     file_.reset();
     STRATA_RETURN_IF_ERROR(ctx_.versions->OpenTable(&meta_));
     edit_->AddFile(level_, meta_);
@@ -53,6 +57,13 @@ class OutputWriter {
   }
 
  private:
+  void PublishProgress(uint64_t file_bytes) {
+    if (ctx_.bytes_written_progress == nullptr || file_bytes <= published_bytes_) return;
+    ctx_.bytes_written_progress->fetch_add(file_bytes - published_bytes_,
+                                           std::memory_order_relaxed);
+    published_bytes_ = file_bytes;
+  }
+
   Status Open() {
     meta_ = FileMetaData();
     meta_.number = ctx_.new_file_number();
@@ -70,6 +81,7 @@ class OutputWriter {
   std::unique_ptr<io::WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;
   FileMetaData meta_;
+  uint64_t published_bytes_ = 0;  // of the open file, added to ctx_.bytes_written_progress
 };
 
 }  // namespace
@@ -78,6 +90,7 @@ Status WriteMergedTables(const JobContext& ctx, InternalIterator* input, int out
                          bool bottommost, VersionEdit* edit, JobStats* stats) {
   OutputWriter out(ctx, output_level, edit, stats);
   std::string current_user_key;
+  std::string zeroed_key;
   bool has_current = false;
   size_t previous_stripe = 0;
   for (input->SeekToFirst(); input->Valid(); input->Next()) {
@@ -104,7 +117,17 @@ Status WriteMergedTables(const JobContext& ctx, InternalIterator* input, int out
       has_current = true;
     }
     previous_stripe = stripe;
-    if (parsed.type == ValueType::kDeletion && bottommost && stripe == 0) continue;
+    if (bottommost && stripe == 0) {
+      if (parsed.type == ValueType::kDeletion) continue;
+      if (parsed.sequence != 0) {
+        zeroed_key.clear();
+        AppendInternalKey(&zeroed_key, parsed.user_key, 0, parsed.type);
+        ParsedInternalKey zeroed = parsed;
+        zeroed.sequence = 0;
+        STRATA_RETURN_IF_ERROR(out.Add(zeroed_key, zeroed, input->value()));
+        continue;
+      }
+    }
     STRATA_RETURN_IF_ERROR(out.Add(ikey, parsed, input->value()));
   }
   STRATA_RETURN_IF_ERROR(input->status());
@@ -126,8 +149,8 @@ Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* ed
     }
   }
   if (c.trivial_move) {
-    STRATA_ASSERT(c.inputs[0].size() == 1);
-    edit->AddFile(c.output_level, *c.inputs[0][0]);
+    STRATA_ASSERT(c.inputs[1].empty());
+    for (const auto& f : c.inputs[0]) edit->AddFile(c.output_level, *f);
     return Status::Ok();
   }
   ReadOptions read_options;

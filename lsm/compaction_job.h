@@ -8,12 +8,18 @@
 // dropped too when the output is bottommost (nothing older below can
 // resurrect the key).
 //
+// In a bottommost output, an entry that every snapshot sees (the newest of
+// its key in the oldest stripe) is written with sequence number 0: nothing
+// older can exist below it, so the number carries no information, and
+// zeros compress better (the 8-byte tag of every key).
+//
 // A flush is the same merge over one memtable, never bottommost.
 //
 // Threading: a job runs on one background thread; it reads pinned inputs and
 // writes files no one else knows about until the VersionEdit is applied.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +53,10 @@ struct JobContext {
   std::function<uint64_t()> new_file_number;
   // Live snapshot sequences, ascending.
   std::vector<SequenceNumber> snapshots;
+  // When set, output bytes are added here as they reach the files (not when
+  // the job ends), so that a long compaction shows up in the engine's
+  // counters while it runs, as RocksDB's compaction tickers do.
+  std::atomic<uint64_t>* bytes_written_progress = nullptr;
 };
 
 // Writes the merge of `input` (sorted internal keys) into tables at

@@ -48,64 +48,139 @@ uint64_t CompactionPicker::LevelTargetBytes(int level) const {
   return target;
 }
 
-double CompactionPicker::LevelScore(const Version& version, int level) const {
-  if (level == 0) {
-    const int trigger = options_.style == CompactionStyle::kSizeTiered
-                            ? options_.tiered_run_count_trigger
-                            : options_.l0_compaction_trigger;
-    return static_cast<double>(version.files(0).size()) / trigger;
+LevelTargets CompactionPicker::Targets(const Version& version) const {
+  if (options_.dynamic_level_bytes) return DynamicTargets(version);
+  LevelTargets t;
+  t.base_level = 1;
+  for (int level = 1; level + 1 < kLevelCount; ++level) t.bytes[level] = LevelTargetBytes(level);
+  return t;
+}
+
+LevelTargets CompactionPicker::DynamicTargets(const Version& version) const {
+  constexpr int kLast = kLevelCount - 1;
+  LevelTargets t;
+  uint64_t largest_bytes = 0;
+  int first_non_empty = 0;
+  for (int level = 1; level <= kLast; ++level) {
+    if (version.files(level).empty()) continue;
+    if (first_non_empty == 0) first_non_empty = level;
+    largest_bytes = std::max(largest_bytes, version.LevelBytes(level));
   }
-  if (options_.style == CompactionStyle::kSizeTiered) return 0;
-  return static_cast<double>(version.LevelBytes(level)) / LevelTargetBytes(level);
+  if (first_non_empty == 0) {
+    t.base_level = kLast;  // an empty tree: L0 goes straight to the bottom
+    return t;
+  }
+  const uint64_t ratio = static_cast<uint64_t>(options_.level_size_ratio);
+  const uint64_t base_max = std::max<uint64_t>(options_.level1_target_bytes, 1);
+  // The share of the first non-empty level when the largest level is the
+  // bottom and each level above holds 1/ratio of the next.
+  uint64_t base_bytes = largest_bytes;
+  for (int level = kLast - 1; level >= first_non_empty; --level) base_bytes /= ratio;
+  // Open levels above while the top one would be too big (never above L1).
+  int base = first_non_empty;
+  while (base > 1 && base_bytes > base_max) {
+    --base;
+    base_bytes /= ratio;
+  }
+  t.base_level = base;
+  base_bytes = std::clamp<uint64_t>(base_bytes, 1, base_max);
+  uint64_t level_bytes = base_bytes;
+  for (int level = base; level < kLast; ++level) {
+    if (level > base) level_bytes *= ratio;
+    // Never below base_max: tiny upper levels would win every score and
+    // starve L0 (the tree would grow an hourglass).
+    t.bytes[level] = std::max(level_bytes, base_max);
+  }
+  return t;
 }
 
 double CompactionPicker::Score(const Version& version) const {
-  double best = 0;
-  for (int level = 0; level + 1 < kLevelCount; ++level) {
-    best = std::max(best, LevelScore(version, level));
+  if (options_.style == CompactionStyle::kSizeTiered) {
+    return static_cast<double>(version.files(0).size()) /
+           std::max(options_.tiered_run_count_trigger, 1);
   }
+  double best = 0;
+  (void)BestLevel(version, Targets(version), &best);
   return best;
 }
 
-std::unique_ptr<Compaction> CompactionPicker::Pick(std::shared_ptr<const Version> version) {
+int CompactionPicker::BestLevel(const Version& version, const LevelTargets& targets,
+                                double* score) const {
+  int best_level = -1;
+  double best_score = static_cast<double>(version.files(0).size()) /
+                      std::max(options_.l0_compaction_trigger, 1);
+  if (best_score >= 1.0) best_level = 0;
+  for (int level = 1; level + 1 < kLevelCount; ++level) {
+    if (targets.bytes[level] == 0) continue;
+    const double s = static_cast<double>(version.LevelBytes(level)) / targets.bytes[level];
+    if (s > best_score) {
+      best_score = s;
+      if (s >= 1.0) best_level = level;
+    }
+  }
+  *score = best_score;
+  return best_level;
+}
+
+std::unique_ptr<Compaction> CompactionPicker::Pick(std::shared_ptr<const Version> version) const {
   if (options_.style == CompactionStyle::kSizeTiered) return PickTiered(std::move(version));
   return PickLeveled(std::move(version));
 }
 
-std::unique_ptr<Compaction> CompactionPicker::PickLeveled(std::shared_ptr<const Version> v) {
-  int best_level = -1;
-  double best_score = 1.0;
-  for (int level = 0; level + 1 < kLevelCount; ++level) {
-    const double score = LevelScore(*v, level);
-    if (score >= best_score) {
-      best_score = score;
-      best_level = level;
-    }
+namespace {
+
+// Bytes of `files` (of level + 1) that overlap f's key range.
+uint64_t OverlapBytes(const Version& v, int level, const FileMetaData& f) {
+  uint64_t total = 0;
+  for (const auto& g : v.Overlapping(level, f.smallest_user_key(), f.largest_user_key())) {
+    total += g->file_bytes;
   }
+  return total;
+}
+
+// True when no two of `files` share a user key.
+bool PairwiseDisjoint(FileList files) {
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return a->smallest_user_key() < b->smallest_user_key();
+  });
+  for (size_t i = 1; i < files.size(); ++i) {
+    if (files[i - 1]->largest_user_key() >= files[i]->smallest_user_key()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Compaction> CompactionPicker::PickLeveled(std::shared_ptr<const Version> v) const {
+  const LevelTargets targets = Targets(*v);
+  double best_score = 0;
+  const int best_level = BestLevel(*v, targets, &best_score);
   if (best_level < 0) return nullptr;
   auto c = std::make_unique<Compaction>();
   c->level = best_level;
-  c->output_level = best_level + 1;
+  c->output_level = best_level == 0 ? targets.base_level : best_level + 1;
   if (best_level == 0) {
     c->inputs[0] = v->files(0);  // L0 files overlap: take them all
   } else {
-    // Round-robin: the first file after the last one compacted at this level.
+    // The file that drags the fewest bytes of the next level along per byte
+    // it moves down. Ties go to the file with the smallest keys.
     const FileList& files = v->files(best_level);
-    std::shared_ptr<FileMetaData> pick = files.front();
+    std::shared_ptr<FileMetaData> pick;
+    double pick_ratio = 0;
     for (const auto& f : files) {
-      if (compact_pointer_[best_level].empty() ||
-          CompareInternalKeys(f->largest, compact_pointer_[best_level]) > 0) {
+      const double ratio = static_cast<double>(OverlapBytes(*v, c->output_level, *f)) /
+                           static_cast<double>(std::max<uint64_t>(f->file_bytes, 1));
+      if (pick == nullptr || ratio < pick_ratio) {
         pick = f;
-        break;
+        pick_ratio = ratio;
       }
     }
-    compact_pointer_[best_level] = pick->largest;
     c->inputs[0] = {pick};
   }
   std::string smallest, largest;
   KeyRange(c->inputs[0], &smallest, &largest);
   c->inputs[1] = v->Overlapping(c->output_level, smallest, largest);
-  c->trivial_move = c->inputs[0].size() == 1 && c->inputs[1].empty();
+  c->trivial_move = c->inputs[1].empty() && PairwiseDisjoint(c->inputs[0]);
   c->bottommost = NothingOlderBelow(*v, c->output_level, *c);
   c->reason = fmt::format("leveled L{} score {:.2f}", best_level, best_score);
   c->version = std::move(v);
@@ -162,7 +237,13 @@ std::unique_ptr<Compaction> CompactionPicker::PickAll(std::shared_ptr<const Vers
   }
   auto c = std::make_unique<Compaction>();
   c->level = 0;
-  c->output_level = options_.style == CompactionStyle::kSizeTiered ? deepest : std::max(deepest, 1);
+  if (options_.style == CompactionStyle::kSizeTiered) {
+    c->output_level = deepest;
+  } else if (options_.dynamic_level_bytes) {
+    c->output_level = kLevelCount - 1;  // one sorted run, where the data lives
+  } else {
+    c->output_level = std::max(deepest, 1);
+  }
   for (int level = 0; level < kLevelCount; ++level) {
     const FileList& files = v->files(level);
     FileList& target = level == c->output_level ? c->inputs[1] : c->inputs[0];

@@ -10,6 +10,7 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/version_set.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_picker.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_job.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/wal_payload.cc
     
     ${CMAKE_CURRENT_SOURCE_DIR}/db_iter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_impl.cc

@@ -42,6 +42,7 @@
 #include "strata/disk_profile.h"
 #include "lsm/memtable.h"
 #include "lsm/version_set.h"
+#include "lsm/wal_payload.h"
 #include "strata/engine.h"
 #include "wal/log.h"
 
@@ -79,6 +80,9 @@ class DBImpl final : public Engine {
   // "ssd (auto: /sys/dev/block/253:0/queue/rotational=0)".
   std::string profile_description() const;
   CompactionStyle compaction_style() const { return compaction_options_.style; }
+  // Waits until no flush or compaction is pending or running, so that tests
+  // can look at the shape the tree settles into.
+  Status WaitForCompactions();
 
   // Memory held by the memtables (active and immutable, as counted by their
   // arenas). A memtable is switched at switch_bytes (memtable_bytes divided
@@ -157,6 +161,7 @@ class DBImpl final : public Engine {
   std::deque<Writer*> writers_;
   WriteBatch group_batch_;  // leader only
   WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
+  WalPayloadCodec wal_codec_;  // leader only: compresses what LogGroup logs
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
   size_t imm_bytes_ = 0;                         // sum over imms_

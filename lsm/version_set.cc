@@ -124,6 +124,16 @@ std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, F
   return std::make_unique<LevelIterator>(options, std::move(files));
 }
 
+std::shared_ptr<const Version> Version::FromLevels(std::vector<FileList> levels) {
+  STRATA_ASSERT(levels.size() <= static_cast<size_t>(kLevelCount));
+  auto v = std::make_shared<Version>();
+  for (size_t level = 0; level < levels.size(); ++level) {
+    v->files_[level] = std::move(levels[level]);
+  }
+  SortLevels(v->files_);
+  return v;
+}
+
 uint64_t Version::LevelBytes(int level) const {
   uint64_t total = 0;
   for (const auto& f : files_[level]) total += f->file_bytes;

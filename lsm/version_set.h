@@ -43,6 +43,11 @@ struct LookupStats {
 
 class Version {
  public:
+  // A Version holding exactly `levels` (sorted as every Version is). The
+  // files need no opened table unless the Version is read; used to check
+  // compaction policy against made-up trees.
+  static std::shared_ptr<const Version> FromLevels(std::vector<FileList> levels);
+
   const FileList& files(int level) const { return files_[level]; }
   uint64_t LevelBytes(int level) const;
   uint64_t TotalBytes() const;

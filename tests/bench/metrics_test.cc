@@ -47,9 +47,10 @@ TEST(BenchMetricsTest, AmplificationArithmetic) {
   EXPECT_DOUBLE_EQ(*r.write_amp_syscall(), 4.0);
   EXPECT_DOUBLE_EQ(*r.write_amp_engine(), 2.5);
   EXPECT_DOUBLE_EQ(*r.space_amp(), 1.5);
-  // The engine's own user-byte count is the denominator when it has one.
+  // The logical bytes are the denominator for every engine: an engine's own
+  // user-byte count (which includes its batch encoding) is not used.
   r.engine_user_bytes = 500;
-  EXPECT_DOUBLE_EQ(*r.write_amp_engine(), 5.0);
+  EXPECT_DOUBLE_EQ(*r.write_amp_engine(), 2.5);
   r.engine_user_bytes.reset();
   EXPECT_DOUBLE_EQ(*r.write_amp_engine(), 2.5);
   // Nothing written or nothing live: no ratio rather than infinity.
