@@ -160,15 +160,13 @@ Status DBImpl::Recover() {
   log_options.segment_bytes = options_.wal_segment_bytes;
   log_options.direct_io = options_.use_direct_io.value_or(false);
   log_options.recovery = options_.wal_recovery;
-  // Fallocated segments (see docs/ARCHITECTURE.md, "LSM write amplification"):
-  // zero-filling writes each segment's size in zeros before any record, and
-  // recycling only replaces that after two segments were released; most
-  // LSM writes are not synced, and for synced ones the measured fdatasync
-  // cost of unwritten extents was within the noise of the other modes.
-  log_options.preparation = wal::SegmentPreparation::kFallocate;
-  STRATA_RETURN_IF_ERROR(
-      wal::Log::Open(log_options, io::JoinPath(path_, kWalDirName), &wal_, nullptr));
-  STRATA_RETURN_IF_ERROR(ReplayWal());
+  // No zeros written (see docs/ARCHITECTURE.md, "LSM write amplification"):
+  // zero-filling writes each segment's size in zeros before any record. A new
+  // log's segments are fallocated; once flushes release segments, they are
+  // recycled, and recycled segments (fully written before) give fdatasyncs
+  // without extent conversions, which is what synced writes want.
+  log_options.preparation = wal::SegmentPreparation::kRecycleElseFallocate;
+  STRATA_RETURN_IF_ERROR(ReplayWal(log_options));
   {
     std::lock_guard lock(mu_);
     InstallSuperVersionLocked();
@@ -177,12 +175,15 @@ Status DBImpl::Recover() {
   return Status::Ok();
 }
 
-Status DBImpl::ReplayWal() {
+// Opens the WAL and replays it in one pass over the disk (the recovery scan
+// hands each verified record over as it reads).
+Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
   SequenceNumber last = versions_->last_sequence();
   mem_ = NewMemTable(versions_->wal_lsn());
+  std::string rep;
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
-    std::string rep;
-    STRATA_RETURN_IF_ERROR(DecodeWalPayload(payload, fmt::format("wal record lsn {}", lsn), &rep));
+    Status s = DecodeWalPayload(payload, "payload", &rep);
+    if (!s.ok()) return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn, s.message()));
     Result<WriteBatch> batch = WriteBatch::FromRep(std::move(rep));
     if (!batch.ok()) {
       return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn,
@@ -201,7 +202,8 @@ Status DBImpl::ReplayWal() {
     if (batch->Count() > 0) last = std::max(last, batch->sequence() + batch->Count() - 1);
     return Status::Ok();
   };
-  STRATA_RETURN_IF_ERROR(wal_->Replay(versions_->wal_lsn(), apply));
+  STRATA_RETURN_IF_ERROR(wal::Log::OpenAndReplay(log_options, io::JoinPath(path_, kWalDirName),
+                                                 versions_->wal_lsn(), apply, &wal_));
   last_sequence_.store(last, std::memory_order_release);
   return Status::Ok();
 }

@@ -105,7 +105,7 @@ class DBImpl final : public Engine {
   DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
          ResolvedDiskProfile profile);
   Status Recover();
-  Status ReplayWal();
+  Status ReplayWal(const wal::LogOptions& log_options);
 
   Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
   Status LogGroup(const WriteBatch& group, bool sync);
@@ -161,7 +161,8 @@ class DBImpl final : public Engine {
   std::deque<Writer*> writers_;
   WriteBatch group_batch_;  // leader only
   WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
-  WalPayloadCodec wal_codec_;  // leader only: compresses what LogGroup logs
+  // Leader only: compresses what LogGroup logs (unless compression is off).
+  WalPayloadCodec wal_codec_{options_.compression != Compression::kNone};
   std::shared_ptr<MemTable> mem_;
   std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
   size_t imm_bytes_ = 0;                         // sum over imms_

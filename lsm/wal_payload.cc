@@ -19,7 +19,7 @@ WalPayloadCodec::~WalPayloadCodec() {
 }
 
 std::string_view WalPayloadCodec::Encode(const std::string& rep) {
-  if (rep.size() < kWalCompressMinBytes) return rep;
+  if (!compress_ || rep.size() < kWalCompressMinBytes) return rep;
   if (cctx_ == nullptr) cctx_ = ZSTD_createCCtx();
   if (cctx_ == nullptr) return rep;  // out of memory: log it plain
   const std::string_view entries = std::string_view(rep).substr(kRepHeaderBytes);

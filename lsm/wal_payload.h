@@ -36,7 +36,9 @@ inline constexpr int kWalZstdLevel = 1;
 
 class WalPayloadCodec {
  public:
-  WalPayloadCodec() = default;
+  // With compress false (Options::compression == kNone), Encode logs every
+  // rep as is.
+  explicit WalPayloadCodec(bool compress) : compress_(compress) {}
   ~WalPayloadCodec();
   WalPayloadCodec(const WalPayloadCodec&) = delete;
   WalPayloadCodec& operator=(const WalPayloadCodec&) = delete;
@@ -47,6 +49,7 @@ class WalPayloadCodec {
   std::string_view Encode(const std::string& rep);
 
  private:
+  const bool compress_;
   ZSTD_CCtx* cctx_ = nullptr;
   std::string buffer_;
 };

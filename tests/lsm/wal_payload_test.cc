@@ -25,7 +25,7 @@ WriteBatch CompressibleBatch(int entries, SequenceNumber seq) {
 }
 
 TEST(WalPayloadTest, LargeBatchesRoundTripCompressed) {
-  WalPayloadCodec codec;
+  WalPayloadCodec codec(/*compress=*/true);
   const WriteBatch batch = CompressibleBatch(200, (uint64_t{1} << 56) - 2);
   const std::string payload(codec.Encode(batch.rep()));
   EXPECT_LT(payload.size(), batch.rep().size() / 4);
@@ -35,8 +35,14 @@ TEST(WalPayloadTest, LargeBatchesRoundTripCompressed) {
   EXPECT_EQ(rep, batch.rep());
 }
 
+TEST(WalPayloadTest, CompressionOffLogsEveryRepPlain) {
+  WalPayloadCodec codec(/*compress=*/false);
+  const WriteBatch batch = CompressibleBatch(200, 9);
+  EXPECT_EQ(codec.Encode(batch.rep()), batch.rep());
+}
+
 TEST(WalPayloadTest, SmallAndIncompressibleBatchesStayPlain) {
-  WalPayloadCodec codec;
+  WalPayloadCodec codec(/*compress=*/true);
   const WriteBatch small = CompressibleBatch(3, 5);
   EXPECT_EQ(codec.Encode(small.rep()), small.rep());
   const uint64_t seed = strata::testing::TestSeed(11);
@@ -55,7 +61,7 @@ TEST(WalPayloadTest, SmallAndIncompressibleBatchesStayPlain) {
 }
 
 TEST(WalPayloadTest, DamagedPayloadsAreCorruption) {
-  WalPayloadCodec codec;
+  WalPayloadCodec codec(/*compress=*/true);
   const WriteBatch batch = CompressibleBatch(200, 9);
   const std::string good(codec.Encode(batch.rep()));
   std::string rep;
