@@ -92,6 +92,7 @@ class DeviceRandomAccessFile final : public RandomAccessFile {
     return s;
   }
   Result<uint64_t> Size() const override { return base_->Size(); }
+  Result<uint64_t> DataEnd() const override { return base_->DataEnd(); }
   const std::string& path() const override { return base_->path(); }
 
  private:

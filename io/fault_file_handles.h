@@ -58,6 +58,7 @@ class FaultRandomAccessFile final : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override;
   Status ReadBatch(std::span<ReadRequest> requests) const override;
   Result<uint64_t> Size() const override { return base_->Size(); }
+  Result<uint64_t> DataEnd() const override { return base_->DataEnd(); }
   const std::string& path() const override { return base_->path(); }
 
  private:

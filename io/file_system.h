@@ -55,6 +55,11 @@ class RandomAccessFile {
   // first error; each request also carries its own status.
   virtual Status ReadBatch(std::span<ReadRequest> requests) const;
   virtual Result<uint64_t> Size() const = 0;
+  // Every byte at or past this offset reads as zero because the file system
+  // stores no data there (a hole, or fallocated space never written): a
+  // reader that treats zeros as "no data" need not read them. Default (and
+  // where the file system cannot tell): Size().
+  virtual Result<uint64_t> DataEnd() const { return Size(); }
   virtual const std::string& path() const = 0;
 };
 

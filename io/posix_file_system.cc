@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -13,6 +14,26 @@
 #include "core/assert.h"
 
 namespace strata::io {
+
+Result<uint64_t> FdDataEnd(const std::string& path, int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return PosixError(path, "fstat", errno);
+  const off_t size = st.st_size;
+  off_t data_end = 0;
+  for (off_t at = 0; at < size;) {
+    const off_t data = ::lseek(fd, at, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data at or after `at`
+      if (errno == EINVAL) return static_cast<uint64_t>(size);  // no SEEK_DATA here
+      return PosixError(path, "lseek SEEK_DATA", errno);
+    }
+    const off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) return PosixError(path, "lseek SEEK_HOLE", errno);
+    data_end = std::min(hole, size);
+    at = hole;
+  }
+  return static_cast<uint64_t>(data_end);
+}
 
 Status PosixError(std::string_view path, std::string_view what, int err) {
   std::string msg = std::string(path) + ": " + std::string(what) + ": " + std::strerror(err);
@@ -66,6 +87,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     if (::fstat(fd_, &st) != 0) return PosixError(path_, "fstat", errno);
     return static_cast<uint64_t>(st.st_size);
   }
+  Result<uint64_t> DataEnd() const override { return FdDataEnd(path_, fd_); }
   const std::string& path() const override { return path_; }
 
  private:

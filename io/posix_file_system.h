@@ -82,6 +82,12 @@ std::shared_ptr<FileSystem> NewPosixFileSystem();
 Status CheckDirectIo(bool direct, const std::string& path, uint64_t offset, size_t n,
                      const void* buf);
 
+// RandomAccessFile::DataEnd for an open descriptor: the end of its last data
+// extent by SEEK_DATA/SEEK_HOLE (ext4 reports unwritten extents without
+// cached pages as holes); the file size where the file system has no holes
+// to report.
+Result<uint64_t> FdDataEnd(const std::string& path, int fd);
+
 // "path: what: strerror(err)" as an IOError (NotFound for ENOENT).
 Status PosixError(std::string_view path, std::string_view what, int err);
 

@@ -124,6 +124,7 @@ class UringRandomAccessFile final : public RandomAccessFile {
   }
 
   Result<uint64_t> Size() const override { return FdSize(path_, fd_); }
+  Result<uint64_t> DataEnd() const override { return FdDataEnd(path_, fd_); }
   const std::string& path() const override { return path_; }
 
  private:

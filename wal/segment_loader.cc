@@ -55,9 +55,14 @@ void SegmentLoader::Load(size_t index, Slot* slot) {
     Status s = fs_->NewRandomAccessFile(item.path, io::FileOptions{}, &file);
     if (!s.ok()) return finish(std::move(s));
   }
-  auto size = file->Size();
-  if (!size.ok()) return finish(size.status());
-  const uint64_t want = std::min(*size, item.bytes_max);
+  // Past the last data extent the file reads as zeros (fallocated, never
+  // written): zeros end a segment's data and cannot hold a record, so the
+  // segment ends there for the scan. Not reading them matters: an O_DIRECT
+  // read of an unwritten extent makes the kernel zero the pages on the CPU,
+  // slower here than reading the disk.
+  auto data_end = file->DataEnd();
+  if (!data_end.ok()) return finish(data_end.status());
+  const uint64_t want = std::min(*data_end, item.bytes_max);
   // O_DIRECT lengths are whole blocks; a read past the end comes back short.
   const uint64_t request_bytes = is_direct ? AlignUp(want, kDirectBlockBytes) : want;
   // Only this thread touches buf until the first bytes are published.

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,6 +242,46 @@ TEST_P(FileSystemTest, AllocateTruncateAndSize) {
   EXPECT_EQ(file->size(), 101u);
   ASSERT_TRUE(file->Close().ok());
   EXPECT_EQ(ReadWholeFile(path), std::string(100, '\0') + "x");
+}
+
+// DataEnd: bytes past it read as zeros; data is never placed past it. On
+// ext4 (this project's disks) a fallocated, never written tail is reported.
+TEST_P(FileSystemTest, DataEndSkipsOnlyZeros) {
+  const std::string path = dir_.Join("f");
+  constexpr uint64_t kData = 3 * 4096 + 100;
+  constexpr uint64_t kSize = 1 << 20;
+  {
+    std::unique_ptr<io::WritableFile> file;
+    ASSERT_TRUE(fs_->NewWritableFile(path, FileOptions{}, &file).ok());
+    ASSERT_TRUE(file->Allocate(0, kSize).ok());
+    ASSERT_TRUE(file->WriteAt(0, std::string(kData, 'd')).ok());
+    ASSERT_TRUE(file->Sync().ok());
+    ASSERT_TRUE(file->Close().ok());
+  }
+  std::unique_ptr<io::RandomAccessFile> file;
+  ASSERT_TRUE(fs_->NewRandomAccessFile(path, FileOptions{}, &file).ok());
+  auto end = file->DataEnd();
+  ASSERT_TRUE(end.ok()) << end.status().ToString();
+  EXPECT_GE(*end, kData);
+  EXPECT_LE(*end, kSize);
+  const std::string all = ReadWholeFile(path);
+  ASSERT_EQ(all.size(), kSize);
+  EXPECT_EQ(all.find_first_not_of('\0', *end), std::string::npos);
+  struct statfs fs_info;
+  ASSERT_EQ(::statfs(dir_.path().c_str(), &fs_info), 0);
+  if (fs_info.f_type == EXT4_SUPER_MAGIC) {
+    EXPECT_EQ(*end, 4 * 4096u);
+  }
+  // Data after the unwritten part moves the end to it.
+  {
+    std::unique_ptr<io::WritableFile> w;
+    ASSERT_TRUE(fs_->ReopenWritableFile(path, FileOptions{}, &w).ok());
+    ASSERT_TRUE(w->WriteAt(kSize - 10, "tail bytes").ok());
+    ASSERT_TRUE(w->Sync().ok());
+  }
+  end = file->DataEnd();
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(*end, kSize);
 }
 
 TEST_P(FileSystemTest, ReopenKeepsSize) {
