@@ -389,23 +389,30 @@ class CountingFile final : public io::RandomAccessFile {
   uint64_t* bytes_;
 };
 
-TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
-  strata::testing::ScratchDir dir;
-  Model model;
-  for (int i = 0; i < 5000; ++i) model[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
+// A table of `keys` entries in 1 KiB uncompressed blocks, opened on a
+// CountingFile.
+void OpenCountedTable(const strata::testing::ScratchDir& dir, int keys, Model* model, int* reads,
+                      uint64_t* bytes, std::unique_ptr<Table>* table) {
+  for (int i = 0; i < keys; ++i) (*model)[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
   const std::string path = dir.Join("000012.sst");
   TableOptions options;
   options.compression = Compression::kNone;
   options.block_bytes = 1024;
-  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
+  ASSERT_TRUE(testing::BuildTable(path, options, *model).ok());
   std::unique_ptr<io::RandomAccessFile> base;
   ASSERT_TRUE(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &base).ok());
   const uint64_t size = base->Size().value();
+  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), reads, bytes),
+                          size, 12, nullptr, table)
+                  .ok());
+}
+
+TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
+  strata::testing::ScratchDir dir;
+  Model model;
   int reads = 0;
   std::unique_ptr<Table> table;
-  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), &reads), size,
-                          12, nullptr, &table)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(OpenCountedTable(dir, 5000, &model, &reads, nullptr, &table));
   const uint64_t blocks = table->properties().data_block_count;
   ASSERT_GT(blocks, 40u);
   reads = 0;
@@ -426,21 +433,10 @@ TEST(TableReadahead, SequentialScanReadsFewerTimesThanBlocks) {
 TEST(TableReadahead, ShortScanReadsLittleAhead) {
   strata::testing::ScratchDir dir;
   Model model;
-  for (int i = 0; i < 20000; ++i) model[IKey(fmt::format("key{:06}", i), i + 1)] = "some value";
-  const std::string path = dir.Join("000013.sst");
-  TableOptions options;
-  options.compression = Compression::kNone;
-  options.block_bytes = 1024;
-  ASSERT_TRUE(testing::BuildTable(path, options, model).ok());
-  std::unique_ptr<io::RandomAccessFile> base;
-  ASSERT_TRUE(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &base).ok());
-  const uint64_t size = base->Size().value();
   int reads = 0;
   uint64_t bytes = 0;
   std::unique_ptr<Table> table;
-  ASSERT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), &reads, &bytes),
-                          size, 13, nullptr, &table)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(OpenCountedTable(dir, 20000, &model, &reads, &bytes, &table));
   bytes = 0;
   // About five blocks of entries from the middle of the table.
   auto it = table->NewIterator(ReadOptions{});
