@@ -127,13 +127,7 @@ TEST_P(LsmConcurrencyTest, PutIfNewerIsAtomicPerKey) {
   EXPECT_GE(applied_total.load(), static_cast<uint64_t>(kRegisterKeys));
 }
 
-INSTANTIATE_TEST_SUITE_P(Styles, LsmConcurrencyTest,
-                         ::testing::Values(CompactionStyle::kLeveled,
-                                           CompactionStyle::kSizeTiered),
-                         [](const auto& info) {
-                           return info.param == CompactionStyle::kLeveled ? "Leveled"
-                                                                          : "SizeTiered";
-                         });
+INSTANTIATE_TEST_SUITE_P(Styles, LsmConcurrencyTest, testing::kBothStyles, testing::StyleName);
 
 }  // namespace
 }  // namespace strata::lsm

@@ -253,13 +253,7 @@ TEST_P(DbTest, StatsCountBytes) {
   EXPECT_GE(files, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Styles, DbTest,
-                         ::testing::Values(CompactionStyle::kLeveled,
-                                           CompactionStyle::kSizeTiered),
-                         [](const auto& info) {
-                           return info.param == CompactionStyle::kLeveled ? "Leveled"
-                                                                          : "SizeTiered";
-                         });
+INSTANTIATE_TEST_SUITE_P(Styles, DbTest, testing::kBothStyles, testing::StyleName);
 
 }  // namespace
 }  // namespace strata::lsm

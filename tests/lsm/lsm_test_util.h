@@ -1,6 +1,8 @@
 // Helpers for LSM engine tests: tiny-limit options and a few shortcuts.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
@@ -38,6 +40,15 @@ inline uint64_t Property(const EngineStats& stats, std::string_view name) {
     if (k == name) return v;
   }
   return ~uint64_t{0};
+}
+
+// Both compaction styles, named for test output: a suite parameterised on
+// CompactionStyle runs with
+//   INSTANTIATE_TEST_SUITE_P(Styles, Suite, testing::kBothStyles, testing::StyleName);
+inline const auto kBothStyles =
+    ::testing::Values(CompactionStyle::kLeveled, CompactionStyle::kSizeTiered);
+inline std::string StyleName(const ::testing::TestParamInfo<CompactionStyle>& info) {
+  return info.param == CompactionStyle::kLeveled ? "Leveled" : "SizeTiered";
 }
 
 }  // namespace strata::lsm::testing

@@ -78,13 +78,7 @@ TEST_P(VersionTest, ObsoleteFilesAreDeletedAndManifestIsSingle) {
   EXPECT_EQ(Property(st, "lsm.table_entries"), 1000u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Styles, VersionTest,
-                         ::testing::Values(CompactionStyle::kLeveled,
-                                           CompactionStyle::kSizeTiered),
-                         [](const auto& info) {
-                           return info.param == CompactionStyle::kLeveled ? "Leveled"
-                                                                          : "SizeTiered";
-                         });
+INSTANTIATE_TEST_SUITE_P(Styles, VersionTest, testing::kBothStyles, testing::StyleName);
 
 TEST(CompactionPickerTest, LeveledTargetsGrowByTheRatio) {
   CompactionOptions o;
