@@ -1,6 +1,6 @@
 #include "lsm/block.h"
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "lsm/format.h"
 
 namespace strata::lsm {
@@ -33,7 +33,7 @@ Status Block::Parse(BlockBuffer contents, const std::string& name, uint64_t offs
 Status Block::ParseRestarts() {
   const size_t n = data_.size();
   if (n < sizeof(uint32_t)) return TableCorruption(name_, offset_, "block too short");
-  const uint32_t restart_count = io::DecodeFixed32(data_.data() + n - sizeof(uint32_t));
+  const uint32_t restart_count = DecodeFixed32(data_.data() + n - sizeof(uint32_t));
   const uint64_t restarts_bytes = (uint64_t{restart_count} + 1) * sizeof(uint32_t);
   if (restart_count == 0 || restarts_bytes > n) {
     return TableCorruption(name_, offset_, "bad restart count " + std::to_string(restart_count));
@@ -43,7 +43,7 @@ Status Block::ParseRestarts() {
   // Every restart must point at an entry inside the entry area, in order.
   uint32_t previous = 0;
   for (uint32_t i = 0; i < restart_count; ++i) {
-    const uint32_t r = io::DecodeFixed32(data_.data() + restarts_offset_ + 4 * i);
+    const uint32_t r = DecodeFixed32(data_.data() + restarts_offset_ + 4 * i);
     const bool bad = i == 0 ? r != 0 : (r <= previous || r >= restarts_offset_);
     if (bad) return TableCorruption(name_, offset_, "bad restart point " + std::to_string(i));
     previous = r;
@@ -96,7 +96,7 @@ void BlockIterator::Seek(std::string_view target) {
 }
 
 uint32_t BlockIterator::RestartOffset(uint32_t index) const {
-  return io::DecodeFixed32(data_.data() + block_->restarts_offset_ + 4 * index);
+  return DecodeFixed32(data_.data() + block_->restarts_offset_ + 4 * index);
 }
 
 void BlockIterator::SeekToRestart(uint32_t index) {
@@ -127,8 +127,8 @@ bool BlockIterator::DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* non
     }
   } else {
     std::string_view in(p, available);
-    if (io::GetVarint32(&in, shared) && io::GetVarint32(&in, non_shared) &&
-        io::GetVarint32(&in, value_bytes) && uint64_t{*non_shared} + *value_bytes <= in.size()) {
+    if (GetVarint32(&in, shared) && GetVarint32(&in, non_shared) &&
+        GetVarint32(&in, value_bytes) && uint64_t{*non_shared} + *value_bytes <= in.size()) {
       *rest = in;
       return true;
     }

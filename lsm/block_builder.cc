@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
-#include "io/coding.h"
+#include "core/coding.h"
 
 namespace strata::lsm {
 
@@ -39,9 +39,9 @@ void BlockBuilder::Add(std::string_view key, std::string_view value) {
     since_restart_ = 0;
   }
   const size_t non_shared = key.size() - shared;
-  io::PutVarint32(&buffer_, static_cast<uint32_t>(shared));
-  io::PutVarint32(&buffer_, static_cast<uint32_t>(non_shared));
-  io::PutVarint32(&buffer_, static_cast<uint32_t>(value.size()));
+  PutVarint32(&buffer_, static_cast<uint32_t>(shared));
+  PutVarint32(&buffer_, static_cast<uint32_t>(non_shared));
+  PutVarint32(&buffer_, static_cast<uint32_t>(value.size()));
   buffer_.append(key.substr(shared));
   buffer_.append(value);
   last_key_.resize(shared);
@@ -52,8 +52,8 @@ void BlockBuilder::Add(std::string_view key, std::string_view value) {
 
 std::string_view BlockBuilder::Finish() {
   STRATA_ASSERT(!finished_);
-  for (uint32_t restart : restarts_) io::PutFixed32(&buffer_, restart);
-  io::PutFixed32(&buffer_, static_cast<uint32_t>(restarts_.size()));
+  for (uint32_t restart : restarts_) PutFixed32(&buffer_, restart);
+  PutFixed32(&buffer_, static_cast<uint32_t>(restarts_.size()));
   finished_ = true;
   return buffer_;
 }

@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "core/assert.h"
-#include "io/checksum.h"
+#include "core/checksum.h"
 
 namespace strata::lsm {
 
-uint64_t BloomHash(std::string_view user_key) { return io::Checksum64(user_key); }
+uint64_t BloomHash(std::string_view user_key) { return Checksum64(user_key); }
 
 BloomBuilder::BloomBuilder(int bits_per_key) : bits_per_key_(bits_per_key) {
   STRATA_ASSERT(bits_per_key_ >= 1);

@@ -66,7 +66,7 @@ class MemTableInserter final : public WriteBatch::Handler {
   }
   Status OnPutVersioned(std::string_view key, uint64_t version, std::string_view value) override {
     scratch_.clear();
-    io::PutFixed64(&scratch_, version);
+    PutFixed64(&scratch_, version);
     scratch_.append(value);
     mem_->Add(seq_++, ValueType::kVersionedValue, key, scratch_);
     return Status::Ok();

@@ -6,7 +6,7 @@ namespace strata::lsm {
 
 bool SplitVersionedValue(std::string_view stored, uint64_t* version, std::string_view* value) {
   if (stored.size() < 8) return false;
-  *version = io::DecodeFixed64(stored.data());
+  *version = DecodeFixed64(stored.data());
   *value = stored.substr(8);
   return true;
 }

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "strata/status.h"
 
 namespace strata::lsm {
@@ -42,7 +42,7 @@ inline uint64_t PackTag(SequenceNumber seq, ValueType type) {
 inline void AppendInternalKey(std::string* dst, std::string_view user_key, SequenceNumber seq,
                               ValueType type) {
   dst->append(user_key);
-  io::PutFixed64(dst, PackTag(seq, type));
+  PutFixed64(dst, PackTag(seq, type));
 }
 
 struct ParsedInternalKey {
@@ -56,7 +56,7 @@ struct ParsedInternalKey {
 inline bool ParseInternalKey(std::string_view internal_key, ParsedInternalKey* out) {
   if (internal_key.size() < kInternalKeyTrailerBytes) return false;
   const uint64_t tag =
-      io::DecodeFixed64(internal_key.data() + internal_key.size() - kInternalKeyTrailerBytes);
+      DecodeFixed64(internal_key.data() + internal_key.size() - kInternalKeyTrailerBytes);
   const uint8_t type = static_cast<uint8_t>(tag & 0xff);
   if (!IsValidValueType(type)) return false;
   out->user_key = internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
@@ -73,8 +73,8 @@ inline std::string_view ExtractUserKey(std::string_view internal_key) {
 inline int CompareInternalKeys(std::string_view a, std::string_view b) {
   const int r = ExtractUserKey(a).compare(ExtractUserKey(b));
   if (r != 0) return r < 0 ? -1 : 1;
-  const uint64_t ta = io::DecodeFixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
-  const uint64_t tb = io::DecodeFixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
+  const uint64_t ta = DecodeFixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
+  const uint64_t tb = DecodeFixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
   if (ta > tb) return -1;
   if (ta < tb) return 1;
   return 0;

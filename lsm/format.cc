@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 #include "io/file_system.h"
 
 namespace strata::lsm {
@@ -15,16 +15,16 @@ namespace {
 constexpr size_t kFooterChecksummedBytes = 3 * 16 + 4;
 
 void PutHandleFixed(std::string* dst, const BlockHandle& h) {
-  io::PutFixed64(dst, h.offset);
-  io::PutFixed64(dst, h.bytes);
+  PutFixed64(dst, h.offset);
+  PutFixed64(dst, h.bytes);
 }
 
 BlockHandle GetHandleFixed(const char* p) {
-  return BlockHandle{io::DecodeFixed64(p), io::DecodeFixed64(p + 8)};
+  return BlockHandle{DecodeFixed64(p), DecodeFixed64(p + 8)};
 }
 
 uint64_t TrailerChecksum(std::string_view contents, uint8_t type) {
-  io::Checksummer sum;
+  Checksummer sum;
   sum.Update(contents);
   const char type_byte = static_cast<char>(type);
   sum.Update(std::string_view(&type_byte, 1));
@@ -44,12 +44,12 @@ ZSTD_DCtx* ThreadDctx() {
 }  // namespace
 
 void EncodeBlockHandle(const BlockHandle& handle, std::string* dst) {
-  io::PutVarint64(dst, handle.offset);
-  io::PutVarint64(dst, handle.bytes);
+  PutVarint64(dst, handle.offset);
+  PutVarint64(dst, handle.bytes);
 }
 
 bool DecodeBlockHandle(std::string_view* input, BlockHandle* handle) {
-  return io::GetVarint64(input, &handle->offset) && io::GetVarint64(input, &handle->bytes);
+  return GetVarint64(input, &handle->offset) && GetVarint64(input, &handle->bytes);
 }
 
 void EncodeFooter(const Footer& footer, std::string* dst) {
@@ -57,9 +57,9 @@ void EncodeFooter(const Footer& footer, std::string* dst) {
   PutHandleFixed(dst, footer.index);
   PutHandleFixed(dst, footer.filter);
   PutHandleFixed(dst, footer.properties);
-  io::PutFixed32(dst, footer.format_version);
-  io::PutFixed64(dst, io::Checksum64(std::string_view(*dst).substr(start)));
-  io::PutFixed64(dst, kTableMagic);
+  PutFixed32(dst, footer.format_version);
+  PutFixed64(dst, Checksum64(std::string_view(*dst).substr(start)));
+  PutFixed64(dst, kTableMagic);
 }
 
 Status TableCorruption(const std::string& name, uint64_t offset, std::string_view message) {
@@ -80,18 +80,18 @@ Status DecodeFooter(std::string_view bytes, uint64_t file_bytes, const std::stri
   }
   const uint64_t footer_offset = file_bytes - kFooterBytes;
   const char* p = bytes.data();
-  if (io::DecodeFixed64(p + kFooterBytes - 8) != kTableMagic) {
+  if (DecodeFixed64(p + kFooterBytes - 8) != kTableMagic) {
     return TableCorruption(name, footer_offset + kFooterBytes - 8,
                            "bad magic number (not a strata sstable, or truncated)");
   }
-  const uint64_t stored = io::DecodeFixed64(p + kFooterChecksummedBytes);
-  if (io::Checksum64(bytes.substr(0, kFooterChecksummedBytes)) != stored) {
+  const uint64_t stored = DecodeFixed64(p + kFooterChecksummedBytes);
+  if (Checksum64(bytes.substr(0, kFooterChecksummedBytes)) != stored) {
     return TableCorruption(name, footer_offset, "footer checksum mismatch");
   }
   footer->index = GetHandleFixed(p);
   footer->filter = GetHandleFixed(p + 16);
   footer->properties = GetHandleFixed(p + 32);
-  footer->format_version = io::DecodeFixed32(p + 48);
+  footer->format_version = DecodeFixed32(p + 48);
   if (footer->format_version != kTableFormatVersion) {
     return TableCorruption(name, footer_offset + 48,
                            "unsupported format version " + std::to_string(footer->format_version));
@@ -113,7 +113,7 @@ Status DecodeFooter(std::string_view bytes, uint64_t file_bytes, const std::stri
 void AppendBlockTrailer(std::string_view contents, BlockType type, std::string* dst) {
   const uint8_t type_byte = static_cast<uint8_t>(type);
   dst->push_back(static_cast<char>(type_byte));
-  io::PutFixed64(dst, TrailerChecksum(contents, type_byte));
+  PutFixed64(dst, TrailerChecksum(contents, type_byte));
 }
 
 namespace {
@@ -125,10 +125,10 @@ Status VerifyStoredBlock(const BlockHandle& handle, const std::string& name,
     return TableCorruption(name, handle.offset, "block truncated (file shorter than its index)");
   }
   const uint8_t type_byte = static_cast<uint8_t>(stored[handle.bytes]);
-  const uint64_t expected = io::DecodeFixed64(stored.data() + handle.bytes + 1);
+  const uint64_t expected = DecodeFixed64(stored.data() + handle.bytes + 1);
   // The type byte follows the contents, so the checksum over both is one
   // pass over the stored bytes (the same digest as TrailerChecksum's two).
-  if (io::Checksum64(stored.data(), handle.bytes + 1) != expected) {
+  if (Checksum64(stored.data(), handle.bytes + 1) != expected) {
     return TableCorruption(name, handle.offset, "block checksum mismatch");
   }
   if (type_byte != static_cast<uint8_t>(BlockType::kRaw) &&

@@ -1,4 +1,4 @@
-// The LSM engine's factory, registered as kind "lsm" in core/builtin_engines.cc.
+// The LSM engine's factory, registered as kind "lsm" in registry/builtin_engines.cc.
 #pragma once
 
 #include <memory>

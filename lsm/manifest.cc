@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 
 namespace strata::lsm {
 
@@ -16,7 +16,7 @@ namespace {
 // last record's length run past the end of the file is Corruption, not a
 // torn tail that would silently drop a synced edit.
 uint64_t RecordChecksum(const char* length_bytes, std::string_view payload) {
-  io::Checksummer c;
+  Checksummer c;
   c.Update(std::string_view(length_bytes, 4));
   c.Update(payload);
   return c.Digest();
@@ -28,7 +28,7 @@ std::string BaseName(const std::string& path) {
 }
 
 uint32_t LengthCheck(const char* length_bytes) {
-  return static_cast<uint32_t>(io::Checksum64(std::string_view(length_bytes, 4)));
+  return static_cast<uint32_t>(Checksum64(std::string_view(length_bytes, 4)));
 }
 
 }  // namespace
@@ -41,8 +41,8 @@ Status ManifestWriter::Create(io::FileSystem* fs, const std::string& path,
   std::unique_ptr<io::WritableFile> file;
   STRATA_RETURN_IF_ERROR(fs->NewWritableFile(path, io::FileOptions{}, &file));
   std::string header(kManifestMagic, sizeof(kManifestMagic));
-  io::PutFixed32(&header, kManifestFormatVersion);
-  io::PutFixed32(&header, static_cast<uint32_t>(io::Checksum64(header)));
+  PutFixed32(&header, kManifestFormatVersion);
+  PutFixed32(&header, static_cast<uint32_t>(Checksum64(header)));
   STRATA_RETURN_IF_ERROR(file->Append(header));
   writer->reset(new ManifestWriter(std::move(file)));
   return Status::Ok();
@@ -51,9 +51,9 @@ Status ManifestWriter::Create(io::FileSystem* fs, const std::string& path,
 Status ManifestWriter::AddRecord(std::string_view payload) {
   std::string record;
   record.reserve(kManifestRecordHeaderBytes + payload.size());
-  io::PutFixed32(&record, static_cast<uint32_t>(payload.size()));
-  io::PutFixed32(&record, LengthCheck(record.data()));
-  io::PutFixed64(&record, RecordChecksum(record.data(), payload));
+  PutFixed32(&record, static_cast<uint32_t>(payload.size()));
+  PutFixed32(&record, LengthCheck(record.data()));
+  PutFixed64(&record, RecordChecksum(record.data(), payload));
   record.append(payload);
   STRATA_RETURN_IF_ERROR(file_->Append(record));
   return file_->Sync();
@@ -73,11 +73,11 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
   if (std::memcmp(data.data(), kManifestMagic, sizeof(kManifestMagic)) != 0) {
     return corrupt(0, "bad magic (not a strata manifest)");
   }
-  const uint32_t header_sum = io::DecodeFixed32(data.data() + 12);
-  if (header_sum != static_cast<uint32_t>(io::Checksum64(std::string_view(data.data(), 12)))) {
+  const uint32_t header_sum = DecodeFixed32(data.data() + 12);
+  if (header_sum != static_cast<uint32_t>(Checksum64(std::string_view(data.data(), 12)))) {
     return corrupt(0, "header checksum mismatch");
   }
-  const uint32_t version = io::DecodeFixed32(data.data() + 8);
+  const uint32_t version = DecodeFixed32(data.data() + 8);
   if (version != kManifestFormatVersion) {
     return corrupt(8, fmt::format("unsupported format version {}", version));
   }
@@ -85,8 +85,8 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
   while (offset < data.size()) {
     const uint64_t remaining = data.size() - offset;
     if (remaining < kManifestRecordHeaderBytes) break;  // torn tail
-    const uint32_t length = io::DecodeFixed32(data.data() + offset);
-    if (io::DecodeFixed32(data.data() + offset + 4) != LengthCheck(data.data() + offset)) {
+    const uint32_t length = DecodeFixed32(data.data() + offset);
+    if (DecodeFixed32(data.data() + offset + 4) != LengthCheck(data.data() + offset)) {
       return corrupt(offset, "record length check mismatch");
     }
     if (length > kManifestRecordBytesMax) {
@@ -94,7 +94,7 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
     }
     if (remaining - kManifestRecordHeaderBytes < length) break;  // torn tail
     const std::string_view payload(data.data() + offset + kManifestRecordHeaderBytes, length);
-    const uint64_t stored = io::DecodeFixed64(data.data() + offset + 8);
+    const uint64_t stored = DecodeFixed64(data.data() + offset + 8);
     if (stored != RecordChecksum(data.data() + offset, payload)) {
       return corrupt(offset, "record checksum mismatch");
     }

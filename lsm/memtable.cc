@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "lsm/bloom.h"
 
 namespace strata::lsm {
@@ -37,16 +37,16 @@ MemTable::MemTable(uint64_t wal_lsn_start, size_t arena_block_bytes)
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {
   const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
-  const size_t encoded_bytes = io::VarintLength(internal_key_bytes) + internal_key_bytes +
-                               io::VarintLength(value.size()) + value.size();
+  const size_t encoded_bytes = VarintLength(internal_key_bytes) + internal_key_bytes +
+                               VarintLength(value.size()) + value.size();
   char* buf = arena_.Allocate(encoded_bytes);
   char* p = buf;
-  p += io::EncodeVarint64(p, internal_key_bytes);
+  p += EncodeVarint64(p, internal_key_bytes);
   std::memcpy(p, user_key.data(), user_key.size());
   p += user_key.size();
-  io::EncodeFixed64(p, PackTag(seq, type));
+  EncodeFixed64(p, PackTag(seq, type));
   p += kInternalKeyTrailerBytes;
-  p += io::EncodeVarint64(p, value.size());
+  p += EncodeVarint64(p, value.size());
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   // The filter before the skiplist: a reader that finds the entry must also
   // find its bits (see MemTableFilter).
@@ -63,7 +63,7 @@ bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* typ
   if (!filter_.MayContain(BloomHash(user_key))) return false;
   // Encode the lookup key as an arena-style entry so the comparator accepts it.
   std::string lookup;
-  io::PutVarint32(&lookup, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
+  PutVarint32(&lookup, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
   AppendInternalKey(&lookup, user_key, seq, kValueTypeForSeek);
   Table::Iterator it(&table_);
   it.Seek(lookup.data());
@@ -85,7 +85,7 @@ class MemTable::Iter final : public InternalIterator {
   void SeekToFirst() override { it_.SeekToFirst(); }
   void Seek(std::string_view target) override {
     scratch_.clear();
-    io::PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
+    PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
     scratch_.append(target);
     it_.Seek(scratch_.data());
   }

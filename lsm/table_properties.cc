@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "lsm/block.h"
 #include "lsm/block_builder.h"
 #include "lsm/format.h"
@@ -37,7 +37,7 @@ constexpr NumberField kNumberFields[] = {
 
 std::string Varint(uint64_t v) {
   std::string s;
-  io::PutVarint64(&s, v);
+  PutVarint64(&s, v);
   return s;
 }
 
@@ -75,7 +75,7 @@ Status DecodeTableProperties(std::string block, const std::string& name, uint64_
       continue;
     }
     uint64_t number = 0;
-    const bool is_number = io::GetVarint64(&value, &number) && value.empty();
+    const bool is_number = GetVarint64(&value, &number) && value.empty();
     if (key == "strata.compression") {
       if (!is_number || (number != kPropCompressionNone && number != kPropCompressionZstd)) {
         return TableCorruption(name, offset, "bad compression property");

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "io/coding.h"
+#include "core/coding.h"
 
 namespace strata::lsm {
 
@@ -41,34 +41,34 @@ void VersionEdit::AddFile(int level, const FileMetaData& f) {
 }
 
 void VersionEdit::EncodeTo(std::string* dst) const {
-  auto tag = [dst](Tag t) { io::PutVarint32(dst, static_cast<uint32_t>(t)); };
+  auto tag = [dst](Tag t) { PutVarint32(dst, static_cast<uint32_t>(t)); };
   if (wal_lsn_) {
     tag(Tag::kWalLsn);
-    io::PutVarint64(dst, *wal_lsn_);
+    PutVarint64(dst, *wal_lsn_);
   }
   if (next_file_number_) {
     tag(Tag::kNextFileNumber);
-    io::PutVarint64(dst, *next_file_number_);
+    PutVarint64(dst, *next_file_number_);
   }
   if (last_sequence_) {
     tag(Tag::kLastSequence);
-    io::PutVarint64(dst, *last_sequence_);
+    PutVarint64(dst, *last_sequence_);
   }
   for (const auto& [level, number] : removed_files_) {
     tag(Tag::kRemovedFile);
-    io::PutVarint32(dst, static_cast<uint32_t>(level));
-    io::PutVarint64(dst, number);
+    PutVarint32(dst, static_cast<uint32_t>(level));
+    PutVarint64(dst, number);
   }
   for (const auto& [level, f] : added_files_) {
     tag(Tag::kAddedFile);
-    io::PutVarint32(dst, static_cast<uint32_t>(level));
-    io::PutVarint64(dst, f.number);
-    io::PutVarint64(dst, f.file_bytes);
-    io::PutLengthPrefixed(dst, f.smallest);
-    io::PutLengthPrefixed(dst, f.largest);
-    io::PutVarint64(dst, f.smallest_seq);
-    io::PutVarint64(dst, f.largest_seq);
-    io::PutVarint64(dst, f.entry_count);
+    PutVarint32(dst, static_cast<uint32_t>(level));
+    PutVarint64(dst, f.number);
+    PutVarint64(dst, f.file_bytes);
+    PutLengthPrefixed(dst, f.smallest);
+    PutLengthPrefixed(dst, f.largest);
+    PutVarint64(dst, f.smallest_seq);
+    PutVarint64(dst, f.largest_seq);
+    PutVarint64(dst, f.entry_count);
   }
 }
 
@@ -81,30 +81,30 @@ Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
   };
   auto get_level = [&](int* level) {
     uint32_t v = 0;
-    if (!io::GetVarint32(&in, &v) || v >= static_cast<uint32_t>(kLevelCount)) return false;
+    if (!GetVarint32(&in, &v) || v >= static_cast<uint32_t>(kLevelCount)) return false;
     *level = static_cast<int>(v);
     return true;
   };
   while (!in.empty()) {
     uint32_t tag = 0;
-    if (!io::GetVarint32(&in, &tag)) return bad("truncated field tag");
+    if (!GetVarint32(&in, &tag)) return bad("truncated field tag");
     uint64_t v = 0;
     switch (static_cast<Tag>(tag)) {
       case Tag::kWalLsn:
-        if (!io::GetVarint64(&in, &v)) return bad("truncated wal lsn");
+        if (!GetVarint64(&in, &v)) return bad("truncated wal lsn");
         wal_lsn_ = v;
         break;
       case Tag::kNextFileNumber:
-        if (!io::GetVarint64(&in, &v)) return bad("truncated next file number");
+        if (!GetVarint64(&in, &v)) return bad("truncated next file number");
         next_file_number_ = v;
         break;
       case Tag::kLastSequence:
-        if (!io::GetVarint64(&in, &v) || v > kMaxSequenceNumber) return bad("bad last sequence");
+        if (!GetVarint64(&in, &v) || v > kMaxSequenceNumber) return bad("bad last sequence");
         last_sequence_ = v;
         break;
       case Tag::kRemovedFile: {
         int level = 0;
-        if (!get_level(&level) || !io::GetVarint64(&in, &v)) return bad("bad removed file");
+        if (!get_level(&level) || !GetVarint64(&in, &v)) return bad("bad removed file");
         removed_files_.emplace_back(level, v);
         break;
       }
@@ -113,10 +113,10 @@ Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
         FileMetaData f;
         std::string_view smallest, largest;
         ParsedInternalKey parsed;
-        if (!get_level(&level) || !io::GetVarint64(&in, &f.number) ||
-            !io::GetVarint64(&in, &f.file_bytes) || !io::GetLengthPrefixed(&in, &smallest) ||
-            !io::GetLengthPrefixed(&in, &largest) || !io::GetVarint64(&in, &f.smallest_seq) ||
-            !io::GetVarint64(&in, &f.largest_seq) || !io::GetVarint64(&in, &f.entry_count)) {
+        if (!get_level(&level) || !GetVarint64(&in, &f.number) ||
+            !GetVarint64(&in, &f.file_bytes) || !GetLengthPrefixed(&in, &smallest) ||
+            !GetLengthPrefixed(&in, &largest) || !GetVarint64(&in, &f.smallest_seq) ||
+            !GetVarint64(&in, &f.largest_seq) || !GetVarint64(&in, &f.entry_count)) {
           return bad("truncated added file");
         }
         if (!ParseInternalKey(smallest, &parsed) || !ParseInternalKey(largest, &parsed) ||

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "wal/limits.h"
 
 namespace strata::lsm {
@@ -25,7 +25,7 @@ std::string_view WalPayloadCodec::Encode(const std::string& rep) {
   const std::string_view entries = std::string_view(rep).substr(kRepHeaderBytes);
   buffer_.assign(rep, 0, kRepHeaderBytes);
   buffer_[kFormatByte] = static_cast<char>(kWalPayloadZstd);
-  io::PutVarint64(&buffer_, entries.size());
+  PutVarint64(&buffer_, entries.size());
   const size_t prefix = buffer_.size();
   buffer_.resize(prefix + ZSTD_compressBound(entries.size()));
   const size_t n = ZSTD_compressCCtx(cctx_, buffer_.data() + prefix, buffer_.size() - prefix,
@@ -50,7 +50,7 @@ Status DecodeWalPayload(std::string_view payload, std::string_view where, std::s
   }
   std::string_view rest = payload.substr(kRepHeaderBytes);
   uint64_t raw_bytes = 0;
-  if (!io::GetVarint64(&rest, &raw_bytes) ||
+  if (!GetVarint64(&rest, &raw_bytes) ||
       raw_bytes > wal::kRecordPayloadBytesMax - kRepHeaderBytes) {
     return Status::Corruption(fmt::format("{}: bad uncompressed size", where));
   }

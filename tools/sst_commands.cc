@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "io/file_system.h"
 #include "lsm/dbformat.h"
 #include "lsm/format.h"
@@ -80,7 +80,7 @@ std::string DescribeValue(std::string_view internal_key, std::string_view value)
   }
   std::string prefix;
   if (parsed.type == lsm::ValueType::kVersionedValue && value.size() >= 8) {
-    prefix = fmt::format("version={} ", io::DecodeFixed64(value.data()));
+    prefix = fmt::format("version={} ", DecodeFixed64(value.data()));
     value.remove_prefix(8);
   }
   const bool cut = value.size() > kValuePreviewBytes;

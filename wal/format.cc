@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "core/assert.h"
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 
 namespace strata::wal {
 
@@ -19,7 +19,7 @@ constexpr int kSeqDigits = 12;
 // REQUIRES: the payload directly follows the header.
 uint64_t RecordChecksum(const char* header, std::string_view payload) {
   STRATA_ASSERT(payload.data() == header + kRecordHeaderBytes);
-  return io::Checksum64(header + 8, kRecordHeaderBytes - 8 + payload.size());
+  return Checksum64(header + 8, kRecordHeaderBytes - 8 + payload.size());
 }
 
 bool AllZero(const char* p, size_t n) {
@@ -33,13 +33,13 @@ bool AllZero(const char* p, size_t n) {
 
 void EncodeSegmentHeader(const SegmentHeader& header, char* dst) {
   std::memset(dst, 0, kSegmentHeaderBytes);
-  io::EncodeFixed64(dst + 0, kSegmentMagic);
-  io::EncodeFixed32(dst + 8, kFormatVersion);
-  io::EncodeFixed32(dst + 12, static_cast<uint32_t>(kSegmentHeaderBytes));
-  io::EncodeFixed64(dst + 16, header.seq);
-  io::EncodeFixed64(dst + 24, header.segment_bytes);
-  io::EncodeFixed64(dst + kSegmentHeaderChecksumOffset,
-                    io::Checksum64(dst, kSegmentHeaderChecksumOffset));
+  EncodeFixed64(dst + 0, kSegmentMagic);
+  EncodeFixed32(dst + 8, kFormatVersion);
+  EncodeFixed32(dst + 12, static_cast<uint32_t>(kSegmentHeaderBytes));
+  EncodeFixed64(dst + 16, header.seq);
+  EncodeFixed64(dst + 24, header.segment_bytes);
+  EncodeFixed64(dst + kSegmentHeaderChecksumOffset,
+                    Checksum64(dst, kSegmentHeaderChecksumOffset));
 }
 
 Status DecodeSegmentHeader(std::string_view block, std::string_view what, SegmentHeader* header) {
@@ -48,16 +48,16 @@ Status DecodeSegmentHeader(std::string_view block, std::string_view what, Segmen
   };
   if (block.size() < kSegmentHeaderUsedBytes) return bad("file shorter than the header");
   const char* p = block.data();
-  if (io::DecodeFixed64(p) != kSegmentMagic) return bad("bad magic (not a strata WAL segment)");
-  if (io::DecodeFixed64(p + kSegmentHeaderChecksumOffset) !=
-      io::Checksum64(p, kSegmentHeaderChecksumOffset)) {
+  if (DecodeFixed64(p) != kSegmentMagic) return bad("bad magic (not a strata WAL segment)");
+  if (DecodeFixed64(p + kSegmentHeaderChecksumOffset) !=
+      Checksum64(p, kSegmentHeaderChecksumOffset)) {
     return bad("checksum mismatch");
   }
-  const uint32_t version = io::DecodeFixed32(p + 8);
+  const uint32_t version = DecodeFixed32(p + 8);
   if (version != kFormatVersion) return bad("unsupported version " + std::to_string(version));
-  if (io::DecodeFixed32(p + 12) != kSegmentHeaderBytes) return bad("unexpected header size");
-  header->seq = io::DecodeFixed64(p + 16);
-  header->segment_bytes = io::DecodeFixed64(p + 24);
+  if (DecodeFixed32(p + 12) != kSegmentHeaderBytes) return bad("unexpected header size");
+  header->seq = DecodeFixed64(p + 16);
+  header->segment_bytes = DecodeFixed64(p + 24);
   if (header->segment_bytes < kSegmentBytesMin || header->segment_bytes > kSegmentBytesMax) {
     return bad("segment size out of range");
   }
@@ -65,17 +65,17 @@ Status DecodeSegmentHeader(std::string_view block, std::string_view what, Segmen
 }
 
 uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst) {
-  io::EncodeFixed32(dst + 8, static_cast<uint32_t>(payload.size()));
+  EncodeFixed32(dst + 8, static_cast<uint32_t>(payload.size()));
   dst[12] = static_cast<char>(RecordType::kData);
   dst[13] = 0;
-  io::EncodeFixed16(dst + 14, 0);
-  io::EncodeFixed64(dst + 16, segment_seq);
-  io::EncodeFixed64(dst + 24, lsn);
+  EncodeFixed16(dst + 14, 0);
+  EncodeFixed64(dst + 16, segment_seq);
+  EncodeFixed64(dst + 24, lsn);
   if (!payload.empty()) std::memcpy(dst + kRecordHeaderBytes, payload.data(), payload.size());
   const uint64_t used = kRecordHeaderBytes + payload.size();
   const uint64_t total = RecordBytes(payload.size());
   std::memset(dst + used, 0, total - used);
-  io::EncodeFixed64(dst, RecordChecksum(dst, std::string_view(dst + kRecordHeaderBytes, payload.size())));
+  EncodeFixed64(dst, RecordChecksum(dst, std::string_view(dst + kRecordHeaderBytes, payload.size())));
   return total;
 }
 
@@ -83,11 +83,11 @@ RecordHeader PeekRecordHeader(std::string_view data) {
   RecordHeader h;
   if (data.size() < kRecordHeaderBytes) return h;
   const char* p = data.data();
-  h.checksum = io::DecodeFixed64(p);
-  h.payload_bytes = io::DecodeFixed32(p + 8);
+  h.checksum = DecodeFixed64(p);
+  h.payload_bytes = DecodeFixed32(p + 8);
   h.type = static_cast<uint8_t>(p[12]);
-  h.segment_seq = io::DecodeFixed64(p + 16);
-  h.lsn = io::DecodeFixed64(p + 24);
+  h.segment_seq = DecodeFixed64(p + 16);
+  h.lsn = DecodeFixed64(p + 24);
   return h;
 }
 
@@ -99,7 +99,7 @@ RecordCheck CheckRecord(std::string_view data, uint64_t seq, RecordHeader* heade
   *header = PeekRecordHeader(data);
   if (header->segment_seq != seq) return RecordCheck::kStale;
   if (header->type == 0 || header->type > kRecordTypeMax || p[13] != 0 ||
-      io::DecodeFixed16(p + 14) != 0 || header->payload_bytes > kRecordPayloadBytesMax ||
+      DecodeFixed16(p + 14) != 0 || header->payload_bytes > kRecordPayloadBytesMax ||
       header->lsn == 0) {
     return RecordCheck::kBadHeader;
   }

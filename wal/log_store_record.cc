@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "io/coding.h"
+#include "core/coding.h"
 
 namespace strata::wal {
 
@@ -10,13 +10,13 @@ void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::strin
                    std::vector<uint32_t>* data_offsets) {
   out->clear();
   out->push_back(static_cast<char>(StoreRecordKind::kEntries));
-  io::PutVarint64(out, group);
-  io::PutVarint64(out, entries.empty() ? 0 : entries.front().index);
-  io::PutVarint64(out, entries.size());
+  PutVarint64(out, group);
+  PutVarint64(out, entries.empty() ? 0 : entries.front().index);
+  PutVarint64(out, entries.size());
   data_offsets->clear();
   for (const LogEntry& e : entries) {
-    io::PutVarint64(out, e.term);
-    io::PutVarint64(out, e.data.size());
+    PutVarint64(out, e.term);
+    PutVarint64(out, e.data.size());
     data_offsets->push_back(static_cast<uint32_t>(out->size()));
     out->append(e.data);
   }
@@ -25,20 +25,20 @@ void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::strin
 void EncodeTruncate(uint64_t group, uint64_t index, std::string* out) {
   out->clear();
   out->push_back(static_cast<char>(StoreRecordKind::kTruncate));
-  io::PutVarint64(out, group);
-  io::PutVarint64(out, index);
+  PutVarint64(out, group);
+  PutVarint64(out, index);
 }
 
 void EncodeMeta(const GroupMeta& meta, std::string* out) {
   out->clear();
   out->push_back(static_cast<char>(StoreRecordKind::kMeta));
-  io::PutVarint64(out, meta.group);
+  PutVarint64(out, meta.group);
   out->push_back(meta.reset ? 1 : 0);
-  io::PutVarint64(out, meta.first_index);
-  io::PutVarint64(out, meta.prev_term);
-  io::PutVarint64(out, meta.hard.term);
-  io::PutVarint64(out, meta.hard.vote);
-  io::PutVarint64(out, meta.hard.commit);
+  PutVarint64(out, meta.first_index);
+  PutVarint64(out, meta.prev_term);
+  PutVarint64(out, meta.hard.term);
+  PutVarint64(out, meta.hard.vote);
+  PutVarint64(out, meta.hard.commit);
 }
 
 Status DecodeStoreRecord(std::string_view payload, std::string_view where, StoreRecord* record) {
@@ -50,12 +50,12 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
   const uint8_t kind = static_cast<uint8_t>(payload[0]);
   payload.remove_prefix(1);
   record->entries.clear();
-  if (!io::GetVarint64(&payload, &record->group)) return bad("truncated group id");
+  if (!GetVarint64(&payload, &record->group)) return bad("truncated group id");
   switch (kind) {
     case static_cast<uint8_t>(StoreRecordKind::kEntries): {
       record->kind = StoreRecordKind::kEntries;
       uint64_t count = 0;
-      if (!io::GetVarint64(&payload, &record->index) || !io::GetVarint64(&payload, &count)) {
+      if (!GetVarint64(&payload, &record->index) || !GetVarint64(&payload, &count)) {
         return bad("truncated entries header");
       }
       if (count > payload.size()) return bad("entry count exceeds the record");
@@ -64,7 +64,7 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
         EntryView e;
         e.index = record->index + i;
         uint64_t bytes = 0;
-        if (!io::GetVarint64(&payload, &e.term) || !io::GetVarint64(&payload, &bytes) ||
+        if (!GetVarint64(&payload, &e.term) || !GetVarint64(&payload, &bytes) ||
             bytes > payload.size()) {
           return bad(fmt::format("entry {} truncated", e.index));
         }
@@ -77,7 +77,7 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
     }
     case static_cast<uint8_t>(StoreRecordKind::kTruncate):
       record->kind = StoreRecordKind::kTruncate;
-      if (!io::GetVarint64(&payload, &record->index)) return bad("truncated index");
+      if (!GetVarint64(&payload, &record->index)) return bad("truncated index");
       break;
     case static_cast<uint8_t>(StoreRecordKind::kMeta): {
       record->kind = StoreRecordKind::kMeta;
@@ -86,9 +86,9 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
       if (payload.empty() || static_cast<uint8_t>(payload[0]) > 1) return bad("bad meta flags");
       m.reset = payload[0] == 1;
       payload.remove_prefix(1);
-      if (!io::GetVarint64(&payload, &m.first_index) || !io::GetVarint64(&payload, &m.prev_term) ||
-          !io::GetVarint64(&payload, &m.hard.term) || !io::GetVarint64(&payload, &m.hard.vote) ||
-          !io::GetVarint64(&payload, &m.hard.commit)) {
+      if (!GetVarint64(&payload, &m.first_index) || !GetVarint64(&payload, &m.prev_term) ||
+          !GetVarint64(&payload, &m.hard.term) || !GetVarint64(&payload, &m.hard.vote) ||
+          !GetVarint64(&payload, &m.hard.commit)) {
         return bad("truncated meta");
       }
       if (m.first_index == 0) return bad("first index 0");

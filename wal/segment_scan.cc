@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "io/coding.h"
+#include "core/coding.h"
 
 namespace strata::wal {
 
@@ -15,7 +15,7 @@ void ScanRemainder(std::string_view data, uint64_t seq, uint64_t from, SegmentSc
   for (uint64_t pos = AlignUp(from, kRecordAlignment); pos + kRecordHeaderBytes <= data.size();
        pos += kRecordAlignment) {
     // Cheap filter first: the seq field sits at byte 16 of a header.
-    if (io::DecodeFixed64(data.data() + pos + 16) != seq) continue;
+    if (DecodeFixed64(data.data() + pos + 16) != seq) continue;
     const RecordHeader peek = PeekRecordHeader(data.substr(pos));
     const uint64_t claimed = peek.payload_bytes <= kRecordPayloadBytesMax
                                  ? RecordBytes(peek.payload_bytes)

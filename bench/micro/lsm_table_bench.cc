@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 #include "lsm/block.h"
 #include "lsm/block_builder.h"
 #include "lsm/bloom.h"
@@ -85,7 +85,7 @@ BENCHMARK(BM_BloomProbe);
 
 void BM_Xxh3(benchmark::State& state) {
   const std::string data(static_cast<size_t>(state.range(0)), 'x');
-  for (auto _ : state) benchmark::DoNotOptimize(io::Checksum64(data));
+  for (auto _ : state) benchmark::DoNotOptimize(Checksum64(data));
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_Xxh3)->Arg(16)->Arg(4096);
@@ -97,10 +97,10 @@ void BM_VarintEncodeDecode(benchmark::State& state) {
   std::string buf;
   for (auto _ : state) {
     buf.clear();
-    for (uint64_t v : values) io::PutVarint64(&buf, v);
+    for (uint64_t v : values) PutVarint64(&buf, v);
     std::string_view in = buf;
     uint64_t sum = 0, v = 0;
-    while (io::GetVarint64(&in, &v)) sum += v;
+    while (GetVarint64(&in, &v)) sum += v;
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(state.iterations() * values.size());

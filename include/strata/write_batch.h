@@ -4,7 +4,7 @@
 // WAL. Serialize() appends an XXH3-64 checksum; Parse() verifies it and every
 // entry's framing, so a corrupted batch is rejected whole.
 //
-// Rep layout (little-endian; see core/FORMAT.md):
+// Rep layout (little-endian; see batch/FORMAT.md):
 //   fixed64 sequence | fixed32 count | entry*
 //   entry = u8 type | varint32 key_bytes | key
 //           [fixed64 version, for kPutVersioned] [varint32 value_bytes | value]

@@ -1,10 +1,10 @@
-#include "io/coding.h"
+#include "core/coding.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "io/checksum.h"
+#include "core/checksum.h"
 #include "tests/testing/test_util.h"
 
 namespace strata::io {

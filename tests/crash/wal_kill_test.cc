@@ -15,7 +15,7 @@
 #include <random>
 #include <thread>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "io/uring_file_system.h"
 #include "tests/testing/test_util.h"
 #include "wal/log.h"
@@ -60,9 +60,9 @@ std::string RecordPayload(int round, int thread, uint64_t seq, std::mt19937_64& 
         auto lsn = log->Append(RecordPayload(round, t, seq, rng), sync);
         if (!lsn.ok()) ::_exit(4);
         char msg[kAckMessageBytes];
-        io::EncodeFixed64(msg, static_cast<uint64_t>(round * kThreads + t));
-        io::EncodeFixed64(msg + 8, seq);
-        io::EncodeFixed64(msg + 16, *lsn);
+        EncodeFixed64(msg, static_cast<uint64_t>(round * kThreads + t));
+        EncodeFixed64(msg + 8, seq);
+        EncodeFixed64(msg + 16, *lsn);
         // One write below PIPE_BUF is atomic.
         if (::write(ack_fd, msg, sizeof(msg)) != static_cast<ssize_t>(sizeof(msg))) ::_exit(5);
       }
@@ -85,9 +85,9 @@ bool ReadAck(int fd, uint64_t* writer, Ack* ack) {
     if (n <= 0) return false;
     got += static_cast<size_t>(n);
   }
-  *writer = io::DecodeFixed64(msg);
-  ack->seq = io::DecodeFixed64(msg + 8);
-  ack->lsn = io::DecodeFixed64(msg + 16);
+  *writer = DecodeFixed64(msg);
+  ack->seq = DecodeFixed64(msg + 8);
+  ack->lsn = DecodeFixed64(msg + 16);
   return true;
 }
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <random>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "lsm/block.h"
 #include "lsm/block_builder.h"
 #include "tests/lsm_table/table_test_util.h"
@@ -110,16 +110,16 @@ TEST(Block, BadRestartArrayIsCorruption) {
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("000009.sst @ 123"), std::string::npos) << s.ToString();
   std::string huge_count;
-  io::PutFixed32(&huge_count, 1000);
+  PutFixed32(&huge_count, 1000);
   EXPECT_TRUE(Block::Parse(huge_count, "f", 0, &block).IsCorruption());
   std::string zero_count;
-  io::PutFixed32(&zero_count, 0);
+  PutFixed32(&zero_count, 0);
   EXPECT_TRUE(Block::Parse(zero_count, "f", 0, &block).IsCorruption());
   // Restart pointing past the entries.
   std::string bad_restart = "xxxx";
-  io::PutFixed32(&bad_restart, 0);
-  io::PutFixed32(&bad_restart, 99);
-  io::PutFixed32(&bad_restart, 2);
+  PutFixed32(&bad_restart, 0);
+  PutFixed32(&bad_restart, 99);
+  PutFixed32(&bad_restart, 2);
   EXPECT_TRUE(Block::Parse(bad_restart, "f", 0, &block).IsCorruption());
 }
 

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "lsm/format.h"
 #include "tests/lsm_table/table_test_util.h"
 #include "tests/testing/test_util.h"

@@ -1,7 +1,7 @@
 // Record and segment header encoding: round trip and every rejection.
 #include <gtest/gtest.h>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "wal/format.h"
 #include "wal/limits.h"
 
@@ -44,7 +44,7 @@ TEST(WalFormat, RecordRejections) {
   bad_type[12] = 0;
   EXPECT_EQ(CheckRecord(bad_type, 3, &h, &out), RecordCheck::kBadHeader);
   std::string huge = buf;
-  io::EncodeFixed32(huge.data() + 8, static_cast<uint32_t>(kRecordPayloadBytesMax + 1));
+  EncodeFixed32(huge.data() + 8, static_cast<uint32_t>(kRecordPayloadBytesMax + 1));
   EXPECT_EQ(CheckRecord(huge, 3, &h, &out), RecordCheck::kBadHeader);
 }
 

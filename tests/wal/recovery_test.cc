@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <random>
 
-#include "io/coding.h"
+#include "core/coding.h"
 #include "tests/testing/test_util.h"
 #include "tests/wal/wal_test_util.h"
 #include "wal/format.h"

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace strata::io {
+namespace strata {
 
 inline uint64_t Checksum64(const void* data, size_t bytes) { return XXH3_64bits(data, bytes); }
 inline uint64_t Checksum64(std::string_view data) { return Checksum64(data.data(), data.size()); }
@@ -30,4 +30,4 @@ class Checksummer {
   XXH3_state_t* state_;
 };
 
-}  // namespace strata::io
+}  // namespace strata

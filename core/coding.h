@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace strata::io {
+namespace strata {
 
 inline constexpr size_t kVarint32BytesMax = 5;
 inline constexpr size_t kVarint64BytesMax = 10;
@@ -136,4 +136,4 @@ inline void PutLengthPrefixed(std::string* dst, std::string_view value) {
   dst->append(value);
 }
 
-}  // namespace strata::io
+}  // namespace strata

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 #include "strata/limits.h"
 
 namespace strata {
@@ -20,7 +20,7 @@ Status WalkRep(std::string_view rep, WriteBatch::Handler* handler, uint32_t* cou
     return Status::Corruption("write batch: " + std::to_string(rep.size()) +
                               " bytes is shorter than its header");
   }
-  const uint32_t declared = io::DecodeFixed32(rep.data() + kCountOffset);
+  const uint32_t declared = DecodeFixed32(rep.data() + kCountOffset);
   std::string_view input = rep.substr(WriteBatch::kHeaderBytes);
   uint32_t found = 0;
   while (!input.empty()) {
@@ -33,20 +33,20 @@ Status WalkRep(std::string_view rep, WriteBatch::Handler* handler, uint32_t* cou
     input.remove_prefix(1);
     std::string_view key, value;
     uint64_t version = 0;
-    if (!io::GetLengthPrefixed(&input, &key)) return bad("truncated key");
+    if (!GetLengthPrefixed(&input, &key)) return bad("truncated key");
     if (key.size() > kKeyBytesMax) return bad("key exceeds kKeyBytesMax");
     Status s;
     switch (type) {
       case BatchEntryType::kPut:
-        if (!io::GetLengthPrefixed(&input, &value)) return bad("truncated value");
+        if (!GetLengthPrefixed(&input, &value)) return bad("truncated value");
         if (handler) s = handler->OnPut(key, value);
         break;
       case BatchEntryType::kDelete:
         if (handler) s = handler->OnDelete(key);
         break;
       case BatchEntryType::kPutVersioned:
-        if (!io::GetFixed64(&input, &version)) return bad("truncated version");
-        if (!io::GetLengthPrefixed(&input, &value)) return bad("truncated value");
+        if (!GetFixed64(&input, &version)) return bad("truncated version");
+        if (!GetLengthPrefixed(&input, &value)) return bad("truncated value");
         if (handler) s = handler->OnPutVersioned(key, version, value);
         break;
       default:
@@ -72,14 +72,14 @@ void WriteBatch::Clear() {
   rep_.assign(kHeaderBytes, '\0');
 }
 
-uint32_t WriteBatch::Count() const { return io::DecodeFixed32(rep_.data() + kCountOffset); }
+uint32_t WriteBatch::Count() const { return DecodeFixed32(rep_.data() + kCountOffset); }
 
-void WriteBatch::SetCount(uint32_t count) { io::EncodeFixed32(rep_.data() + kCountOffset, count); }
+void WriteBatch::SetCount(uint32_t count) { EncodeFixed32(rep_.data() + kCountOffset, count); }
 
-uint64_t WriteBatch::sequence() const { return io::DecodeFixed64(rep_.data() + kSequenceOffset); }
+uint64_t WriteBatch::sequence() const { return DecodeFixed64(rep_.data() + kSequenceOffset); }
 
 void WriteBatch::set_sequence(uint64_t sequence) {
-  io::EncodeFixed64(rep_.data() + kSequenceOffset, sequence);
+  EncodeFixed64(rep_.data() + kSequenceOffset, sequence);
 }
 
 Status WriteBatch::CheckLimits(size_t key_bytes, size_t value_bytes) const {
@@ -94,7 +94,7 @@ Status WriteBatch::CheckLimits(size_t key_bytes, size_t value_bytes) const {
                                    std::to_string(kValueBytesMax) + ")");
   }
   // Worst-case framing: type + two varint32 + version.
-  const size_t entry_bytes = 1 + 2 * io::kVarint32BytesMax + 8 + key_bytes + value_bytes;
+  const size_t entry_bytes = 1 + 2 * kVarint32BytesMax + 8 + key_bytes + value_bytes;
   if (rep_.size() + entry_bytes > kWriteBatchBytesMax) {
     return Status::InvalidArgument("write batch would exceed kWriteBatchBytesMax (" +
                                    std::to_string(kWriteBatchBytesMax) + " bytes)");
@@ -108,8 +108,8 @@ Status WriteBatch::CheckLimits(size_t key_bytes, size_t value_bytes) const {
 Status WriteBatch::Put(std::string_view key, std::string_view value) {
   STRATA_RETURN_IF_ERROR(CheckLimits(key.size(), value.size()));
   rep_.push_back(static_cast<char>(BatchEntryType::kPut));
-  io::PutLengthPrefixed(&rep_, key);
-  io::PutLengthPrefixed(&rep_, value);
+  PutLengthPrefixed(&rep_, key);
+  PutLengthPrefixed(&rep_, value);
   SetCount(Count() + 1);
   return Status::Ok();
 }
@@ -117,7 +117,7 @@ Status WriteBatch::Put(std::string_view key, std::string_view value) {
 Status WriteBatch::Delete(std::string_view key) {
   STRATA_RETURN_IF_ERROR(CheckLimits(key.size(), 0));
   rep_.push_back(static_cast<char>(BatchEntryType::kDelete));
-  io::PutLengthPrefixed(&rep_, key);
+  PutLengthPrefixed(&rep_, key);
   SetCount(Count() + 1);
   return Status::Ok();
 }
@@ -125,9 +125,9 @@ Status WriteBatch::Delete(std::string_view key) {
 Status WriteBatch::PutVersioned(std::string_view key, uint64_t version, std::string_view value) {
   STRATA_RETURN_IF_ERROR(CheckLimits(key.size(), value.size()));
   rep_.push_back(static_cast<char>(BatchEntryType::kPutVersioned));
-  io::PutLengthPrefixed(&rep_, key);
-  io::PutFixed64(&rep_, version);
-  io::PutLengthPrefixed(&rep_, value);
+  PutLengthPrefixed(&rep_, key);
+  PutFixed64(&rep_, version);
+  PutLengthPrefixed(&rep_, value);
   SetCount(Count() + 1);
   return Status::Ok();
 }
@@ -149,7 +149,7 @@ Status WriteBatch::Iterate(Handler* handler) const { return WalkRep(rep_, handle
 
 std::string WriteBatch::Serialize() const {
   std::string out = rep_;
-  io::PutFixed64(&out, io::Checksum64(rep_));
+  PutFixed64(&out, Checksum64(rep_));
   return out;
 }
 
@@ -163,8 +163,8 @@ Result<WriteBatch> WriteBatch::Parse(std::string_view data) {
                               " bytes exceeds kWriteBatchBytesMax");
   }
   std::string_view rep = data.substr(0, data.size() - kChecksumBytes);
-  const uint64_t stored = io::DecodeFixed64(data.data() + rep.size());
-  if (stored != io::Checksum64(rep)) {
+  const uint64_t stored = DecodeFixed64(data.data() + rep.size());
+  if (stored != Checksum64(rep)) {
     return Status::Corruption("write batch @ " + std::to_string(rep.size()) +
                               ": checksum mismatch");
   }

@@ -29,7 +29,7 @@ Registry& GetRegistry() {
 
 }  // namespace
 
-// Defined in core/builtin_engines.cc: registers every engine linked into strata.
+// Defined in registry/builtin_engines.cc: registers every engine linked into strata.
 void RegisterBuiltinEngines();
 
 Status RegisterEngineKind(std::string_view kind, EngineFactory factory) {
