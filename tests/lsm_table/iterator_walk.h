@@ -1,7 +1,8 @@
-// Checks an InternalIterator against the list of entries it must yield, in
-// both directions: full scans, a turn at every entry, and seeded random walks
+// Checks an iterator (an InternalIterator, or a strata::Iterator with
+// CompareBytewise) against the list of entries it must yield, in both
+// directions: full scans, a turn at every entry, and seeded random walks
 // mixing Seek/SeekToFirst/SeekToLast/Next/Prev. Shared by the per-layer
-// reverse-iteration tests (block, table, merging, memtable, level).
+// reverse-iteration tests (block, table, merging, memtable, level, DB iterator).
 #pragma once
 
 #include <fmt/core.h>
@@ -22,9 +23,10 @@ namespace strata::lsm::testing {
 // merging iterator yields duplicates in child order).
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
+template <typename Iter = InternalIterator>
 class IteratorWalk {
  public:
-  IteratorWalk(InternalIterator* it, const Entries* expected, KeyComparator cmp = CompareInternalKeys)
+  IteratorWalk(Iter* it, const Entries* expected, KeyComparator cmp = CompareInternalKeys)
       : it_(it), expected_(expected), cmp_(cmp), pos_(expected->size()) {}
 
   // Forward from SeekToFirst, then backward from SeekToLast.
@@ -149,7 +151,7 @@ class IteratorWalk {
     return fmt::format("{}@{}/{}", ExtractUserKey(key), tag >> 8, tag & 0xff);
   }
 
-  InternalIterator* it_;
+  Iter* it_;
   const Entries* expected_;
   KeyComparator cmp_;
   size_t pos_;  // index into *expected_; end() when the iterator is invalid

@@ -39,7 +39,7 @@ std::shared_ptr<const Block> BuildBlock(const Entries& entries, int restart_inte
 
 // Walks every entry both ways; each test gets its own seed for the walk.
 void WalkAll(InternalIterator* it, const Entries& entries, uint64_t seed) {
-  IteratorWalk walk(it, &entries);
+  IteratorWalk<> walk(it, &entries);
   {
     SCOPED_TRACE("full scans");
     walk.FullScans();
@@ -103,7 +103,7 @@ TEST(BlockReverseEdges, BytewiseKeysWithSharedPrefixes) {
   auto block = BuildBlock(entries, 4);
   ASSERT_NE(block, nullptr);
   BlockIterator it(block.get(), CompareBytewise);
-  IteratorWalk walk(&it, &entries, CompareBytewise);
+  IteratorWalk<> walk(&it, &entries, CompareBytewise);
   walk.FullScans();
   walk.TurnAtEveryEntry();
 }
