@@ -1,5 +1,6 @@
 #include "lsm/block.h"
 
+#include "core/assert.h"
 #include "core/coding.h"
 #include "lsm/format.h"
 
@@ -69,9 +70,30 @@ void BlockIterator::SeekToFirst() {
   ParseNext();
 }
 
+void BlockIterator::SeekToLast() {
+  if (!status_.ok()) return;
+  SeekToRestart(block_->restart_count_ - 1);
+  while (ParseNext() && next_ < limit_) {
+  }
+}
+
 void BlockIterator::Next() {
   if (!valid_) return;
   ParseNext();
+}
+
+void BlockIterator::Prev() {
+  if (!valid_) return;
+  const uint32_t original = current_;
+  if (original == 0) {  // the first entry: nothing before it
+    valid_ = false;
+    return;
+  }
+  SeekToRestart(LastRestartBefore(original));
+  // Walk forward to the entry that ends where the current one begins.
+  while (ParseNext() && next_ < original) {
+  }
+  if (valid_ && next_ != original) Fail("restart point is not at an entry boundary");
 }
 
 void BlockIterator::Seek(std::string_view target) {
@@ -97,6 +119,22 @@ void BlockIterator::Seek(std::string_view target) {
 
 uint32_t BlockIterator::RestartOffset(uint32_t index) const {
   return DecodeFixed32(data_.data() + block_->restarts_offset_ + 4 * index);
+}
+
+// Restart offsets increase (Block::ParseRestarts checks it) and the first is 0.
+uint32_t BlockIterator::LastRestartBefore(uint32_t offset) const {
+  STRATA_DASSERT(offset > 0);
+  uint32_t left = 0;
+  uint32_t right = block_->restart_count_ - 1;
+  while (left < right) {
+    const uint32_t mid = left + (right - left + 1) / 2;
+    if (RestartOffset(mid) < offset) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
+  }
+  return left;
 }
 
 void BlockIterator::SeekToRestart(uint32_t index) {
@@ -170,6 +208,7 @@ bool BlockIterator::ParseNext() {
     return false;
   }
   value_ = std::string_view(rest.data() + non_shared, value_bytes);
+  current_ = next_;
   next_ = static_cast<uint32_t>(value_.data() + value_.size() - data_.data());
   valid_ = true;
   return true;

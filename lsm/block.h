@@ -79,11 +79,16 @@ class BlockIterator final : public InternalIterator {
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
   void SeekToFirst() override;
+  void SeekToLast() override;
   void Next() override;
+  // Entries are delta-encoded forward, so Prev rescans from the last restart
+  // point before the current entry (at most a restart interval of entries).
+  void Prev() override;
   void Seek(std::string_view target) override;
 
  private:
   uint32_t RestartOffset(uint32_t index) const;
+  uint32_t LastRestartBefore(uint32_t offset) const;
   void SeekToRestart(uint32_t index);
   void Fail(std::string_view what);
   bool DecodeEntry(uint32_t offset, uint32_t* shared, uint32_t* non_shared,
@@ -99,6 +104,7 @@ class BlockIterator final : public InternalIterator {
   KeyComparator cmp_ = CompareInternalKeys;
   std::string_view data_;
   uint32_t limit_ = 0;
+  uint32_t current_ = 0;  // offset of the entry at the position (when valid_)
   uint32_t next_ = 0;
   std::string key_;
   std::string_view value_;

@@ -94,9 +94,13 @@ class InternalIterator {
   virtual ~InternalIterator() = default;
   virtual bool Valid() const = 0;
   virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
   // First entry whose internal key is >= target (CompareInternalKeys).
   virtual void Seek(std::string_view target) = 0;
   virtual void Next() = 0;
+  // The entry before the current one; Valid() is false after the first.
+  // REQUIRES for Next()/Prev(): Valid().
+  virtual void Prev() = 0;
   virtual std::string_view key() const = 0;    // internal key
   virtual std::string_view value() const = 0;
   virtual Status status() const = 0;

@@ -83,6 +83,7 @@ class MemTable::Iter final : public InternalIterator {
   explicit Iter(const Table* table) : it_(table) {}
   bool Valid() const override { return it_.Valid(); }
   void SeekToFirst() override { it_.SeekToFirst(); }
+  void SeekToLast() override { it_.SeekToLast(); }
   void Seek(std::string_view target) override {
     scratch_.clear();
     PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
@@ -90,6 +91,7 @@ class MemTable::Iter final : public InternalIterator {
     it_.Seek(scratch_.data());
   }
   void Next() override { it_.Next(); }
+  void Prev() override { it_.Prev(); }
   std::string_view key() const override { return DecodeLengthPrefixed(it_.key(), nullptr); }
   std::string_view value() const override {
     const std::string_view k = key();

@@ -1,6 +1,7 @@
 #include "lsm/merging_iterator.h"
 
 #include <algorithm>
+#include <string>
 
 #include "core/assert.h"
 
@@ -43,7 +44,15 @@ class MergingIterator final : public InternalIterator {
       child.iter->SeekToFirst();
       child.Update();
     }
-    Rebuild();
+    Rebuild<kForward>();
+  }
+
+  void SeekToLast() override {
+    for (auto& child : children_) {
+      child.iter->SeekToLast();
+      child.Update();
+    }
+    Rebuild<kReverse>();
   }
 
   void Seek(std::string_view target) override {
@@ -51,16 +60,45 @@ class MergingIterator final : public InternalIterator {
       child.iter->Seek(target);
       child.Update();
     }
-    Rebuild();
+    Rebuild<kForward>();
   }
 
   void Next() override {
     if (!Valid()) return;
+    if (direction_ != kForward) {
+      TurnForward();
+      return;
+    }
+    Advance<kForward>();
+  }
+
+  void Prev() override {
+    if (!Valid()) return;
+    if (direction_ != kReverse) {
+      TurnReverse();
+      return;
+    }
+    Advance<kReverse>();
+  }
+
+ private:
+  // Forward: heap_ is a min-heap and every child is at its first entry after
+  // the merged position. Reverse: a max-heap, every child at its last entry
+  // before it. Merged order is (internal key, child index) either way.
+  enum Direction : bool { kForward = true, kReverse = false };
+
+  // Moves the top child one step in direction D and restores the heap.
+  template <Direction D>
+  void Advance() {
     Child& top = children_[heap_.front()];
-    top.iter->Next();
+    if constexpr (D == kForward) {
+      top.iter->Next();
+    } else {
+      top.iter->Prev();
+    }
     top.Update();
     if (top.valid) {
-      SiftDown(0);
+      SiftDown<D>(0);
       return;
     }
     if (!top.iter->status().ok()) {
@@ -70,17 +108,67 @@ class MergingIterator final : public InternalIterator {
     }
     heap_.front() = heap_.back();
     heap_.pop_back();
-    if (!heap_.empty()) SiftDown(0);
+    if (!heap_.empty()) SiftDown<D>(0);
   }
 
- private:
-  // True when child a should come out before child b.
+  // Next after Prev: every other child moves to its first entry after the
+  // current (key, child) pair, the current child one step forward.
+  void TurnForward() {
+    const size_t current = heap_.front();
+    const std::string target(children_[current].key);
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (i == current) continue;
+      Child& child = children_[i];
+      child.iter->Seek(target);
+      child.Update();
+      // An equal key of a lower child came out before the current entry.
+      if (child.valid && i < current && CompareInternalKeys(child.key, target) == 0) {
+        child.iter->Next();
+        child.Update();
+      }
+    }
+    children_[current].iter->Next();
+    children_[current].Update();
+    Rebuild<kForward>();
+  }
+
+  // Prev after Next (or Seek): every other child moves to its last entry
+  // before the current (key, child) pair, the current child one step back.
+  void TurnReverse() {
+    const size_t current = heap_.front();
+    const std::string target(children_[current].key);
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (i == current) continue;
+      Child& child = children_[i];
+      child.iter->Seek(target);
+      child.Update();
+      if (child.valid) {
+        // An equal key of a lower child comes before the current entry: keep it.
+        if (i > current || CompareInternalKeys(child.key, target) != 0) child.iter->Prev();
+      } else if (child.iter->status().ok()) {
+        child.iter->SeekToLast();  // every entry of this child is before the target
+      }
+      child.Update();
+    }
+    children_[current].iter->Prev();
+    children_[current].Update();
+    Rebuild<kReverse>();
+  }
+
+  // True when child a comes out before child b in direction D.
+  template <Direction D>
   bool Before(size_t a, size_t b) const {
     const int r = CompareInternalKeys(children_[a].key, children_[b].key);
-    return r < 0 || (r == 0 && a < b);
+    if constexpr (D == kForward) {
+      return r < 0 || (r == 0 && a < b);
+    } else {
+      return r > 0 || (r == 0 && a > b);
+    }
   }
 
+  template <Direction D>
   void Rebuild() {
+    direction_ = D;
     heap_.clear();
     status_ = Status::Ok();
     for (size_t i = 0; i < children_.size(); ++i) {
@@ -94,24 +182,26 @@ class MergingIterator final : public InternalIterator {
       heap_.clear();
       return;
     }
-    for (size_t i = heap_.size() / 2; i-- > 0;) SiftDown(i);
+    for (size_t i = heap_.size() / 2; i-- > 0;) SiftDown<D>(i);
   }
 
+  template <Direction D>
   void SiftDown(size_t pos) {
     const size_t n = heap_.size();
     while (true) {
       const size_t left = 2 * pos + 1;
       if (left >= n) return;
       size_t best = left;
-      if (left + 1 < n && Before(heap_[left + 1], heap_[left])) best = left + 1;
-      if (!Before(heap_[best], heap_[pos])) return;
+      if (left + 1 < n && Before<D>(heap_[left + 1], heap_[left])) best = left + 1;
+      if (!Before<D>(heap_[best], heap_[pos])) return;
       std::swap(heap_[best], heap_[pos]);
       pos = best;
     }
   }
 
   std::vector<Child> children_;
-  std::vector<size_t> heap_;  // child indexes; heap_[0] is the smallest key
+  std::vector<size_t> heap_;  // child indexes; heap_[0] comes out next
+  Direction direction_ = kForward;
   Status status_;
 };
 

@@ -33,6 +33,13 @@ class TableIterator final : public InternalIterator {
     SkipEmptyBlocks();
   }
 
+  void SeekToLast() override {
+    index_.SeekToLast();
+    LoadBlock();
+    if (has_data_) data_.SeekToLast();
+    SkipEmptyBlocksBackward();
+  }
+
   void Seek(std::string_view target) override {
     index_.Seek(target);
     LoadBlock();
@@ -44,6 +51,14 @@ class TableIterator final : public InternalIterator {
     if (!Valid()) return;
     data_.Next();
     SkipEmptyBlocks();
+  }
+
+  // Backward block loads miss the read-ahead (it only follows forward
+  // scans) and read block by block through the cache.
+  void Prev() override {
+    if (!Valid()) return;
+    data_.Prev();
+    SkipEmptyBlocksBackward();
   }
 
  private:
@@ -79,6 +94,16 @@ class TableIterator final : public InternalIterator {
       index_.Next();
       LoadBlock();
       if (has_data_) data_.SeekToFirst();
+    }
+  }
+
+  // SkipEmptyBlocks for the backward direction: moves to earlier blocks.
+  void SkipEmptyBlocksBackward() {
+    while (has_data_ && !data_.Valid()) {
+      if (!data_.status().ok()) return;
+      index_.Prev();
+      LoadBlock();
+      if (has_data_) data_.SeekToLast();
     }
   }
 

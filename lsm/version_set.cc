@@ -82,9 +82,18 @@ class LevelIterator final : public InternalIterator {
     if (iter_) iter_->Seek(target);
     SkipEmptyFiles();
   }
+  void SeekToLast() override {
+    OpenFile(files_.empty() ? 0 : files_.size() - 1);
+    if (iter_) iter_->SeekToLast();
+    SkipEmptyFilesBackward();
+  }
   void Next() override {
     iter_->Next();
     SkipEmptyFiles();
+  }
+  void Prev() override {
+    iter_->Prev();
+    SkipEmptyFilesBackward();
   }
   std::string_view key() const override { return iter_->key(); }
   std::string_view value() const override { return iter_->value(); }
@@ -108,6 +117,24 @@ class LevelIterator final : public InternalIterator {
       }
       OpenFile(index_ + 1);
       if (iter_) iter_->SeekToFirst();
+    }
+  }
+
+  // SkipEmptyFiles for the backward direction: before the first file the
+  // iterator becomes invalid.
+  void SkipEmptyFilesBackward() {
+    while (iter_ != nullptr && !iter_->Valid()) {
+      if (!iter_->status().ok()) {
+        status_ = iter_->status();
+        iter_.reset();
+        return;
+      }
+      if (index_ == 0) {
+        iter_.reset();
+        return;
+      }
+      OpenFile(index_ - 1);
+      iter_->SeekToLast();
     }
   }
 

@@ -4,6 +4,11 @@
 // state when it was created. It stays valid across flushes and compactions.
 // Thread safety: one thread at a time per iterator; many iterators may run
 // concurrently with writers.
+//
+// An iterator walks in both directions and may turn around at any entry:
+// Next then Prev returns to the same key. With ReadOptions::upper_bound set,
+// it never yields a key >= upper_bound in either direction (SeekToLast
+// positions at the last key < upper_bound).
 #pragma once
 
 #include <string_view>
@@ -16,12 +21,16 @@ class Iterator {
  public:
   virtual ~Iterator() = default;
 
-  // REQUIRES for key()/value()/Next(): Valid().
+  // REQUIRES for key()/value()/Next()/Prev(): Valid().
   virtual bool Valid() const = 0;
   virtual void SeekToFirst() = 0;
+  // Positions at the last key (below the upper bound, if one is set).
+  virtual void SeekToLast() = 0;
   // Positions at the first key >= target.
   virtual void Seek(std::string_view target) = 0;
   virtual void Next() = 0;
+  // Moves to the previous key; Valid() is false after the first key.
+  virtual void Prev() = 0;
   // Views stay valid until the iterator moves.
   virtual std::string_view key() const = 0;
   virtual std::string_view value() const = 0;

@@ -4,6 +4,7 @@
 // through strata::Open and the public Engine interface before a real engine
 // kind is linked in; it makes no durability or snapshot promise. Registered
 // at static initialisation in the test binary only.
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -22,8 +23,16 @@ class LogMapIterator final : public Iterator {
     std::lock_guard lock(*mu_);
     Copy(map_->begin());
   }
+  void SeekToLast() override {
+    std::lock_guard lock(*mu_);
+    CopyBefore(map_->end());
+  }
   void Seek(std::string_view target) override { Locate(std::string(target), false); }
   void Next() override { Locate(key_, true); }
+  void Prev() override {
+    std::lock_guard lock(*mu_);
+    CopyBefore(map_->lower_bound(key_));
+  }
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
   Status status() const override { return Status::Ok(); }
@@ -39,6 +48,11 @@ class LogMapIterator final : public Iterator {
   void Copy(std::map<std::string, std::string>::const_iterator it) {
     valid_ = it != map_->end();
     if (valid_) key_ = it->first, value_ = it->second;
+  }
+  // Positions at the entry before `it` (invalid when `it` is the first).
+  void CopyBefore(std::map<std::string, std::string>::const_iterator it) {
+    valid_ = it != map_->begin();
+    if (valid_) Copy(std::prev(it));
   }
 
   std::mutex* mu_;
