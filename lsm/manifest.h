@@ -33,6 +33,11 @@ inline constexpr std::string_view kCurrentFileName = "CURRENT";
 inline constexpr std::string_view kLockFileName = "LOCK";
 inline constexpr std::string_view kWalDirName = "wal";
 
+// The engine's own files in a database directory, told apart strictly by
+// name: "000042.sst" and "MANIFEST-000005" (digits only, at most 19).
+enum class DbFileKind : uint8_t { kTable, kManifest, kOther };
+DbFileKind ParseDbFileName(std::string_view name, uint64_t* number);
+
 class ManifestWriter {
  public:
   // Creates (truncates) `path` and writes the file header.
