@@ -119,9 +119,13 @@ Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
             !io::GetVarint64(&in, &f.largest_seq) || !io::GetVarint64(&in, &f.entry_count)) {
           return bad("truncated added file");
         }
+        if (f.number == 0) return bad("added file numbered 0");
         if (!ParseInternalKey(smallest, &parsed) || !ParseInternalKey(largest, &parsed) ||
             CompareInternalKeys(smallest, largest) > 0) {
           return bad(fmt::format("added file {}: bad key range", f.number));
+        }
+        if (f.smallest_seq > f.largest_seq || f.largest_seq > kMaxSequenceNumber) {
+          return bad(fmt::format("added file {}: bad sequence range", f.number));
         }
         f.smallest.assign(smallest);
         f.largest.assign(largest);

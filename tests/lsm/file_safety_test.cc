@@ -163,6 +163,17 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   return out;
 }
 
+// The same names with the same bytes (LOCK aside: Open creates it).
+void ExpectSameFiles(std::map<std::string, std::string> before,
+                     std::map<std::string, std::string> after) {
+  before.erase("LOCK");
+  after.erase("LOCK");
+  for (const auto& [name, bytes] : before) {
+    EXPECT_TRUE(after.count(name) && after[name] == bytes) << name << " removed or changed";
+  }
+  for (const auto& [name, bytes] : after) EXPECT_TRUE(before.count(name)) << name << " created";
+}
+
 TEST(MissingCurrentTest, TablesWithoutCurrentAreCorruptionAndStayOnDisk) {
   strata::testing::ScratchDir dir;
   BuildDb(dir.path(), 400, true);
@@ -176,11 +187,7 @@ TEST(MissingCurrentTest, TablesWithoutCurrentAreCorruptionAndStayOnDisk) {
     EXPECT_NE(s.message().find("no CURRENT"), std::string::npos) << s.ToString();
     EXPECT_NE(s.message().find(".sst"), std::string::npos) << s.ToString();
   }
-  auto after = Snapshot(dir.path());
-  after.erase("LOCK");
-  auto expected = before;
-  expected.erase("LOCK");
-  EXPECT_EQ(after, expected);
+  ExpectSameFiles(before, Snapshot(dir.path()));
 }
 
 TEST(MissingCurrentTest, WalWithoutCurrentIsCorruption) {
@@ -244,11 +251,7 @@ TEST(MissingCurrentTest, CurrentNamingAMissingManifestIsCorruption) {
   ASSERT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.message().find(manifests[0]), std::string::npos) << s.ToString();
   EXPECT_NE(s.message().find("does not exist"), std::string::npos) << s.ToString();
-  auto after = Snapshot(dir.path());
-  after.erase("LOCK");
-  auto expected = before;
-  expected.erase("LOCK");
-  EXPECT_EQ(after, expected);
+  ExpectSameFiles(before, Snapshot(dir.path()));
 }
 
 TEST(MissingCurrentTest, GarbledManifestIsCorruptionAndNothingIsDeleted) {
@@ -313,7 +316,7 @@ TEST(UnreferencedTablesTest, KeptUnlessTheManifestProvesThemObsolete) {
     ASSERT_TRUE(db->CompactAll().ok());
     EXPECT_GT(Impl(db)->versions_for_testing().next_file_number(), above + 1);
   }
-  EXPECT_EQ(ReadAll(dir.Join(TableFileName(above))), above_bytes);
+  EXPECT_TRUE(ReadAll(dir.Join(TableFileName(above))) == above_bytes) << "overwritten or removed";
 }
 
 // After a torn manifest tail (a crash during an edit), no unreferenced
