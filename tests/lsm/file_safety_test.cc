@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <random>
@@ -141,6 +142,51 @@ TEST_P(ManifestRolloverStress, RolloversDuringFlushesAndCompactions) {
 
 INSTANTIATE_TEST_SUITE_P(Styles, ManifestRolloverStress, testing::kBothStyles,
                          testing::StyleName);
+
+// --- Rare-path limits as options ------------------------------------------
+
+TEST(RarePathOptionsTest, OutOfRangeValuesAreInvalidArgument) {
+  strata::testing::ScratchDir dir;
+  for (auto change : std::vector<std::function<void(Options*)>>{
+           [](Options* o) { o->l0_compaction_trigger = 0; },
+           [](Options* o) { o->block_cache_shard_bits = -1; },
+           [](Options* o) { o->block_cache_shard_bits = kBlockCacheShardBitsMax + 1; }}) {
+    Options options = TinyOptions();
+    change(&options);
+    std::unique_ptr<Engine> db;
+    EXPECT_TRUE(strata::Open(options, dir.path(), &db).IsInvalidArgument());
+  }
+}
+
+// A tiny cache over many shards (slices smaller than a block: nothing is
+// cached) and over one shard (constant eviction), with a compaction after
+// every flush: every read is still right.
+TEST(RarePathOptionsTest, TinyCacheShardsAndCompactionTrigger) {
+  for (int shard_bits : {0, 3, kBlockCacheShardBitsMax}) {
+    SCOPED_TRACE(fmt::format("shard_bits={}", shard_bits));
+    strata::testing::ScratchDir dir;
+    Options options = TinyOptions();
+    options.block_cache_bytes = 32 * 1024;
+    options.block_cache_shard_bits = shard_bits;
+    options.l0_compaction_trigger = 1;
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(strata::Open(options, dir.path(), &db).ok());
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i, 0)).ok());
+    ASSERT_TRUE(Impl(db)->WaitForCompactions().ok());
+    const EngineStats before = db->Stats();
+    EXPECT_GT(testing::Property(before, "lsm.compactions") +
+                  testing::Property(before, "lsm.trivial_moves"),
+              0u);
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < 3000; i += 7) {
+        ASSERT_EQ(testing::GetOrStatus(db.get(), Key(i)), Value(i, 0)) << i;
+      }
+    }
+    const EngineStats after = db->Stats();
+    EXPECT_LE(testing::Property(after, "cache.usage_bytes"), options.block_cache_bytes);
+    EXPECT_GT(testing::Property(after, "cache.misses"), testing::Property(before, "cache.misses"));
+  }
+}
 
 // --- Item 7: no CURRENT, or a CURRENT that names nothing -------------------
 
