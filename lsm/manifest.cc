@@ -109,7 +109,7 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
     return corrupt(0, "header checksum mismatch");
   }
   const uint32_t version = io::DecodeFixed32(data.data() + 8);
-  if (version != kManifestFormatVersion) {
+  if (version < kManifestFormatVersionMin || version > kManifestFormatVersion) {
     return corrupt(8, fmt::format("unsupported format version {}", version));
   }
   uint64_t offset = kManifestHeaderBytes;

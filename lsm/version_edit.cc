@@ -15,6 +15,7 @@ enum class Tag : uint32_t {
   kLastSequence = 3,
   kRemovedFile = 4,
   kAddedFile = 5,
+  kKeptFile = 6,  // format version 2
 };
 
 std::string Hex(std::string_view s) {
@@ -69,6 +70,10 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     io::PutVarint64(dst, f.smallest_seq);
     io::PutVarint64(dst, f.largest_seq);
     io::PutVarint64(dst, f.entry_count);
+  }
+  for (uint64_t number : kept_files_) {
+    tag(Tag::kKeptFile);
+    io::PutVarint64(dst, number);
   }
 }
 
@@ -132,6 +137,10 @@ Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
         added_files_.emplace_back(level, std::move(f));
         break;
       }
+      case Tag::kKeptFile:
+        if (!io::GetVarint64(&in, &v) || v == 0) return bad("bad kept file");
+        kept_files_.push_back(v);
+        break;
       default:
         return bad(fmt::format("unknown field tag {}", tag));
     }
@@ -152,6 +161,7 @@ std::string VersionEdit::DebugString() const {
                        level, f.number, f.file_bytes, f.entry_count, f.smallest_seq,
                        f.largest_seq, PrintableKey(f.smallest), PrintableKey(f.largest));
   }
+  for (uint64_t number : kept_files_) out += fmt::format("  keep {:06}\n", number);
   return out;
 }
 

@@ -211,7 +211,8 @@ Status VersionSet::OpenTable(FileMetaData* f) const {
 }
 
 Status VersionSet::ReplayManifest(const std::string& manifest_name,
-                                  std::shared_ptr<Version>* version, bool* torn_tail) {
+                                  std::shared_ptr<Version>* version, bool* torn_tail,
+                                  std::set<uint64_t>* recorded_kept) {
   std::map<uint64_t, std::pair<int, FileMetaData>> files;
   uint64_t next_file = 1;
   auto apply = [&](uint64_t offset, std::string_view payload) -> Status {
@@ -233,6 +234,7 @@ Status VersionSet::ReplayManifest(const std::string& manifest_name,
                                   ", which the manifest already holds");
       }
     }
+    for (uint64_t number : edit.kept_files()) recorded_kept->insert(number);
     if (edit.wal_lsn()) wal_lsn_ = *edit.wal_lsn();
     if (edit.next_file_number()) next_file = *edit.next_file_number();
     if (edit.last_sequence()) last_sequence_ = std::max(last_sequence_, *edit.last_sequence());
@@ -328,6 +330,7 @@ Status VersionSet::CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) cons
       VersionEdit edit;
       STRATA_RETURN_IF_ERROR(edit.DecodeFrom(payload, fmt::format("{} @ {}", name, offset)));
       empty = empty && edit.added_files().empty() && edit.removed_files().empty() &&
+              edit.kept_files().empty() &&
               edit.last_sequence().value_or(0) == 0 && edit.wal_lsn().value_or(0) == 0;
       return Status::Ok();
     };
@@ -344,20 +347,24 @@ Status VersionSet::CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) cons
 // edit, so the intact manifest has the last word on it. One at or above it
 // may be an output whose edit never landed, or a file from elsewhere
 // (another copy of the database, a restored backup): kept. With a torn
-// manifest tail every unreferenced table is kept.
+// manifest tail every unreferenced table is kept, and so is every table an
+// earlier open kept (the manifest records them: later opens would take them
+// for this database's garbage otherwise).
 void VersionSet::KeepUnprovenFiles(const DirectoryScan& scan, const Version& v,
                                    uint64_t recorded_next, uint64_t live_manifest,
-                                   bool torn_tail) {
+                                   bool torn_tail, const std::set<uint64_t>& recorded_kept) {
   std::set<uint64_t> referenced;
   for (const auto& level : v.files_) {
     for (const auto& f : level) referenced.insert(f->number);
   }
   for (uint64_t number : scan.tables) {
     if (referenced.count(number)) continue;
-    if (torn_tail || number >= recorded_next) files_kept_at_open_.insert(number);
+    if (torn_tail || number >= recorded_next || recorded_kept.count(number)) {
+      files_kept_at_open_.insert(number);
+    }
   }
   for (uint64_t number : scan.manifests) {
-    if (number > live_manifest) files_kept_at_open_.insert(number);
+    if (number > live_manifest || recorded_kept.count(number)) files_kept_at_open_.insert(number);
   }
 }
 
@@ -386,9 +393,10 @@ Status VersionSet::Recover(bool create_if_missing) {
           dir_, manifest_name));
     }
     bool torn_tail = false;
-    STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v, &torn_tail));
+    std::set<uint64_t> recorded_kept;
+    STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v, &torn_tail, &recorded_kept));
     const uint64_t recorded_next = next_file_number_.load();
-    KeepUnprovenFiles(scan, *v, recorded_next, live_manifest, torn_tail);
+    KeepUnprovenFiles(scan, *v, recorded_next, live_manifest, torn_tail, recorded_kept);
     next_file_number_.store(std::max(recorded_next, scan.number_max + 1));
   }
   STRATA_RETURN_IF_ERROR(WriteSnapshotManifest(*v));
@@ -408,6 +416,7 @@ Status VersionSet::WriteSnapshotManifest(const Version& version) {
   for (int level = 0; level < kLevelCount; ++level) {
     for (const auto& f : version.files_[level]) edit.AddFile(level, *f);
   }
+  for (uint64_t number : files_kept_at_open_) edit.KeepFile(number);
   std::string record;
   edit.EncodeTo(&record);
   STRATA_RETURN_IF_ERROR(writer->AddRecord(record));

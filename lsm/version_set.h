@@ -19,9 +19,9 @@
 // one leaves). Files found at open whose provenance the manifest cannot
 // prove (tables numbered at or above the manifest's next file number,
 // manifests above the live one, every unreferenced table when the manifest
-// had a torn tail) are kept on disk for the whole session
-// (files_kept_at_open), and file numbering starts above every number found,
-// so nothing already on disk is overwritten.
+// had a torn tail) are kept on disk (files_kept_at_open), recorded in every
+// snapshot manifest so that later opens keep them too, and file numbering
+// starts above every number found, so nothing on disk is overwritten.
 //
 // Threading: all methods are thread-safe (an internal mutex); LogAndApply
 // calls are serialised.
@@ -137,9 +137,10 @@ class VersionSet {
   Status ScanDirectory(DirectoryScan* scan) const;
   Status CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) const;
   void KeepUnprovenFiles(const DirectoryScan& scan, const Version& v, uint64_t recorded_next,
-                         uint64_t live_manifest, bool torn_tail);
+                         uint64_t live_manifest, bool torn_tail,
+                         const std::set<uint64_t>& recorded_kept);
   Status ReplayManifest(const std::string& manifest_name, std::shared_ptr<Version>* version,
-                        bool* torn_tail);
+                        bool* torn_tail, std::set<uint64_t>* recorded_kept);
   Status WriteSnapshotManifest(const Version& version);
   std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
   void InstallLocked(std::shared_ptr<Version> v);

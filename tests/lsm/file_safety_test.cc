@@ -362,6 +362,15 @@ TEST(UnreferencedTablesTest, KeptUnlessTheManifestProvesThemObsolete) {
     ASSERT_TRUE(db->CompactAll().ok());
     EXPECT_GT(Impl(db)->versions_for_testing().next_file_number(), above + 1);
   }
+  // Later opens find it below the manifest's next file number now: the
+  // manifest recorded that it was kept, so they keep it too.
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(strata::Open(TinyOptions(), dir.path(), &db).ok());
+    EXPECT_EQ(Impl(db)->versions_for_testing().files_kept_at_open(), std::set<uint64_t>{above});
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i, 9)).ok());
+    ASSERT_TRUE(db->CompactAll().ok());
+  }
   EXPECT_TRUE(ReadAll(dir.Join(TableFileName(above))) == above_bytes) << "overwritten or removed";
 }
 
@@ -384,6 +393,9 @@ TEST(UnreferencedTablesTest, TornManifestTailKeepsEveryUnreferencedTable) {
   ASSERT_TRUE(strata::Open(TinyOptions(), dir.path(), &db).ok());
   EXPECT_TRUE(Impl(db)->versions_for_testing().files_kept_at_open().count(below));
   ASSERT_TRUE(db->Put(WriteOptions{}, "x", "y").ok());
+  ASSERT_TRUE(db->CompactAll().ok());
+  db.reset();
+  ASSERT_TRUE(strata::Open(TinyOptions(), dir.path(), &db).ok());  // a clean manifest now
   ASSERT_TRUE(db->CompactAll().ok());
   EXPECT_TRUE(fs::exists(dir.Join(TableFileName(below))));
 }
@@ -410,6 +422,11 @@ TEST(UnreferencedTablesTest, ManifestsAboveTheLiveOneAreKept) {
   EXPECT_TRUE(fs::exists(dir.Join(above)));
   EXPECT_FALSE(fs::exists(dir.Join(below)));
   EXPECT_GT(Impl(db)->versions_for_testing().manifest_number(), shape.next_file_number + 5);
+  db.reset();
+  ASSERT_TRUE(strata::Open(options, dir.path(), &db).ok());  // now below the live one
+  ASSERT_TRUE(db->Put(WriteOptions{}, "x", "y").ok());
+  ASSERT_TRUE(db->CompactAll().ok());
+  EXPECT_TRUE(fs::exists(dir.Join(above)));
 }
 
 // Names that only look like the engine's files are never touched.

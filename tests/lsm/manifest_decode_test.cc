@@ -157,6 +157,10 @@ TEST_F(ManifestDecodeTest, RemovesAnUnknownFile) {
   ExpectCorruption({StateEdit(), second}, "removes unknown file");
 }
 
+TEST_F(ManifestDecodeTest, KeptFileNumberedZero) {
+  ExpectCorruption({StateEdit() + std::string("\x06\x00", 2)}, "bad kept file");
+}
+
 TEST_F(ManifestDecodeTest, UnknownFieldTag) {
   ExpectCorruption({StateEdit() + "\x63"}, "unknown field tag");
 }
