@@ -11,27 +11,76 @@ int CompareBytewise(std::string_view a, std::string_view b) {
   return r < 0 ? -1 : (r > 0 ? 1 : 0);
 }
 
+namespace {
+
+// Decodes the header of the entry at `offset` of an entry area that ends at
+// `limit`: false when a length is truncated or the key and value run past
+// `limit`; else *rest begins with the key delta.
+bool DecodeEntryHeader(std::string_view data, uint32_t offset, uint32_t limit, uint32_t* shared,
+                       uint32_t* non_shared, uint32_t* value_bytes, std::string_view* rest) {
+  std::string_view in = data.substr(offset, limit - offset);
+  if (!GetVarint32(&in, shared) || !GetVarint32(&in, non_shared) ||
+      !GetVarint32(&in, value_bytes) || uint64_t{*non_shared} + *value_bytes > in.size()) {
+    return false;
+  }
+  *rest = in;
+  return true;
+}
+
+}  // namespace
+
 Status Block::Parse(std::string contents, const std::string& name, uint64_t offset,
-                    std::shared_ptr<const Block>* block) {
+                    std::shared_ptr<const Block>* block, KeyComparator keys) {
   std::shared_ptr<Block> b(new Block(name, offset));
   b->string_contents_ = std::move(contents);
   b->data_ = b->string_contents_;  // after the move: a short string's bytes move with it
-  STRATA_RETURN_IF_ERROR(b->ParseRestarts());
+  STRATA_RETURN_IF_ERROR(b->ParseRestarts(keys));
   *block = std::move(b);
   return Status::Ok();
 }
 
 Status Block::Parse(BlockBuffer contents, const std::string& name, uint64_t offset,
-                    std::shared_ptr<const Block>* block) {
+                    std::shared_ptr<const Block>* block, KeyComparator keys) {
   std::shared_ptr<Block> b(new Block(name, offset));
   b->buffer_contents_ = std::move(contents);
   b->data_ = b->buffer_contents_.view();
-  STRATA_RETURN_IF_ERROR(b->ParseRestarts());
+  STRATA_RETURN_IF_ERROR(b->ParseRestarts(keys));
   *block = std::move(b);
   return Status::Ok();
 }
 
-Status Block::ParseRestarts() {
+// Every restart entry holds a whole internal key (shared 0, at least the
+// trailer, a valid type), and restart keys increase: what Seek relies on.
+Status Block::CheckRestartKeys() const {
+  std::string_view previous;
+  for (uint32_t i = 0; i < restart_count_; ++i) {
+    const uint32_t r = DecodeFixed32(data_.data() + restarts_offset_ + 4 * i);
+    if (r == restarts_offset_) break;  // an empty block's only restart
+    uint32_t shared = 0, non_shared = 0, value_bytes = 0;
+    std::string_view rest;
+    const std::string where = "restart " + std::to_string(i) + " (block offset " +
+                              std::to_string(r) + "): ";
+    if (!DecodeEntryHeader(data_, r, restarts_offset_, &shared, &non_shared, &value_bytes,
+                           &rest)) {
+      return TableCorruption(name_, offset_, where + "bad block entry");
+    }
+    if (shared != 0) return TableCorruption(name_, offset_, where + "entry shares a prefix");
+    const std::string_view key = rest.substr(0, non_shared);
+    ParsedInternalKey parsed;
+    if (!ParseInternalKey(key, &parsed)) {
+      return TableCorruption(name_, offset_,
+                             where + "malformed internal key of " + std::to_string(key.size()) +
+                                 " bytes");
+    }
+    if (i > 0 && CompareInternalKeys(previous, key) >= 0) {
+      return TableCorruption(name_, offset_, where + "keys out of order");
+    }
+    previous = key;
+  }
+  return Status::Ok();
+}
+
+Status Block::ParseRestarts(KeyComparator keys) {
   const size_t n = data_.size();
   if (n < sizeof(uint32_t)) return TableCorruption(name_, offset_, "block too short");
   const uint32_t restart_count = DecodeFixed32(data_.data() + n - sizeof(uint32_t));
@@ -49,10 +98,14 @@ Status Block::ParseRestarts() {
     if (bad) return TableCorruption(name_, offset_, "bad restart point " + std::to_string(i));
     previous = r;
   }
+  keys_ = keys;
+  if (keys == CompareInternalKeys) return CheckRestartKeys();
   return Status::Ok();
 }
 
 void BlockIterator::Reset(const Block* block, KeyComparator cmp) {
+  // Seek compares restart keys unchecked: only those Parse checked for cmp.
+  STRATA_ASSERT(block == nullptr || cmp != CompareInternalKeys || block->keys_ == cmp);
   block_ = block;
   cmp_ = cmp;
   data_ = block != nullptr ? block->data_ : std::string_view();

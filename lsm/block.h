@@ -25,12 +25,19 @@ int CompareBytewise(std::string_view a, std::string_view b);
 
 class Block {
  public:
-  // `name` and `offset` identify the block in error messages.
+  // `name` and `offset` identify the block in error messages. `keys` is the
+  // comparator the block's keys are ordered by: with CompareInternalKeys
+  // (data and index blocks) every restart entry is checked here, once, to
+  // hold a whole, well-formed internal key, in increasing order, so that
+  // Seek's binary search compares only well-formed keys without checking
+  // each one. Keys between restarts are checked as the iterator decodes them.
   static Status Parse(std::string contents, const std::string& name, uint64_t offset,
-                      std::shared_ptr<const Block>* block);
+                      std::shared_ptr<const Block>* block,
+                      KeyComparator keys = CompareInternalKeys);
   // The same for contents in a BlockBuffer (data blocks read on demand).
   static Status Parse(BlockBuffer contents, const std::string& name, uint64_t offset,
-                      std::shared_ptr<const Block>* block);
+                      std::shared_ptr<const Block>* block,
+                      KeyComparator keys = CompareInternalKeys);
 
   // Not copyable: data_ views the block's own storage.
   Block(const Block&) = delete;
@@ -48,8 +55,10 @@ class Block {
 
  private:
   Block(std::string name, uint64_t offset) : name_(std::move(name)), offset_(offset) {}
-  // Checks the restart array of data_ and fills in restart_count_ and restarts_offset_.
-  Status ParseRestarts();
+  // Checks the restart array of data_ and fills in restart_count_ and
+  // restarts_offset_; with internal keys, the restart entries too.
+  Status ParseRestarts(KeyComparator keys);
+  Status CheckRestartKeys() const;
 
   // The contents live in one of the two owners; data_ views them.
   std::string string_contents_;
@@ -59,6 +68,7 @@ class Block {
   uint64_t offset_ = 0;
   uint32_t restarts_offset_ = 0;  // where the restart array begins
   uint32_t restart_count_ = 0;
+  KeyComparator keys_ = CompareInternalKeys;  // what Parse checked the keys for
   friend class BlockIterator;
 };
 

@@ -106,6 +106,8 @@ DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::Fil
         }
         c.target_file_bytes = options.memtable_bytes;
         c.level1_target_bytes = 4 * static_cast<uint64_t>(options.memtable_bytes);
+        c.l0_compaction_trigger = options.l0_compaction_trigger;
+        c.tiered_run_count_trigger = options.l0_compaction_trigger;
         return c;
       }()) {
   compaction_options_ = picker_.options();
@@ -134,6 +136,12 @@ Status DBImpl::Open(const Options& options, const std::string& path,
       options.compression_min_savings >= 1) {
     return Status::InvalidArgument("bloom_bits_per_key or compression_min_savings out of range");
   }
+  if (options.l0_compaction_trigger < 1 || options.block_cache_shard_bits < 0 ||
+      options.block_cache_shard_bits > kBlockCacheShardBitsMax) {
+    return Status::InvalidArgument(fmt::format(
+        "l0_compaction_trigger {} (at least 1) or block_cache_shard_bits {} (0..{}) out of range",
+        options.l0_compaction_trigger, options.block_cache_shard_bits, kBlockCacheShardBitsMax));
+  }
   std::shared_ptr<io::FileSystem> fs =
       options.file_system ? options.file_system : io::DefaultFileSystem();
   STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
@@ -152,8 +160,9 @@ Status DBImpl::Open(const Options& options, const std::string& path,
 
 Status DBImpl::Recover() {
   STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
-  cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
-  versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get());
+  cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
+  versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
+                                           options_.manifest_rollover_bytes);
   STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
   wal::LogOptions log_options;
   log_options.file_system = fs_;
@@ -583,31 +592,52 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
   return Status::Ok();
 }
 
+// Deletes only what is provably obsolete:
+// - a table numbered below the limit read under mu_ (every number handed out
+//   later may belong to an output being written), not pending, referenced by
+//   no live Version, and not kept at open (VersionSet::files_kept_at_open);
+// - a manifest numbered below the live one read before the directory is
+//   listed: manifests get increasing numbers, so a rollover meanwhile only
+//   adds a higher one (never touched), and a lower one is never live again.
+// WAL segments are released by the log itself (wal::Log::ReleaseBefore).
 void DBImpl::DeleteObsoleteFiles() {
-  // Numbers handed out after this point belong to outputs that may be
-  // created after the pending set is copied: never touch them.
   uint64_t number_limit = 0;
   std::set<uint64_t> pending;
+  std::function<void()> hook;
   {
     std::lock_guard lock(mu_);
     number_limit = versions_->next_file_number();
     pending = pending_outputs_;
+    hook = obsolete_scan_hook_;
   }
   const std::set<uint64_t> live = versions_->LiveFiles();
-  const std::string manifest = ManifestFileName(versions_->manifest_number());
+  const uint64_t live_manifest = versions_->manifest_number();
+  const std::set<uint64_t>& kept = versions_->files_kept_at_open();
+  if (hook) hook();
   std::vector<std::string> names;
   if (!fs_->ListDir(path_, &names).ok()) return;
   for (const std::string& name : names) {
+    uint64_t number = 0;
     bool remove = false;
-    if (name.size() > 4 && name.ends_with(".sst")) {
-      const uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
-      remove = number < number_limit && !live.count(number) && !pending.count(number);
-    } else if (name.starts_with("MANIFEST-")) {
-      remove = name != manifest;
+    switch (ParseDbFileName(name, &number)) {
+      case DbFileKind::kTable:
+        remove = number < number_limit && !live.count(number) && !pending.count(number) &&
+                 !kept.count(number);
+        break;
+      case DbFileKind::kManifest:
+        remove = number < live_manifest && !kept.count(number);
+        break;
+      case DbFileKind::kOther:
+        break;
     }
     // Best effort: a file that cannot be removed now is retried next time.
     if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
   }
+}
+
+void DBImpl::SetObsoleteScanHookForTesting(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  obsolete_scan_hook_ = std::move(hook);
 }
 
 Status DBImpl::WaitForImmutablesFlushed() {

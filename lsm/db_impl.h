@@ -28,6 +28,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -97,6 +98,13 @@ class DBImpl final : public Engine {
     bool writer_waiting = false;  // a writer waits for a flush to free room
   };
   MemTableMemory memtable_memory() const;
+
+  // Test hook: runs inside DeleteObsoleteFiles (on whichever thread calls
+  // it, without mu_) after it has read which files are live and before it
+  // lists the directory, so that a test can put a manifest rollover into
+  // that window. Null in production.
+  void SetObsoleteScanHookForTesting(std::function<void()> hook);
+  const VersionSet& versions_for_testing() const { return *versions_; }
 
  private:
   class SnapshotImpl;
@@ -171,6 +179,7 @@ class DBImpl final : public Engine {
   std::shared_ptr<const SuperVersion> super_version_;
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;
+  std::function<void()> obsolete_scan_hook_;  // tests only
   Status bg_error_;
   bool shutting_down_ = false;
   bool manual_compaction_requested_ = false;

@@ -36,6 +36,37 @@ uint32_t LengthCheck(const char* length_bytes) {
 std::string ManifestFileName(uint64_t number) { return fmt::format("MANIFEST-{:06}", number); }
 std::string TableFileName(uint64_t number) { return fmt::format("{:06}.sst", number); }
 
+namespace {
+
+// Parses the whole of `digits` as a decimal number (1 to 19 digits).
+bool ParseFileNumber(std::string_view digits, uint64_t* number) {
+  constexpr size_t kDigitsMax = 19;  // below 2^64
+  if (digits.empty() || digits.size() > kDigitsMax) return false;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *number = v;
+  return true;
+}
+
+}  // namespace
+
+DbFileKind ParseDbFileName(std::string_view name, uint64_t* number) {
+  constexpr std::string_view kTableSuffix = ".sst";
+  constexpr std::string_view kManifestPrefix = "MANIFEST-";
+  if (name.ends_with(kTableSuffix) &&
+      ParseFileNumber(name.substr(0, name.size() - kTableSuffix.size()), number)) {
+    return DbFileKind::kTable;
+  }
+  if (name.starts_with(kManifestPrefix) &&
+      ParseFileNumber(name.substr(kManifestPrefix.size()), number)) {
+    return DbFileKind::kManifest;
+  }
+  return DbFileKind::kOther;
+}
+
 Status ManifestWriter::Create(io::FileSystem* fs, const std::string& path,
                               std::unique_ptr<ManifestWriter>* writer) {
   std::unique_ptr<io::WritableFile> file;
@@ -78,7 +109,7 @@ Status ReadManifest(io::FileSystem* fs, const std::string& path,
     return corrupt(0, "header checksum mismatch");
   }
   const uint32_t version = DecodeFixed32(data.data() + 8);
-  if (version != kManifestFormatVersion) {
+  if (version < kManifestFormatVersionMin || version > kManifestFormatVersion) {
     return corrupt(8, fmt::format("unsupported format version {}", version));
   }
   uint64_t offset = kManifestHeaderBytes;

@@ -21,7 +21,10 @@
 namespace strata::lsm {
 
 inline constexpr char kManifestMagic[8] = {'s', 't', 'r', 'a', 't', 'a', 'M', 'F'};
-inline constexpr uint32_t kManifestFormatVersion = 1;
+// Version 2 added the kept_file field (lsm/FORMAT.md); version 1 files are
+// still read (they have no such field).
+inline constexpr uint32_t kManifestFormatVersion = 2;
+inline constexpr uint32_t kManifestFormatVersionMin = 1;
 inline constexpr size_t kManifestHeaderBytes = 16;       // magic | version | checksum
 inline constexpr size_t kManifestRecordHeaderBytes = 16;  // length | length check | checksum
 // One edit lists at most every file of the database; far below this.
@@ -32,6 +35,11 @@ std::string TableFileName(uint64_t number);     // "000042.sst"
 inline constexpr std::string_view kCurrentFileName = "CURRENT";
 inline constexpr std::string_view kLockFileName = "LOCK";
 inline constexpr std::string_view kWalDirName = "wal";
+
+// The engine's own files in a database directory, told apart strictly by
+// name: "000042.sst" and "MANIFEST-000005" (digits only, at most 19).
+enum class DbFileKind : uint8_t { kTable, kManifest, kOther };
+DbFileKind ParseDbFileName(std::string_view name, uint64_t* number);
 
 class ManifestWriter {
  public:

@@ -83,6 +83,44 @@ Status Table::ReadMetaBlocks() {
       return TableCorruption(name_, footer_.filter.offset, "malformed bloom filter");
     }
   }
+  return CheckIndex();
+}
+
+// Once at open, so that lookups can trust the index: every entry is a
+// well-formed internal key, keys increase, and each handle decodes exactly
+// and lies in the data area after the block before it; one entry per data
+// block the properties count.
+Status Table::CheckIndex() const {
+  BlockIterator index(index_.get(), CompareInternalKeys);
+  std::string previous;
+  uint64_t data_end = 0;
+  uint64_t block_count = 0;
+  for (index.SeekToFirst(); index.Valid(); index.Next()) {
+    const std::string where = "index entry " + std::to_string(block_count) + ": ";
+    ParsedInternalKey parsed;
+    if (!ParseInternalKey(index.key(), &parsed)) {
+      return TableCorruption(name_, footer_.index.offset, where + "malformed internal key");
+    }
+    if (block_count > 0 && CompareInternalKeys(previous, index.key()) >= 0) {
+      return TableCorruption(name_, footer_.index.offset, where + "keys out of order");
+    }
+    BlockHandle handle;
+    STRATA_RETURN_IF_ERROR(DecodeDataHandle(index.value(), &handle));
+    if (handle.offset < data_end) {
+      return TableCorruption(name_, footer_.index.offset,
+                             where + "data block overlaps the one before it");
+    }
+    data_end = handle.offset + handle.bytes + kBlockTrailerBytes;
+    previous.assign(index.key());
+    ++block_count;
+  }
+  STRATA_RETURN_IF_ERROR(index.status());
+  if (block_count != props_.data_block_count) {
+    return TableCorruption(name_, footer_.index.offset,
+                           "index lists " + std::to_string(block_count) +
+                               " data blocks, the properties say " +
+                               std::to_string(props_.data_block_count));
+  }
   return Status::Ok();
 }
 

@@ -1,8 +1,9 @@
 // Table: an open, immutable SSTable (lsm/FORMAT.md).
 //
 // Open reads the footer, then the index, filter and properties blocks in one
-// batch; it verifies their checksums and keeps index and filter resident for
-// the Table's lifetime (charged to the BlockCache as pinned bytes, when there
+// batch; it verifies their checksums and contents (every index key and
+// handle, the filter's shape, the properties' consistency: once, so lookups
+// trust them) and keeps index and filter resident for the Table's lifetime (charged to the BlockCache as pinned bytes, when there
 // is one). Data blocks are read on demand through the cache. Every byte read
 // is checked: a bad checksum, handle or entry is Corruption
 // "000123.sst @ <offset>: ...", never a crash or a wrong value.
@@ -81,6 +82,7 @@ class Table {
  private:
   Table() = default;
   Status ReadMetaBlocks();
+  Status CheckIndex() const;
   Status ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
                               BlockBuffer* stored, bool* have_stored) const;
 

@@ -60,7 +60,7 @@ std::string EncodeTableProperties(const TableProperties& props) {
 Status DecodeTableProperties(std::string block, const std::string& name, uint64_t offset,
                              TableProperties* props) {
   std::shared_ptr<const Block> parsed;
-  STRATA_RETURN_IF_ERROR(Block::Parse(std::move(block), name, offset, &parsed));
+  STRATA_RETURN_IF_ERROR(Block::Parse(std::move(block), name, offset, &parsed, CompareBytewise));
   auto it = parsed->NewIterator(CompareBytewise);
   *props = TableProperties{};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -90,7 +90,35 @@ Status DecodeTableProperties(std::string block, const std::string& name, uint64_
       props->*f.field = number;
     }
   }
-  return it->status();
+  STRATA_RETURN_IF_ERROR(it->status());
+  return CheckTableProperties(*props, name, offset);
+}
+
+Status CheckTableProperties(const TableProperties& props, const std::string& name,
+                            uint64_t offset) {
+  if (props.smallest_seq > props.largest_seq) {
+    return TableCorruption(name, offset, "properties: smallest_seq above largest_seq");
+  }
+  if (props.entry_count == 0) {
+    if (!props.smallest_key.empty() || !props.largest_key.empty() ||
+        props.data_block_count != 0) {
+      return TableCorruption(name, offset, "properties: keys or data blocks without entries");
+    }
+    return Status::Ok();
+  }
+  ParsedInternalKey parsed;
+  if (!ParseInternalKey(props.smallest_key, &parsed) ||
+      !ParseInternalKey(props.largest_key, &parsed)) {
+    return TableCorruption(name, offset, "properties: malformed smallest or largest key");
+  }
+  if (CompareInternalKeys(props.smallest_key, props.largest_key) > 0) {
+    return TableCorruption(name, offset, "properties: smallest key above largest key");
+  }
+  if (props.data_block_count == 0 || props.data_block_count > props.entry_count ||
+      props.deletion_count > props.entry_count) {
+    return TableCorruption(name, offset, "properties: inconsistent entry and block counts");
+  }
+  return Status::Ok();
 }
 
 }  // namespace strata::lsm

@@ -36,5 +36,10 @@ std::string EncodeTableProperties(const TableProperties& props);
 // newer writers can add properties; a bad value is Corruption.
 Status DecodeTableProperties(std::string block, const std::string& name, uint64_t offset,
                              TableProperties* props);
+// What DecodeTableProperties checks once the fields are read: counts agree
+// (entries >= data blocks, deletions), sequences are ordered, and with
+// entries, smallest and largest are well-formed internal keys in order.
+Status CheckTableProperties(const TableProperties& props, const std::string& name,
+                            uint64_t offset);
 
 }  // namespace strata::lsm

@@ -15,6 +15,7 @@ enum class Tag : uint32_t {
   kLastSequence = 3,
   kRemovedFile = 4,
   kAddedFile = 5,
+  kKeptFile = 6,  // format version 2
 };
 
 std::string Hex(std::string_view s) {
@@ -70,6 +71,10 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint64(dst, f.largest_seq);
     PutVarint64(dst, f.entry_count);
   }
+  for (uint64_t number : kept_files_) {
+    tag(Tag::kKeptFile);
+    PutVarint64(dst, number);
+  }
 }
 
 Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
@@ -119,15 +124,23 @@ Status VersionEdit::DecodeFrom(std::string_view src, std::string_view where) {
             !GetVarint64(&in, &f.largest_seq) || !GetVarint64(&in, &f.entry_count)) {
           return bad("truncated added file");
         }
+        if (f.number == 0) return bad("added file numbered 0");
         if (!ParseInternalKey(smallest, &parsed) || !ParseInternalKey(largest, &parsed) ||
             CompareInternalKeys(smallest, largest) > 0) {
           return bad(fmt::format("added file {}: bad key range", f.number));
+        }
+        if (f.smallest_seq > f.largest_seq || f.largest_seq > kMaxSequenceNumber) {
+          return bad(fmt::format("added file {}: bad sequence range", f.number));
         }
         f.smallest.assign(smallest);
         f.largest.assign(largest);
         added_files_.emplace_back(level, std::move(f));
         break;
       }
+      case Tag::kKeptFile:
+        if (!GetVarint64(&in, &v) || v == 0) return bad("bad kept file");
+        kept_files_.push_back(v);
+        break;
       default:
         return bad(fmt::format("unknown field tag {}", tag));
     }
@@ -148,6 +161,7 @@ std::string VersionEdit::DebugString() const {
                        level, f.number, f.file_bytes, f.entry_count, f.smallest_seq,
                        f.largest_seq, PrintableKey(f.smallest), PrintableKey(f.largest));
   }
+  for (uint64_t number : kept_files_) out += fmt::format("  keep {:06}\n", number);
   return out;
 }
 

@@ -51,12 +51,17 @@ class VersionEdit {
   void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
   void AddFile(int level, const FileMetaData& f);
   void RemoveFile(int level, uint64_t number) { removed_files_.emplace_back(level, number); }
+  // A file found at open whose provenance the manifest could not prove: it
+  // is never deleted (VersionSet, "kept at open"), and snapshot manifests
+  // carry it on while it exists.
+  void KeepFile(uint64_t number) { kept_files_.push_back(number); }
 
   const std::optional<uint64_t>& wal_lsn() const { return wal_lsn_; }
   const std::optional<uint64_t>& next_file_number() const { return next_file_number_; }
   const std::optional<SequenceNumber>& last_sequence() const { return last_sequence_; }
   const std::vector<std::pair<int, FileMetaData>>& added_files() const { return added_files_; }
   const std::vector<std::pair<int, uint64_t>>& removed_files() const { return removed_files_; }
+  const std::vector<uint64_t>& kept_files() const { return kept_files_; }
 
   void EncodeTo(std::string* dst) const;
   // `where` names the record for error messages ("MANIFEST-000003 @ 16").
@@ -71,6 +76,7 @@ class VersionEdit {
   std::optional<SequenceNumber> last_sequence_;
   std::vector<std::pair<int, FileMetaData>> added_files_;
   std::vector<std::pair<int, uint64_t>> removed_files_;
+  std::vector<uint64_t> kept_files_;
 };
 
 }  // namespace strata::lsm

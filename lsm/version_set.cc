@@ -6,14 +6,11 @@
 #include <map>
 
 #include "core/assert.h"
+#include "wal/format.h"
 
 namespace strata::lsm {
 
 namespace {
-
-// A manifest that grew past this is replaced by a snapshot of the current
-// state at the next edit, so it never grows without bound.
-constexpr uint64_t kManifestRolloverBytes = 4 * 1024 * 1024;
 
 bool NewestFirst(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<FileMetaData>& b) {
   if (a->largest_seq != b->largest_seq) return a->largest_seq > b->largest_seq;
@@ -219,9 +216,10 @@ FileList Version::Overlapping(int level, std::string_view begin_user_key,
 }
 
 VersionSet::VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir,
-                       TableOptions table_options, BlockCache* cache)
+                       TableOptions table_options, BlockCache* cache,
+                       uint64_t manifest_rollover_bytes)
     : fs_(std::move(fs)), dir_(std::move(dir)), table_options_(table_options), cache_(cache),
-      current_(std::make_shared<Version>()) {}
+      manifest_rollover_bytes_(manifest_rollover_bytes), current_(std::make_shared<Version>()) {}
 
 Status VersionSet::OpenTable(FileMetaData* f) const {
   const std::string path = io::JoinPath(dir_, TableFileName(f->number));
@@ -240,7 +238,8 @@ Status VersionSet::OpenTable(FileMetaData* f) const {
 }
 
 Status VersionSet::ReplayManifest(const std::string& manifest_name,
-                                  std::shared_ptr<Version>* version) {
+                                  std::shared_ptr<Version>* version, bool* torn_tail,
+                                  std::set<uint64_t>* recorded_kept) {
   std::map<uint64_t, std::pair<int, FileMetaData>> files;
   uint64_t next_file = 1;
   auto apply = [&](uint64_t offset, std::string_view payload) -> Status {
@@ -254,7 +253,15 @@ Status VersionSet::ReplayManifest(const std::string& manifest_name,
       }
       files.erase(it);
     }
-    for (const auto& [level, f] : edit.added_files()) files[f.number] = {level, f};
+    for (const auto& [level, f] : edit.added_files()) {
+      // A trivial move removes and adds the same number in one edit (removals
+      // first); adding a file that is already there is a writer's bug.
+      if (!files.emplace(f.number, std::pair{level, f}).second) {
+        return Status::Corruption(where + ": adds " + TableFileName(f.number) +
+                                  ", which the manifest already holds");
+      }
+    }
+    for (uint64_t number : edit.kept_files()) recorded_kept->insert(number);
     if (edit.wal_lsn()) wal_lsn_ = *edit.wal_lsn();
     if (edit.next_file_number()) next_file = *edit.next_file_number();
     if (edit.last_sequence()) last_sequence_ = std::max(last_sequence_, *edit.last_sequence());
@@ -266,6 +273,7 @@ Status VersionSet::ReplayManifest(const std::string& manifest_name,
   if (report.record_count == 0) {
     return Status::Corruption(manifest_name + ": no complete record");
   }
+  *torn_tail = report.torn_tail;
   auto v = std::make_shared<Version>();
   for (auto& [number, entry] : files) {
     auto& [level, meta] = entry;
@@ -276,22 +284,147 @@ Status VersionSet::ReplayManifest(const std::string& manifest_name,
     v->files_[level].push_back(std::move(f));
   }
   SortLevels(v->files_);
+  // Below L0 a level is one sorted run: lookups binary-search it.
+  for (int level = 1; level < kLevelCount; ++level) {
+    const FileList& list = v->files_[level];
+    for (size_t i = 1; i < list.size(); ++i) {
+      if (CompareInternalKeys(list[i - 1]->largest, list[i]->smallest) >= 0) {
+        return Status::Corruption(fmt::format("{}: L{} files {} and {} overlap", manifest_name,
+                                              level, TableFileName(list[i - 1]->number),
+                                              TableFileName(list[i]->number)));
+      }
+    }
+  }
   next_file_number_.store(next_file);
   *version = std::move(v);
   return Status::Ok();
 }
 
+Status VersionSet::ScanDirectory(DirectoryScan* scan) const {
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs_->ListDir(dir_, &names));
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    switch (ParseDbFileName(name, &number)) {
+      case DbFileKind::kTable:
+        scan->tables.push_back(number);
+        break;
+      case DbFileKind::kManifest:
+        scan->manifests.push_back(number);
+        break;
+      case DbFileKind::kOther:
+        continue;
+    }
+    scan->number_max = std::max(scan->number_max, number);
+  }
+  std::sort(scan->tables.begin(), scan->tables.end());
+  std::sort(scan->manifests.begin(), scan->manifests.end());
+  const std::string wal_dir = io::JoinPath(dir_, kWalDirName);
+  names.clear();
+  if (fs_->FileExists(wal_dir)) STRATA_RETURN_IF_ERROR(fs_->ListDir(wal_dir, &names));
+  for (const std::string& name : names) {
+    uint64_t seq = 0;
+    if (wal::ParseFileName(name, &seq) == wal::FileKind::kSegment) {
+      scan->wal_segments.push_back(name);
+    }
+  }
+  std::sort(scan->wal_segments.begin(), scan->wal_segments.end());
+  return Status::Ok();
+}
+
+// No CURRENT: the directory must hold no database. Only a crash while the
+// database was being created leaves a manifest without CURRENT (the first
+// manifest is written before CURRENT, and the WAL after), and that manifest
+// describes an empty database (or is shorter than its header).
+Status VersionSet::CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) const {
+  auto refuse = [&](const std::string& what) {
+    return Status::Corruption(fmt::format(
+        "{}: no CURRENT file, but the directory holds {}: refusing to open it as a new, empty "
+        "database (restore CURRENT: one line naming the live manifest, 'MANIFEST-NNNNNN')",
+        dir_, what));
+  };
+  if (!scan.tables.empty()) return refuse(TableFileName(scan.tables.front()));
+  if (!scan.wal_segments.empty()) {
+    return refuse(std::string(kWalDirName) + "/" + scan.wal_segments.front());
+  }
+  for (uint64_t number : scan.manifests) {
+    const std::string name = ManifestFileName(number);
+    const std::string path = io::JoinPath(dir_, name);
+    STRATA_ASSIGN_OR_RETURN(uint64_t bytes, fs_->FileSize(path));
+    if (bytes < kManifestHeaderBytes) continue;  // holds nothing
+    bool empty = true;
+    auto check = [&](uint64_t offset, std::string_view payload) -> Status {
+      VersionEdit edit;
+      STRATA_RETURN_IF_ERROR(edit.DecodeFrom(payload, fmt::format("{} @ {}", name, offset)));
+      empty = empty && edit.added_files().empty() && edit.removed_files().empty() &&
+              edit.kept_files().empty() &&
+              edit.last_sequence().value_or(0) == 0 && edit.wal_lsn().value_or(0) == 0;
+      return Status::Ok();
+    };
+    ManifestReadReport report;
+    const Status s = ReadManifest(fs_.get(), path, check, &report);
+    if (!s.ok() || !empty) return refuse(name);
+  }
+  return Status::Ok();
+}
+
+// Called once the manifest is replayed: which unreferenced files found at
+// open are not provably obsolete. A table numbered below the manifest's
+// next file number was created by this database before its last durable
+// edit, so the intact manifest has the last word on it. One at or above it
+// may be an output whose edit never landed, or a file from elsewhere
+// (another copy of the database, a restored backup): kept. With a torn
+// manifest tail every unreferenced table is kept, and so is every table an
+// earlier open kept (the manifest records them: later opens would take them
+// for this database's garbage otherwise).
+void VersionSet::KeepUnprovenFiles(const DirectoryScan& scan, const Version& v,
+                                   uint64_t recorded_next, uint64_t live_manifest,
+                                   bool torn_tail, const std::set<uint64_t>& recorded_kept) {
+  std::set<uint64_t> referenced;
+  for (const auto& level : v.files_) {
+    for (const auto& f : level) referenced.insert(f->number);
+  }
+  for (uint64_t number : scan.tables) {
+    if (referenced.count(number)) continue;
+    if (torn_tail || number >= recorded_next || recorded_kept.count(number)) {
+      files_kept_at_open_.insert(number);
+    }
+  }
+  for (uint64_t number : scan.manifests) {
+    if (number > live_manifest || recorded_kept.count(number)) files_kept_at_open_.insert(number);
+  }
+}
+
 Status VersionSet::Recover(bool create_if_missing) {
   std::lock_guard lock(mu_);
+  DirectoryScan scan;
+  STRATA_RETURN_IF_ERROR(ScanDirectory(&scan));
   std::string manifest_name;
   Status s = ReadCurrentFile(fs_.get(), dir_, &manifest_name);
   std::shared_ptr<Version> v = std::make_shared<Version>();
   if (s.IsNotFound()) {
+    STRATA_RETURN_IF_ERROR(CheckNoDatabaseWithoutCurrent(scan));
     if (!create_if_missing) return Status::NotFound(dir_ + ": no database (no CURRENT file)");
-    next_file_number_.store(1);
+    next_file_number_.store(scan.number_max + 1);
   } else {
     STRATA_RETURN_IF_ERROR(s);
-    STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v));
+    uint64_t live_manifest = 0;
+    if (ParseDbFileName(manifest_name, &live_manifest) != DbFileKind::kManifest) {
+      return Status::Corruption(fmt::format("{}/CURRENT @ 0: bad manifest name '{}'", dir_,
+                                            manifest_name));
+    }
+    if (!fs_->FileExists(io::JoinPath(dir_, manifest_name))) {
+      return Status::Corruption(fmt::format(
+          "{}/CURRENT names {}, which does not exist: the database cannot be recovered "
+          "from this directory as it is",
+          dir_, manifest_name));
+    }
+    bool torn_tail = false;
+    std::set<uint64_t> recorded_kept;
+    STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v, &torn_tail, &recorded_kept));
+    const uint64_t recorded_next = next_file_number_.load();
+    KeepUnprovenFiles(scan, *v, recorded_next, live_manifest, torn_tail, recorded_kept);
+    next_file_number_.store(std::max(recorded_next, scan.number_max + 1));
   }
   STRATA_RETURN_IF_ERROR(WriteSnapshotManifest(*v));
   InstallLocked(std::move(v));
@@ -310,6 +443,7 @@ Status VersionSet::WriteSnapshotManifest(const Version& version) {
   for (int level = 0; level < kLevelCount; ++level) {
     for (const auto& f : version.files_[level]) edit.AddFile(level, *f);
   }
+  for (uint64_t number : files_kept_at_open_) edit.KeepFile(number);
   std::string record;
   edit.EncodeTo(&record);
   STRATA_RETURN_IF_ERROR(writer->AddRecord(record));
@@ -357,8 +491,9 @@ Status VersionSet::LogAndApply(VersionEdit* edit) {
   edit->SetNextFileNumber(next_file_number_.load());
   std::shared_ptr<Version> v = Apply(*current_, *edit);
   Status s;
-  if (manifest_->file_bytes() >= kManifestRolloverBytes) {
+  if (manifest_->file_bytes() >= manifest_rollover_bytes_) {
     s = WriteSnapshotManifest(*v);
+    if (s.ok()) ++manifest_rollovers_;
   } else {
     std::string record;
     edit->EncodeTo(&record);
@@ -397,6 +532,11 @@ SequenceNumber VersionSet::last_sequence() const {
 uint64_t VersionSet::manifest_number() const {
   std::lock_guard lock(mu_);
   return manifest_number_;
+}
+
+uint64_t VersionSet::manifest_rollovers() const {
+  std::lock_guard lock(mu_);
+  return manifest_rollovers_;
 }
 
 uint64_t VersionSet::manifest_bytes() const {

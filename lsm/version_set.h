@@ -10,7 +10,18 @@
 // an edit to the manifest (fsync) before installing the new Version, so the
 // in-memory state never runs ahead of the durable one. On Open, Recover
 // replays the manifest and then starts a fresh one holding a snapshot of the
-// state, so every open also compacts the manifest.
+// state, so every open also compacts the manifest. A manifest that grows
+// past the rollover size is replaced the same way at the next edit.
+//
+// Recovery never guesses: a directory whose CURRENT is missing but which
+// holds tables, WAL segments or a manifest with content is Corruption (a
+// manifest that describes an empty database is what a crash while creating
+// one leaves). Files found at open whose provenance the manifest cannot
+// prove (tables numbered at or above the manifest's next file number,
+// manifests above the live one, every unreferenced table when the manifest
+// had a torn tail) are kept on disk (files_kept_at_open), recorded in every
+// snapshot manifest so that later opens keep them too, and file numbering
+// starts above every number found, so nothing on disk is overwritten.
 //
 // Threading: all methods are thread-safe (an internal mutex); LogAndApply
 // calls are serialised.
@@ -77,12 +88,15 @@ std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, F
 
 class VersionSet {
  public:
+  // A manifest past manifest_rollover_bytes is rewritten at the next edit.
   VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir, TableOptions table_options,
-             BlockCache* cache);
+             BlockCache* cache, uint64_t manifest_rollover_bytes = kManifestRolloverBytesDefault);
 
-  // Loads CURRENT and the manifest (or, if there is none and create is
-  // true, starts an empty database), opens every table, writes a fresh
-  // manifest and points CURRENT at it.
+  static constexpr uint64_t kManifestRolloverBytesDefault = 4 * 1024 * 1024;
+
+  // Loads CURRENT and the manifest (or, if the directory holds no database
+  // and create is true, starts an empty one), opens every table, writes a
+  // fresh manifest and points CURRENT at it.
   Status Recover(bool create_if_missing);
 
   // Applies the edit: logs it durably, then installs the new Version.
@@ -100,15 +114,33 @@ class VersionSet {
   uint64_t manifest_bytes() const;
 
   // File numbers referenced by any Version still alive (current, or held by
-  // a reader) plus `extra`.
+  // a reader).
   std::set<uint64_t> LiveFiles() const;
+  // Tables and manifests found at open that are not provably obsolete: never
+  // deleted by this session. Fixed once Recover returns.
+  const std::set<uint64_t>& files_kept_at_open() const { return files_kept_at_open_; }
+  // Manifest rollovers since Open (each writes a snapshot manifest).
+  uint64_t manifest_rollovers() const;
 
   // Opens f->table from `<dir>/<number>.sst`, checking its size.
   Status OpenTable(FileMetaData* f) const;
   const std::string& dir() const { return dir_; }
 
  private:
-  Status ReplayManifest(const std::string& manifest_name, std::shared_ptr<Version>* version);
+  // Names found in the directory at open (and in its WAL directory).
+  struct DirectoryScan {
+    std::vector<uint64_t> tables;
+    std::vector<uint64_t> manifests;
+    std::vector<std::string> wal_segments;
+    uint64_t number_max = 0;  // highest table or manifest number, 0 if none
+  };
+  Status ScanDirectory(DirectoryScan* scan) const;
+  Status CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) const;
+  void KeepUnprovenFiles(const DirectoryScan& scan, const Version& v, uint64_t recorded_next,
+                         uint64_t live_manifest, bool torn_tail,
+                         const std::set<uint64_t>& recorded_kept);
+  Status ReplayManifest(const std::string& manifest_name, std::shared_ptr<Version>* version,
+                        bool* torn_tail, std::set<uint64_t>* recorded_kept);
   Status WriteSnapshotManifest(const Version& version);
   std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
   void InstallLocked(std::shared_ptr<Version> v);
@@ -117,12 +149,15 @@ class VersionSet {
   const std::string dir_;
   const TableOptions table_options_;
   BlockCache* const cache_;
+  const uint64_t manifest_rollover_bytes_;
+  std::set<uint64_t> files_kept_at_open_;
 
   mutable std::mutex mu_;
   std::shared_ptr<const Version> current_;
   std::vector<std::weak_ptr<const Version>> versions_;  // every version handed out
   std::unique_ptr<ManifestWriter> manifest_;
   uint64_t manifest_number_ = 0;
+  uint64_t manifest_rollovers_ = 0;
   uint64_t wal_lsn_ = 0;
   SequenceNumber last_sequence_ = 0;
   std::atomic<uint64_t> next_file_number_{1};

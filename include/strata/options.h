@@ -78,6 +78,19 @@ struct Options {
 
   // Null means the default io_uring file system.
   std::shared_ptr<io::FileSystem> file_system;
+
+  // Limits that gate rare paths (lsm). The defaults suit production; tests
+  // set tiny values so that each path runs hundreds of times.
+  // A manifest that grew past this many bytes is rewritten as a snapshot of
+  // the current state at the next edit (a manifest rollover).
+  uint64_t manifest_rollover_bytes = 4 * kMiB;
+  // Leveled: L0 files that trigger a compaction into the base level.
+  // Size-tiered: runs that trigger a merge. At least 1.
+  int l0_compaction_trigger = 4;
+  // The block cache has 2^block_cache_shard_bits shards (0..8), each with an
+  // equal slice of block_cache_bytes: more shards, less lock contention,
+  // but a smaller slice per shard (a block larger than a slice is not cached).
+  int block_cache_shard_bits = 4;
 };
 
 struct WriteOptions {
