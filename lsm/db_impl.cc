@@ -114,12 +114,10 @@ DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::Fil
                                : profile_.profile == DiskProfile::kHdd ? kBlockBytesHdd
                                                                         : kBlockBytesSsd;
   table_options_.bloom_bits_per_key = options.bloom_bits_per_key;
-  const uint64_t segment_space = options.wal_segment_bytes > wal::kSegmentHeaderBytes
-                                     ? options.wal_segment_bytes - wal::kSegmentHeaderBytes
-                                     : 0;
-  wal_payload_bytes_max_ = std::min<uint64_t>(
-      wal::kRecordPayloadBytesMax,
-      wal::AlignDown(segment_space, wal::kRecordAlignment) - wal::kRecordHeaderBytes);
+  // (Out-of-range segment sizes are refused by wal::Log::Open.)
+  wal_payload_bytes_max_ = options.wal_segment_bytes >= wal::kSegmentBytesMin
+                               ? wal::SegmentPayloadBytesMax(options.wal_segment_bytes)
+                               : 0;
   table_options_.compression = options.compression;
   table_options_.zstd_level = options.zstd_level;
   table_options_.compression_min_savings = options.compression_min_savings;

@@ -270,10 +270,16 @@ TEST(WalLog, InvalidArguments) {
   ASSERT_TRUE(Log::Open(SmallOptions(), dir.path(), &log).ok());
   auto big = log->Append(std::string(kSegmentBytesMin, 'x'), true);
   EXPECT_TRUE(big.status().IsInvalidArgument());
-  auto ok = log->Append(std::string(kSegmentBytesMin - kSegmentHeaderBytes - kRecordHeaderBytes,
-                                    'y'),
-                        true);
+  // The largest record leaves room for the seal at the segment's end.
+  const uint64_t max_payload = SegmentPayloadBytesMax(kSegmentBytesMin);
+  EXPECT_EQ(max_payload, kSegmentBytesMin - kSegmentHeaderBytes - kRecordHeaderBytes -
+                             kSealRecordBytes);
+  auto over = log->Append(std::string(max_payload + 1, 'z'), true);
+  EXPECT_TRUE(over.status().IsInvalidArgument());
+  auto ok = log->Append(std::string(max_payload, 'y'), true);
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  auto next = log->Append(std::string(max_payload, 'w'), true);  // a segment of its own
+  EXPECT_TRUE(next.ok()) << next.status().ToString();
   // A second open of the same directory is Busy.
   std::unique_ptr<Log> second;
   EXPECT_TRUE(Log::Open(SmallOptions(), dir.path(), &second).IsBusy());
