@@ -18,6 +18,7 @@
 #include "tests/lsm/lsm_test_util.h"
 #include "tests/testing/test_util.h"
 #include "wal/format.h"
+#include "wal/inspect.h"
 
 namespace strata::lsm {
 namespace {
@@ -112,6 +113,12 @@ TEST(LsmWalPosition, PowerCutAfterFlushContinuesWalNumbering) {
     ASSERT_TRUE(db->Flush().ok());
     ASSERT_TRUE(fault->DropUnsyncedData().ok());
   }
+  // The case under test: the flushed puts' WAL records are gone.
+  wal::InspectResult inspected;
+  ASSERT_TRUE(wal::InspectPath(fault->base().get(),
+                               io::JoinPath(dir.path(), std::string(kWalDirName)), {}, &inspected)
+                  .ok());
+  ASSERT_EQ(inspected.record_count, 0u) << "the WAL kept the flushed records: nothing to test";
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(fmt::format("round {}", round));
     std::unique_ptr<Engine> db;
