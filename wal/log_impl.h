@@ -119,6 +119,9 @@ class LogImpl final : public Log {
   // Decides torn tail vs corruption for the first bad spot and repairs it
   // (zeroing, removing files); may shrink *found.
   Status ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report);
+  // Seals (*found)[index] after its torn tail was zeroed, when newer
+  // segments follow it.
+  Status SealTornSegment(std::vector<FoundSegment>* found, size_t index);
   // Corruption (strict) when segment `seq`'s file is shorter than its header
   // declares.
   // Point-in-time mode restores the size instead.

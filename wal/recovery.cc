@@ -164,6 +164,28 @@ Status LogImpl::CheckNewestNotSealed(std::vector<FoundSegment>* found, RecoveryR
   return Status::Ok();
 }
 
+// After a torn tail in a segment that a (durable, empty) newer segment
+// follows, the writer goes on in that newer one: seal the torn segment, as a
+// switch would have, so that losing the newer segments later stays visible.
+Status LogImpl::SealTornSegment(std::vector<FoundSegment>* found, size_t index) {
+  FoundSegment& f = (*found)[index];
+  if (index + 1 >= found->size() || f.scan.record_count == 0 ||
+      f.scan.end_offset + kSealRecordBytes > f.segment_bytes) {
+    return Status::Ok();
+  }
+  char record[kSealRecordBytes];
+  EncodeSealRecord(f.seq, f.scan.last_lsn + 1, record);
+  std::unique_ptr<io::WritableFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(f.seq), io::FileOptions{}, &file));
+  STRATA_RETURN_IF_ERROR(file->WriteAt(f.scan.end_offset, std::string_view(record, sizeof(record))));
+  STRATA_RETURN_IF_ERROR(file->Sync());
+  STRATA_RETURN_IF_ERROR(file->Close());
+  f.scan.sealed = true;
+  f.scan.seal_lsn = f.scan.last_lsn + 1;
+  f.scan.end_offset += kSealRecordBytes;
+  return Status::Ok();
+}
+
 Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report) {
   for (size_t i = 0; i < found->size(); ++i) {
     const FoundSegment& f = (*found)[i];
@@ -187,7 +209,8 @@ Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport
       report->torn_segment = f.seq;
       report->torn_offset = f.scan.end_offset;
       report->dropped_bytes = f.scan.damaged_bytes;
-      return ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end);
+      STRATA_RETURN_IF_ERROR(ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end));
+      return SealTornSegment(found, i);
     }
     // A bad header is never a crash state (headers are durable before a
     // segment gets its name), so it is corruption even without records after.

@@ -117,6 +117,46 @@ TEST(WalTailLoss, DeletedNewestSegmentsAreCorruption) {
   }
 }
 
+// A torn tail repaired at Open in a segment that a prepared, empty segment
+// follows: the writer goes on in the newer segment, so the torn one gets
+// the seal a switch would have written, and losing the newer segment later
+// is still detected.
+TEST(WalTailLoss, TornSegmentFollowedByAnotherIsSealedAtOpen) {
+  strata::testing::ScratchDir dir;
+  const auto where = WriteSyncedLog(dir.path(), 50);
+  ASSERT_EQ(where.back().segment_seq, 1u);
+  // The prepared next segment (the preparer may or may not have made it).
+  std::string segment2(kSegmentBytesMin, '\0');
+  EncodeSegmentHeader(SegmentHeader{2, kSegmentBytesMin}, segment2.data());
+  WriteFileAt(SegmentPath(dir.path(), 2), 0, segment2);
+  testing::FlipBit(SegmentPath(dir.path(), 1), where.back().offset + kRecordHeaderBytes + 1, 3);
+  {
+    std::unique_ptr<Log> log;
+    RecoveryReport report;
+    ASSERT_TRUE(OpenLog(dir.path(), WalRecoveryMode::kStrict, &log, &report).ok());
+    EXPECT_TRUE(report.torn_tail) << report.ToString();
+    auto loc = log->AppendWithLocation("after the torn tail", true);
+    ASSERT_TRUE(loc.ok());
+    EXPECT_EQ(loc->lsn, 50u);
+    EXPECT_EQ(loc->segment_seq, 2u);
+  }
+  {
+    std::unique_ptr<Log> log;
+    RecoveryReport report;
+    ASSERT_TRUE(OpenLog(dir.path(), WalRecoveryMode::kStrict, &log, &report).ok());
+    EXPECT_FALSE(report.torn_tail);
+    EXPECT_EQ(ReplayAll(log.get()).size(), 50u);
+  }
+  // Segment 2 and the one prepared after it are lost.
+  for (uint64_t seq = 2; std::filesystem::exists(SegmentPath(dir.path(), seq)); ++seq) {
+    std::filesystem::remove(SegmentPath(dir.path(), seq));
+  }
+  std::unique_ptr<Log> log;
+  Status s = OpenLog(dir.path(), WalRecoveryMode::kStrict, &log);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("is sealed"), std::string::npos) << s.ToString();
+}
+
 // Zeroing the end of an older segment (its last records and its seal) while
 // the next one holds records: the LSN chain into the next segment breaks.
 TEST(WalTailLoss, ZeroedEndOfOlderSegmentIsCorruption) {
