@@ -54,7 +54,9 @@ Status DecodeSegmentHeader(std::string_view block, std::string_view what, Segmen
     return bad("checksum mismatch");
   }
   const uint32_t version = DecodeFixed32(p + 8);
-  if (version != kFormatVersion) return bad("unsupported version " + std::to_string(version));
+  if (version < kFormatVersionMin || version > kFormatVersion) {
+    return bad("unsupported version " + std::to_string(version));
+  }
   if (DecodeFixed32(p + 12) != kSegmentHeaderBytes) return bad("unexpected header size");
   header->seq = DecodeFixed64(p + 16);
   header->segment_bytes = DecodeFixed64(p + 24);
@@ -64,9 +66,12 @@ Status DecodeSegmentHeader(std::string_view block, std::string_view what, Segmen
   return Status::Ok();
 }
 
-uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst) {
+namespace {
+
+uint64_t EncodeTypedRecord(RecordType type, uint64_t segment_seq, uint64_t lsn,
+                           std::string_view payload, char* dst) {
   EncodeFixed32(dst + 8, static_cast<uint32_t>(payload.size()));
-  dst[12] = static_cast<char>(RecordType::kData);
+  dst[12] = static_cast<char>(type);
   dst[13] = 0;
   EncodeFixed16(dst + 14, 0);
   EncodeFixed64(dst + 16, segment_seq);
@@ -77,6 +82,16 @@ uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view paylo
   std::memset(dst + used, 0, total - used);
   EncodeFixed64(dst, RecordChecksum(dst, std::string_view(dst + kRecordHeaderBytes, payload.size())));
   return total;
+}
+
+}  // namespace
+
+uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst) {
+  return EncodeTypedRecord(RecordType::kData, segment_seq, lsn, payload, dst);
+}
+
+uint64_t EncodeSealRecord(uint64_t segment_seq, uint64_t next_lsn, char* dst) {
+  return EncodeTypedRecord(RecordType::kSeal, segment_seq, next_lsn, std::string_view(), dst);
 }
 
 RecordHeader PeekRecordHeader(std::string_view data) {
@@ -100,7 +115,8 @@ RecordCheck CheckRecord(std::string_view data, uint64_t seq, RecordHeader* heade
   if (header->segment_seq != seq) return RecordCheck::kStale;
   if (header->type == 0 || header->type > kRecordTypeMax || p[13] != 0 ||
       DecodeFixed16(p + 14) != 0 || header->payload_bytes > kRecordPayloadBytesMax ||
-      header->lsn == 0) {
+      header->lsn == 0 ||
+      (header->type == static_cast<uint8_t>(RecordType::kSeal) && header->payload_bytes != 0)) {
     return RecordCheck::kBadHeader;
   }
   if (kRecordHeaderBytes + header->payload_bytes > data.size()) return RecordCheck::kTruncated;

@@ -17,15 +17,22 @@ namespace strata::wal {
 
 // "STRATWAL" read as a little-endian u64.
 inline constexpr uint64_t kSegmentMagic = 0x4c41575441525453ull;
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
+// Oldest version still read: version 1 segments have no seal records.
+inline constexpr uint32_t kFormatVersionMin = 1;
 // Bytes of the segment header block that carry fields (the rest is zero).
 inline constexpr size_t kSegmentHeaderUsedBytes = 40;
 
 // On-disk record types. 0 is never valid so that zeroed space cannot parse.
 enum class RecordType : uint8_t {
   kData = 1,  // one Append() payload
+  // Ends a segment the writer moved on from (version 2): no payload, lsn =
+  // the LSN of the next record, which is in the next segment. Written and
+  // synced only once the next segment is durable, so a sealed newest
+  // segment means newer segments were lost.
+  kSeal = 2,
 };
-inline constexpr uint8_t kRecordTypeMax = 1;
+inline constexpr uint8_t kRecordTypeMax = 2;
 
 struct SegmentHeader {
   uint64_t seq = 0;
@@ -49,6 +56,9 @@ struct RecordHeader {
 // Writes header + payload + zero padding at dst, which has room for
 // RecordBytes(payload.size()). Returns the bytes written.
 uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view payload, char* dst);
+// Writes a seal record (kSealRecordBytes) at dst; `next_lsn` is the LSN of
+// the first record of the next segment.
+uint64_t EncodeSealRecord(uint64_t segment_seq, uint64_t next_lsn, char* dst);
 
 // Why a position in a segment does not hold a valid record.
 enum class RecordCheck : uint8_t {

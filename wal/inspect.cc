@@ -25,7 +25,7 @@ Status ReadWhole(io::FileSystem* fs, const std::string& path, AlignedBytes* buf,
 }
 
 // Records the first problem as recovery would judge it.
-void Judge(const std::vector<InspectedSegment>& segments, InspectResult* result) {
+void Judge(const std::vector<InspectedSegment>& segments, bool whole_log, InspectResult* result) {
   for (size_t i = 0; i < segments.size(); ++i) {
     const InspectedSegment& s = segments[i];
     const bool header_bad = !s.header_status.ok();
@@ -59,6 +59,27 @@ void Judge(const std::vector<InspectedSegment>& segments, InspectResult* result)
     }
     return;
   }
+  // Only a lost file or a cut file leaves these (recovery.cc refuses both).
+  for (const InspectedSegment& s : segments) {
+    if (s.header_status.ok() && s.file_bytes < s.segment_bytes) {
+      result->corrupt = true;
+      result->corrupt_file = s.path;
+      result->corrupt_offset = s.file_bytes;
+      result->corrupt_reason = fmt::format(
+          "segment file is {} bytes, its header declares {} (truncated)", s.file_bytes,
+          s.segment_bytes);
+      return;
+    }
+  }
+  if (whole_log && !segments.empty() && segments.back().scan.sealed) {
+    const InspectedSegment& s = segments.back();
+    result->corrupt = true;
+    result->corrupt_file = s.path;
+    result->corrupt_offset = s.scan.end_offset - kSealRecordBytes;
+    result->corrupt_reason = fmt::format(
+        "sealed (the log moved on to segment {} at lsn {}), but no later segment is here",
+        s.seq + 1, s.scan.seal_lsn);
+  }
 }
 
 }  // namespace
@@ -68,7 +89,8 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
   *result = InspectResult{};
   std::vector<std::pair<uint64_t, std::string>> files;  // (seq, path)
   std::vector<std::string> names;
-  if (fs->ListDir(path, &names).ok()) {
+  const bool is_dir = fs->ListDir(path, &names).ok();
+  if (is_dir) {
     for (const std::string& name : names) {
       uint64_t seq = 0;
       if (ParseFileName(name, &seq) == FileKind::kSegment) {
@@ -97,6 +119,7 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
     std::string_view data(buf.data(), seg.file_bytes);
     SegmentHeader header;
     seg.header_status = DecodeSegmentHeader(data, file, &header);
+    if (seg.header_status.ok()) seg.segment_bytes = header.segment_bytes;
     seg.seq = seg.header_status.ok() && name_seq == 0 ? header.seq : name_seq;
     if (seg.header_status.ok() && header.seq != seg.seq) {
       seg.header_status = Status::Corruption(
@@ -126,12 +149,13 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
         },
         &seg.scan));
     if (seg.scan.record_count > 0) expected_lsn = seg.scan.last_lsn + 1;
+    if (seg.scan.sealed) expected_lsn = seg.scan.seal_lsn;
     result->segment_count++;
     result->record_count += seg.scan.record_count;
     if (callbacks.on_segment_end) callbacks.on_segment_end(seg);
     segments.push_back(std::move(seg));
   }
-  Judge(segments, result);
+  Judge(segments, /*whole_log=*/is_dir, result);
   return Status::Ok();
 }
 

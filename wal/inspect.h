@@ -19,6 +19,7 @@ struct InspectedSegment {
   std::string path;
   uint64_t seq = 0;
   uint64_t file_bytes = 0;
+  uint64_t segment_bytes = 0;  // as the header declares (0 when it is bad)
   Status header_status;
   std::string_view header_bytes;  // the used part of the header block
   SegmentScan scan;  // filled before on_segment_end

@@ -19,6 +19,10 @@ inline constexpr uint64_t kRecordAlignment = 8;
 // Block size for O_DIRECT writes and for the tail-block rewrite.
 inline constexpr uint64_t kDirectBlockBytes = 4096;
 
+// A seal record (header only) ends every segment the writer moved on from;
+// the writer keeps room for it at the end of each segment.
+inline constexpr uint64_t kSealRecordBytes = kRecordHeaderBytes;
+
 // Segment size bounds (LogOptions::segment_bytes).
 inline constexpr uint64_t kSegmentBytesMin = 64 * kKiB;
 inline constexpr uint64_t kSegmentBytesMax = 4 * kGiB;
@@ -40,7 +44,7 @@ inline constexpr size_t kRecoveryWindowBytes = 8 * kMiB;
 static_assert(kSegmentHeaderBytes % kDirectBlockBytes == 0);
 static_assert(kRecordHeaderBytes % kRecordAlignment == 0);
 static_assert(kSegmentBytesMin % kDirectBlockBytes == 0);
-static_assert(kSegmentBytesMin > kSegmentHeaderBytes + kRecordHeaderBytes);
+static_assert(kSegmentBytesMin > kSegmentHeaderBytes + kRecordHeaderBytes + kSealRecordBytes);
 static_assert(kRecordPayloadBytesMax < (uint64_t{1} << 32), "length is a u32");
 
 constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -49,6 +53,18 @@ constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
 // Bytes a record with `payload_bytes` occupies in a segment, padding included.
 constexpr uint64_t RecordBytes(uint64_t payload_bytes) {
   return AlignUp(kRecordHeaderBytes + payload_bytes, kRecordAlignment);
+}
+
+// Record bytes (header, payload, padding) one segment of `segment_bytes`
+// holds: everything after the header but the room kept for the seal.
+constexpr uint64_t SegmentRecordSpace(uint64_t segment_bytes) {
+  return segment_bytes - kSegmentHeaderBytes - kSealRecordBytes;
+}
+// The largest payload one record in such a segment may carry.
+constexpr uint64_t SegmentPayloadBytesMax(uint64_t segment_bytes) {
+  const uint64_t fit = AlignDown(SegmentRecordSpace(segment_bytes), kRecordAlignment) -
+                       kRecordHeaderBytes;
+  return fit < kRecordPayloadBytesMax ? fit : kRecordPayloadBytesMax;
 }
 
 }  // namespace strata::wal

@@ -95,7 +95,7 @@ LogImpl::GroupPtr LogImpl::GroupForLocked(uint64_t seq, uint64_t offset) {
 
 Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* where) {
   const uint64_t record_bytes = RecordBytes(payload.size());
-  const uint64_t capacity = options_.segment_bytes - kSegmentHeaderBytes;
+  const uint64_t capacity = SegmentRecordSpace(options_.segment_bytes);
   if (payload.size() > kRecordPayloadBytesMax || record_bytes > capacity) {
     return Status::InvalidArgument(fmt::format(
         "wal: record of {} bytes exceeds the limit ({} bytes payload, {} bytes segment space)",
@@ -110,7 +110,7 @@ Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* 
     StartPreparer();
   }
   Segment* seg = &segments_.back();
-  if (seg->end_offset + record_bytes > seg->segment_bytes) {
+  if (seg->end_offset + record_bytes + kSealRecordBytes > seg->segment_bytes) {
     segments_.push_back(Segment{seg->seq + 1, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
     seg = &segments_.back();
   }
@@ -282,7 +282,7 @@ Status LogImpl::WriteGroups(const std::vector<GroupPtr>& groups, bool sync,
     for (; j < groups.size() && groups[j]->seq == seq; ++j) {
       if (!groups[j]->data.empty()) pieces.push_back(groups[j]->data);
     }
-    if (seq != file_seq_) STRATA_RETURN_IF_ERROR(SwitchTo(seq, syncs));
+    if (seq != file_seq_) STRATA_RETURN_IF_ERROR(SwitchTo(seq, device_bytes, syncs));
     const bool sync_now = sync && j == groups.size();
     STRATA_RETURN_IF_ERROR(WriteRun(offset, pieces, sync_now, device_bytes));
     if (sync_now) ++*syncs;
@@ -329,21 +329,45 @@ Status LogImpl::WriteRun(uint64_t offset, const std::vector<std::string_view>& p
   return Status::Ok();
 }
 
-// Seals the current segment (fdatasync) and makes `seq`, prepared by the
-// background thread, the file the leader writes.
-Status LogImpl::SwitchTo(uint64_t seq, uint64_t* syncs) {
+// Seals the current segment and makes `seq`, prepared by the background
+// thread, the file the leader writes. The seal record (FORMAT.md) goes in
+// only once `seq` is durable under its name, and is synced with the rest of
+// the old segment before anything is written into `seq`: a durable seal
+// always has a durable next segment, so recovery can tell a lost newest
+// segment from a crash.
+Status LogImpl::SwitchTo(uint64_t seq, uint64_t* device_bytes, uint64_t* syncs) {
   STRATA_ASSERT(seq == file_seq_ + 1);
+  bool seal = false;
+  uint64_t seal_offset = 0;
+  uint64_t seal_lsn = 0;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (prepared_seq_ != seq) stats_.prepare_waits++;
+    prep_cv_.wait(lock, [&] { return prepared_seq_ == seq || !prep_status_.ok(); });
+    if (!prep_status_.ok()) return prep_status_;
+    for (const Segment& s : segments_) {
+      if (s.seq != file_seq_) continue;
+      // A version 1 segment may lack the room; it then ends unsealed.
+      seal = s.last_lsn != 0 && s.end_offset + kSealRecordBytes <= s.segment_bytes;
+      seal_offset = s.end_offset;
+      seal_lsn = s.last_lsn + 1;
+    }
+  }
   if (file_) {
-    STRATA_RETURN_IF_ERROR(file_->Sync());
+    if (seal) {
+      char record[kSealRecordBytes];
+      EncodeSealRecord(file_seq_, seal_lsn, record);
+      STRATA_RETURN_IF_ERROR(WriteRun(seal_offset, {std::string_view(record, sizeof(record))},
+                                      /*sync=*/true, device_bytes));
+    } else {
+      STRATA_RETURN_IF_ERROR(file_->Sync());
+    }
     ++*syncs;
     STRATA_RETURN_IF_ERROR(file_->Close());
     file_.reset();
   }
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (prepared_seq_ != seq) stats_.prepare_waits++;
-    prep_cv_.wait(lock, [&] { return prepared_seq_ == seq || !prep_status_.ok(); });
-    if (!prep_status_.ok()) return prep_status_;
     prepared_seq_ = 0;
     prep_want_ = seq + 1;
     written_seq_ = seq;

@@ -40,6 +40,7 @@ class LogImpl final : public Log {
   Result<RecordLocation> AppendWithLocation(std::string_view payload, bool sync) override;
   Status Sync() override;
   Status ReadRecord(const RecordLocation& where, std::string* payload) override;
+  Status ContinueAt(uint64_t lsn) override;
   Status ReleaseBefore(uint64_t lsn) override;
   uint64_t ReleaseBoundary(uint64_t lsn) const override;
   uint64_t next_lsn() const override;
@@ -99,7 +100,7 @@ class LogImpl final : public Log {
                      uint64_t* syncs);
   Status WriteRun(uint64_t offset, const std::vector<std::string_view>& pieces, bool sync,
                   uint64_t* device_bytes);
-  Status SwitchTo(uint64_t seq, uint64_t* syncs);
+  Status SwitchTo(uint64_t seq, uint64_t* device_bytes, uint64_t* syncs);
   GroupPtr GroupForLocked(uint64_t seq, uint64_t offset);
 
   // --- segment files (segment_files.cc) ---
@@ -118,6 +119,16 @@ class LogImpl final : public Log {
   // Decides torn tail vs corruption for the first bad spot and repairs it
   // (zeroing, removing files); may shrink *found.
   Status ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report);
+  // Seals (*found)[index] after its torn tail was zeroed, when newer
+  // segments follow it.
+  Status SealTornSegment(std::vector<FoundSegment>* found, size_t index);
+  // Corruption (strict) when segment `seq`'s file is shorter than its header
+  // declares.
+  // Point-in-time mode restores the size instead.
+  Status CheckSegmentFileSize(uint64_t seq, uint64_t segment_bytes, RecoveryReport* report);
+  // Corruption (strict; a report in point-in-time mode) when the newest
+  // segment is sealed: the segments after it were lost.
+  Status CheckNewestNotSealed(std::vector<FoundSegment>* found, RecoveryReport* report);
   Status FinishRecovery(const std::vector<FoundSegment>& found, const std::vector<uint64_t>& seqs,
                         RecoveryReport* report);
 

@@ -85,6 +85,9 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
           fmt::format("{} @ 0: segment header names segment {}", SegmentPath(seq), header.seq));
     }
     f.segment_bytes = f.header_status.ok() ? header.segment_bytes : options_.segment_bytes;
+    if (f.header_status.ok()) {
+      STRATA_RETURN_IF_ERROR(CheckSegmentFileSize(seq, f.segment_bytes, report));
+    }
     if (!f.header_status.ok()) delivering = false;
     // Bytes past the segment size the header declares are not part of it.
     auto more = [&loader, i, limit = f.segment_bytes](uint64_t want, std::string_view* have,
@@ -107,10 +110,80 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
     STRATA_RETURN_IF_ERROR(ScanArrivingSegment(seq, expected_lsn, more, deliver, &f.scan));
     if (f.scan.damaged || f.scan.valid_after) delivering = false;
     if (f.scan.record_count > 0) expected_lsn = f.scan.last_lsn + 1;
+    if (f.scan.sealed) expected_lsn = f.scan.seal_lsn;
     found.push_back(std::move(f));
   }
   STRATA_RETURN_IF_ERROR(ResolveProblems(&found, report));
+  STRATA_RETURN_IF_ERROR(CheckNewestNotSealed(&found, report));
   return FinishRecovery(found, seqs, report);
+}
+
+// Segments are full size before they get their name (PrepareSegment syncs
+// the allocation or the zeros first), so no crash leaves a short one: a
+// shorter file was cut, and its missing end may have held synced records.
+Status LogImpl::CheckSegmentFileSize(uint64_t seq, uint64_t segment_bytes,
+                                     RecoveryReport* report) {
+  STRATA_ASSIGN_OR_RETURN(uint64_t file_bytes, fs_->FileSize(SegmentPath(seq)));
+  if (file_bytes >= segment_bytes) return Status::Ok();
+  const std::string what = fmt::format(
+      "{} @ {}: segment file is {} bytes, its header declares {}: the file was truncated and "
+      "records may be missing",
+      SegmentPath(seq), file_bytes, file_bytes, segment_bytes);
+  if (options_.recovery == WalRecoveryMode::kStrict) {
+    return Status::Corruption(
+        what + " (WalRecoveryMode::kPointInTime keeps the records before the cut)");
+  }
+  // Point-in-time: the records before the cut stay; the file gets its size
+  // back (reading as zeros: the end of data), so the next open is clean.
+  report->point_in_time_cut = true;
+  report->corruption = what;
+  std::unique_ptr<io::WritableFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(seq), io::FileOptions{}, &file));
+  STRATA_RETURN_IF_ERROR(file->Allocate(file_bytes, segment_bytes - file_bytes));
+  STRATA_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+// The newest segment ends with a seal: the writer had moved on to the next
+// segment, which was durable before the seal was written. It is gone, so
+// every record after the seal's lsn may be lost.
+Status LogImpl::CheckNewestNotSealed(std::vector<FoundSegment>* found, RecoveryReport* report) {
+  if (found->empty() || !found->back().scan.sealed) return Status::Ok();
+  const FoundSegment& f = found->back();
+  const std::string what = fmt::format(
+      "{} @ {}: the segment is sealed (the log moved on to {} at lsn {}), but {} is missing: "
+      "the newest segments were lost",
+      SegmentPath(f.seq), f.scan.end_offset - kSealRecordBytes, SegmentFileName(f.seq + 1),
+      f.scan.seal_lsn, SegmentFileName(f.seq + 1));
+  if (options_.recovery == WalRecoveryMode::kStrict) {
+    return Status::Corruption(what +
+                              " (WalRecoveryMode::kPointInTime keeps the records before it)");
+  }
+  report->point_in_time_cut = true;
+  report->corruption = what;
+  return Status::Ok();
+}
+
+// After a torn tail in a segment that a (durable, empty) newer segment
+// follows, the writer goes on in that newer one: seal the torn segment, as a
+// switch would have, so that losing the newer segments later stays visible.
+Status LogImpl::SealTornSegment(std::vector<FoundSegment>* found, size_t index) {
+  FoundSegment& f = (*found)[index];
+  if (index + 1 >= found->size() || f.scan.record_count == 0 ||
+      f.scan.end_offset + kSealRecordBytes > f.segment_bytes) {
+    return Status::Ok();
+  }
+  char record[kSealRecordBytes];
+  EncodeSealRecord(f.seq, f.scan.last_lsn + 1, record);
+  std::unique_ptr<io::WritableFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(f.seq), io::FileOptions{}, &file));
+  STRATA_RETURN_IF_ERROR(file->WriteAt(f.scan.end_offset, std::string_view(record, sizeof(record))));
+  STRATA_RETURN_IF_ERROR(file->Sync());
+  STRATA_RETURN_IF_ERROR(file->Close());
+  f.scan.sealed = true;
+  f.scan.seal_lsn = f.scan.last_lsn + 1;
+  f.scan.end_offset += kSealRecordBytes;
+  return Status::Ok();
 }
 
 Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport* report) {
@@ -136,7 +209,8 @@ Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport
       report->torn_segment = f.seq;
       report->torn_offset = f.scan.end_offset;
       report->dropped_bytes = f.scan.damaged_bytes;
-      return ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end);
+      STRATA_RETURN_IF_ERROR(ZeroRange(f.seq, f.scan.end_offset, f.scan.dirty_end));
+      return SealTornSegment(found, i);
     }
     // A bad header is never a crash state (headers are durable before a
     // segment gets its name), so it is corruption even without records after.
@@ -173,6 +247,13 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
     report->record_count += f.scan.record_count;
     report->bytes += f.scan.end_offset - kSegmentHeaderBytes;
     if (f.scan.record_count > 0) next_lsn_ = f.scan.last_lsn + 1;
+  }
+  if (!found.empty() && found.back().scan.sealed) {
+    // Point-in-time recovery of a log whose newest segments were lost: the
+    // sealed segment takes no more records; continue in a fresh one.
+    const uint64_t seq = found.back().seq + 1;
+    STRATA_RETURN_IF_ERROR(PrepareSegment(seq, std::string()));
+    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
   }
   if (segments_.empty()) {
     const uint64_t seq = seqs.empty() ? 1 : seqs.front();

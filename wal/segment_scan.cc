@@ -80,6 +80,15 @@ Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn
       }
       break;
     }
+    if (header.type == static_cast<uint8_t>(RecordType::kSeal)) {
+      // Nothing of this segment follows a seal; the remainder scan below
+      // still looks for records that would contradict it.
+      scan->sealed = true;
+      scan->seal_lsn = header.lsn;
+      scan->end_offset = pos + kSealRecordBytes;
+      scan->end_check = RecordCheck::kEndOfData;
+      break;
+    }
     if (fn) STRATA_RETURN_IF_ERROR(fn(header.lsn, pos, payload));
     if (scan->record_count == 0) scan->first_lsn = header.lsn;
     scan->last_lsn = header.lsn;

@@ -27,6 +27,11 @@ struct SegmentScan {
   // the bad spot is corruption, not a torn tail.
   bool valid_after = false;
   uint64_t valid_after_offset = 0;
+  // The valid prefix ends with a seal record (FORMAT.md): the writer moved
+  // on to the next segment, whose first record has lsn seal_lsn. end_offset
+  // is then just past the seal.
+  bool sealed = false;
+  uint64_t seal_lsn = 0;
   // Past the last byte after end_offset that may hold this segment's record
   // headers or payloads; [end_offset, dirty_end) is zeroed when truncating.
   uint64_t dirty_end = kSegmentHeaderBytes;

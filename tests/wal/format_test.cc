@@ -24,6 +24,23 @@ TEST(WalFormat, RecordRoundTrip) {
   }
 }
 
+// A seal: header only, the next record's lsn; a seal with a payload is a
+// bad header.
+TEST(WalFormat, SealRecord) {
+  std::string buf(kSealRecordBytes, 'x');
+  EXPECT_EQ(EncodeSealRecord(5, 77, buf.data()), kSealRecordBytes);
+  RecordHeader header;
+  std::string_view out;
+  ASSERT_EQ(CheckRecord(buf, 5, &header, &out), RecordCheck::kOk);
+  EXPECT_EQ(header.type, static_cast<uint8_t>(RecordType::kSeal));
+  EXPECT_EQ(header.lsn, 77u);
+  EXPECT_TRUE(out.empty());
+  std::string with_payload(RecordBytes(3), '\0');
+  EncodeRecord(5, 77, "abc", with_payload.data());
+  with_payload[12] = static_cast<char>(RecordType::kSeal);
+  EXPECT_EQ(CheckRecord(with_payload, 5, &header, &out), RecordCheck::kBadHeader);
+}
+
 TEST(WalFormat, RecordRejections) {
   const std::string payload = "hello, wal";
   std::string buf(RecordBytes(payload.size()), '\0');
