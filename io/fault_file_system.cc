@@ -506,7 +506,7 @@ Status FaultFileSystem::RenameExchange(const std::string& a, const std::string& 
 
 Status FaultFileSystem::LinkFile(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
-  STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kLink, from));
+  STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kLink, to));  // the name it creates
   const std::string from_key = NormalizePath(from);
   const std::string to_key = NormalizePath(to);
   const uint64_t from_id = NodeForPath(from_key);
