@@ -96,6 +96,17 @@ class InstallVisitor final : public StreamVisitor {
   StreamInfo info_;
 };
 
+// `dir` may be replaced only if it is absent, empty, or a database: an
+// install never discards a directory of something else.
+Status CheckReplaceable(io::FileSystem* fs, const std::string& dir) {
+  std::vector<std::string> names;
+  Status s = fs->ListDir(dir, &names);
+  if (s.IsNotFound() || (s.ok() && names.empty())) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(s);
+  if (fs->FileExists(io::JoinPath(dir, "KIND"))) return Status::Ok();
+  return Status::InvalidArgument(dir + ": exists and is not a strata database; not replacing it");
+}
+
 }  // namespace
 
 Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir) {
@@ -123,6 +134,7 @@ Status PrepareInstall(const ByteSource& source, const std::string& dir, const Op
                       InstallInfo* info) {
   STRATA_ASSERT(info != nullptr);
   std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
+  STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
   STRATA_RETURN_IF_ERROR(CleanupInstallLeftovers(fs.get(), dir));
   const std::string staging = StagingDir(dir);
   // Our pid with a number this process never used: a dead namesake's leftover.
@@ -146,6 +158,7 @@ Status CommitInstall(const std::string& dir, const Options& options, InstallInfo
   STRATA_ASSERT(!info->staging_dir.empty());
   std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
   const std::string parent = io::DirName(dir);
+  STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
   if (!fs->FileExists(dir)) {
     STRATA_RETURN_IF_ERROR(fs->Rename(info->staging_dir, dir));
     info->replaced_existing = false;

@@ -20,6 +20,9 @@
 // per-engine path (LSM: tables written directly from the sorted stream) is
 // not built yet.
 //
+// `dir` must be absent, empty or a strata database (it has a KIND file);
+// anything else is InvalidArgument and stays untouched.
+//
 // REQUIRES: no engine is open on `dir` when the switch happens (the old
 // state may serve reads while the new one is built: call PrepareInstall,
 // close the engine, then CommitInstall). An open LSM is detected by its LOCK

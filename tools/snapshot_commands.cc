@@ -1,4 +1,5 @@
-// `strata snapshot create|verify|install`: snapshot streams from the shell
+// `strata snapshot create|verify|install|checkpoint`: snapshot streams and
+// checkpoints from the shell
 // (snapshot/FORMAT.md). `-` is stdout for create and stdin for verify and
 // install, so `strata snapshot create A - | strata snapshot install - B`
 // copies a database through a pipe.
@@ -112,6 +113,19 @@ Status RunInstall(const std::string& file, const std::string& dir) {
   return Status::Ok();
 }
 
+Status RunCheckpoint(const std::string& dir, const std::string& out) {
+  std::unique_ptr<Engine> db;
+  STRATA_RETURN_IF_ERROR(Open(ToolOptions(), dir, &db));
+  CheckpointOptions options;
+  options.dir = out;
+  CheckpointInfo info;
+  STRATA_RETURN_IF_ERROR(db->CreateCheckpoint(options, &info));
+  fmt::print("checkpoint {}: sequence {}, {} files linked ({} bytes), {} copied, {} bytes written\n",
+             out, info.sequence, info.files_linked, info.bytes_linked, info.files_copied,
+             info.bytes_written);
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterSnapshotCommands(CLI::App& app, int* exit_code) {
@@ -143,6 +157,15 @@ void RegisterSnapshotCommands(CLI::App& app, int* exit_code) {
   install->add_option("DIR", *install_dir, "Database directory (replaced if it exists)")
       ->required();
   install->callback([=] { *exit_code = ExitFor(RunInstall(*install_file, *install_dir)); });
+
+  auto checkpoint_dir = std::make_shared<std::string>();
+  auto checkpoint_out = std::make_shared<std::string>();
+  CLI::App* checkpoint = group->add_subcommand(
+      "checkpoint", "Copy a database to a new directory (hard links where possible)");
+  checkpoint->add_option("DIR", *checkpoint_dir, "Database directory")->required();
+  checkpoint->add_option("OUT", *checkpoint_out, "New directory")->required();
+  checkpoint->callback(
+      [=] { *exit_code = ExitFor(RunCheckpoint(*checkpoint_dir, *checkpoint_out)); });
 }
 
 }  // namespace strata::tools

@@ -278,6 +278,23 @@ TEST_P(StreamTest, UnknownEngineKindIsRejectedBeforeAnythingIsWritten) {
   EXPECT_EQ(Names(), (std::vector<std::string>{"src"}));
 }
 
+TEST_P(StreamTest, NeverReplacesADirectoryThatIsNoDatabase) {
+  std::unique_ptr<Engine> src = OpenDb("src");
+  ASSERT_TRUE(src->Put(WriteOptions{}, "k", "v").ok());
+  std::unique_ptr<Snapshot> snap = src->GetSnapshot();
+  const Captured c = Capture(src.get(), *snap, 64);
+  auto fs = io::DefaultFileSystem();
+  ASSERT_TRUE(fs->CreateDir(dir_.Join("photos")).ok());
+  ASSERT_TRUE(io::WriteFileAtomically(fs.get(), dir_.Join("photos/cat.jpg"), "meow").ok());
+  Status s = Install(c.bytes, "photos");
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_TRUE(fs->FileExists(dir_.Join("photos/cat.jpg")));
+  EXPECT_EQ(Names(), (std::vector<std::string>{"photos", "src"}));
+  ASSERT_TRUE(fs->CreateDir(dir_.Join("empty")).ok());
+  ASSERT_TRUE(Install(c.bytes, "empty").ok());  // an empty directory may be replaced
+  EXPECT_EQ(OpenAndReadState(GetParam(), dir_.Join("empty")), ReadState(src.get(), snap.get()));
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamTest, ::testing::ValuesIn(RegisteredEngineKinds()),
                          KindName);
 

@@ -77,6 +77,15 @@ TEST(SnapshotToolsTest, CreateVerifyInstallAndExitStatuses) {
       3);
   EXPECT_EQ(Shell(fmt::format("STRATA kv {} get d", dir.Join("dst"))).out, "4\n");  // untouched
 
+  RunResult checkpoint =
+      Shell(fmt::format("STRATA snapshot checkpoint {} {}", src, dir.Join("ckpt")));
+  EXPECT_EQ(checkpoint.exit_code, 0);
+  EXPECT_NE(checkpoint.out.find("linked"), std::string::npos) << checkpoint.out;
+  EXPECT_EQ(Shell(fmt::format("STRATA kv {} get d", dir.Join("ckpt"))).out, "4\n");
+  EXPECT_EQ(Shell(fmt::format("STRATA snapshot checkpoint {} {}", src, dir.Join("ckpt")))
+                .exit_code,
+            2);  // the target exists
+
   EXPECT_EQ(Shell("STRATA snapshot verify").exit_code, 2);  // usage
   EXPECT_EQ(Shell(fmt::format("STRATA snapshot verify {}", dir.Join("missing"))).exit_code, 1);
 }
