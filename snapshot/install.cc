@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/assert.h"
+#include "lsm/bulk_load.h"
 #include "strata/engine.h"
 
 namespace strata::snapshot {
@@ -45,22 +46,33 @@ Status SyncTree(io::FileSystem* fs, const std::string& dir) {
   return fs->SyncDir(dir);
 }
 
-// Applies each verified chunk as one WriteBatch to a new database. The
-// previous chunk's batch is held back so that the last one can be written
-// with sync, which makes every earlier (unsynced) write durable with it.
+// Builds the new state: through the LSM's bulk loader (tables written
+// straight from the sorted stream) or, generically, by applying each
+// verified chunk as one WriteBatch to a new database. In the generic path
+// the previous chunk's batch is held back so that the last one can be
+// written with sync, which makes every earlier (unsynced) write durable.
 class InstallVisitor final : public StreamVisitor {
  public:
-  InstallVisitor(std::string staging, Options options)
-      : staging_(std::move(staging)), options_(std::move(options)) {}
+  InstallVisitor(std::string staging, Options options, InstallPath path)
+      : staging_(std::move(staging)), options_(std::move(options)), path_(path) {}
 
   Status OnHeader(const StreamHeader& header) override {
     options_.engine = header.engine_kind;
     options_.create_if_missing = true;
     options_.error_if_exists = true;
+    if (path_ == InstallPath::kFastest && header.engine_kind == "lsm") {
+      return lsm::BulkLoader::Create(options_, staging_, &loader_);
+    }
     return strata::Open(options_, staging_, &engine_);
   }
 
   Status OnChunk(uint32_t, const std::vector<StreamEntry>& entries) override {
+    if (loader_ != nullptr) {
+      for (const StreamEntry& e : entries) {
+        STRATA_RETURN_IF_ERROR(loader_->Add(e.key, e.version, e.value));
+      }
+      return Status::Ok();
+    }
     STRATA_RETURN_IF_ERROR(WritePending(false));
     for (const StreamEntry& e : entries) {
       STRATA_RETURN_IF_ERROR(e.version == 0 ? pending_.Put(e.key, e.value)
@@ -71,6 +83,11 @@ class InstallVisitor final : public StreamVisitor {
 
   Status OnEnd(const StreamInfo& info) override {
     info_ = info;
+    if (loader_ != nullptr) {
+      STRATA_RETURN_IF_ERROR(loader_->Finish(info.sequence));
+      loader_.reset();
+      return Status::Ok();
+    }
     STRATA_RETURN_IF_ERROR(WritePending(true));
     Status s = engine_->Flush();
     if (!s.ok() && !s.IsNotSupported()) return s;
@@ -78,7 +95,10 @@ class InstallVisitor final : public StreamVisitor {
     return Status::Ok();
   }
 
-  void Close() { engine_.reset(); }
+  void Close() {
+    engine_.reset();
+    loader_.reset();
+  }
   const StreamInfo& info() const { return info_; }
 
  private:
@@ -91,7 +111,9 @@ class InstallVisitor final : public StreamVisitor {
 
   const std::string staging_;
   Options options_;
+  const InstallPath path_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<lsm::BulkLoader> loader_;
   WriteBatch pending_;
   StreamInfo info_;
 };
@@ -131,7 +153,7 @@ Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir) {
 }
 
 Status PrepareInstall(const ByteSource& source, const std::string& dir, const Options& options,
-                      InstallInfo* info) {
+                      InstallInfo* info, InstallPath path) {
   STRATA_ASSERT(info != nullptr);
   std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
   STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
@@ -139,7 +161,7 @@ Status PrepareInstall(const ByteSource& source, const std::string& dir, const Op
   const std::string staging = StagingDir(dir);
   // Our pid with a number this process never used: a dead namesake's leftover.
   STRATA_RETURN_IF_ERROR(io::RemoveTree(fs.get(), staging));
-  InstallVisitor visitor(staging, options);
+  InstallVisitor visitor(staging, options, path);
   Status s = ReadSnapshotStream(source, &visitor);
   visitor.Close();
   if (s.ok()) s = SyncTree(fs.get(), staging);
@@ -178,10 +200,10 @@ Status CommitInstall(const std::string& dir, const Options& options, InstallInfo
 }
 
 Status InstallSnapshot(const ByteSource& source, const std::string& dir, const Options& options,
-                       InstallInfo* info) {
+                       InstallInfo* info, InstallPath path) {
   InstallInfo local;
   if (info == nullptr) info = &local;
-  STRATA_RETURN_IF_ERROR(PrepareInstall(source, dir, options, info));
+  STRATA_RETURN_IF_ERROR(PrepareInstall(source, dir, options, info, path));
   Status s = CommitInstall(dir, options, info);
   if (!s.ok()) {
     // Whether or not the swap happened, the staging name holds the state

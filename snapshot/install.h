@@ -16,9 +16,12 @@
 // already swapped out); CleanupInstallLeftovers removes such names (only of
 // processes no longer running) and every install calls it first.
 //
-// Generic path for every engine (strata::Open and batched writes). A faster
-// per-engine path (LSM: tables written directly from the sorted stream) is
-// not built yet.
+// Paths: the LSM's bulk path writes its tables straight from the sorted
+// stream (lsm/bulk_load.h: no WAL, no memtable, no compaction); every other
+// kind, or InstallPath::kGeneric, opens a fresh database with strata::Open
+// and applies one WriteBatch per verified chunk, the last one with sync,
+// then flushes and closes it. Either way the staging directory is synced
+// before the switch.
 //
 // `dir` must be absent, empty or a strata database (it has a KIND file);
 // anything else is InvalidArgument and stays untouched.
@@ -37,6 +40,11 @@
 
 namespace strata::snapshot {
 
+enum class InstallPath : uint8_t {
+  kFastest = 1,  // the engine's bulk path where it has one
+  kGeneric = 2,  // strata::Open and batched writes, for every engine
+};
+
 struct InstallInfo {
   StreamInfo stream;
   std::string staging_dir;  // where the new state was built
@@ -48,14 +56,14 @@ struct InstallInfo {
 // `engine` field is replaced by the stream's kind). On any error the staging
 // directory is removed and `dir` is untouched.
 Status PrepareInstall(const ByteSource& source, const std::string& dir, const Options& options,
-                      InstallInfo* info);
+                      InstallInfo* info, InstallPath path = InstallPath::kFastest);
 
 // Switches `dir` to the prepared state atomically (see above).
 Status CommitInstall(const std::string& dir, const Options& options, InstallInfo* info);
 
 // PrepareInstall + CommitInstall.
 Status InstallSnapshot(const ByteSource& source, const std::string& dir, const Options& options,
-                       InstallInfo* info);
+                       InstallInfo* info, InstallPath path = InstallPath::kFastest);
 
 // Removes staging directories of `dir` left by processes that no longer run.
 Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir);

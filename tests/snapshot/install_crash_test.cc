@@ -123,15 +123,16 @@ class KillingFileSystem final : public io::FileSystem {
 
 // Child: installs `stream` into `node`, killed before op `kill_at` (0:
 // never). On success writes the op count to `count_fd` and exits 0.
-[[noreturn]] void ChildInstall(const std::string& kind, const std::string& stream,
-                               const std::string& node, uint64_t kill_at, int count_fd) {
+[[noreturn]] void ChildInstall(const std::string& kind, InstallPath path,
+                               const std::string& stream, const std::string& node,
+                               uint64_t kill_at, int count_fd) {
   KillSwitch kill(kill_at);
   auto posix = std::make_shared<io::PosixFileSystem>();
   Options options = SmallOptions(kind);
   options.file_system = std::make_shared<KillingFileSystem>(posix, &kill);
   std::unique_ptr<io::SequentialFile> in;
   Status s = posix->NewSequentialFile(stream, io::FileOptions{}, &in);
-  if (s.ok()) s = InstallSnapshot(FileByteSource(in.get()), node, options, nullptr);
+  if (s.ok()) s = InstallSnapshot(FileByteSource(in.get()), node, options, nullptr, path);
   if (!s.ok()) {
     fmt::print(stderr, "child install: {}\n", s.ToString());
     _exit(2);
@@ -161,12 +162,13 @@ class InstallCrashTest : public ::testing::TestWithParam<std::string> {
 
   // Runs a child; returns its op count if it finished, 0 if it was killed.
   uint64_t RunChild(const std::string& stream, uint64_t kill_at) {
+    const InstallPath path = path_;
     int fds[2];
     EXPECT_EQ(::pipe(fds), 0);
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::close(fds[0]);
-      ChildInstall(GetParam(), dir_.Join(stream), dir_.Join("node"), kill_at, fds[1]);
+      ChildInstall(GetParam(), path, dir_.Join(stream), dir_.Join("node"), kill_at, fds[1]);
     }
     ::close(fds[1]);
     uint64_t count = 0;
@@ -190,11 +192,15 @@ class InstallCrashTest : public ::testing::TestWithParam<std::string> {
     return names;
   }
 
+  void SigkillAtSeededPoints(InstallPath path, uint64_t default_seed);
+
   ::strata::testing::ScratchDir dir_;
+  InstallPath path_ = InstallPath::kFastest;
 };
 
-TEST_P(InstallCrashTest, SigkillAtSeededPointsLeavesOldOrNewState) {
-  const uint64_t seed = ::strata::testing::TestSeed(31);
+void InstallCrashTest::SigkillAtSeededPoints(InstallPath path, uint64_t default_seed) {
+  path_ = path;
+  const uint64_t seed = ::strata::testing::TestSeed(default_seed);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   const State a = MakeStream("a", seed, 1500);
   const State b = MakeStream("b", seed + 1, 2500);
@@ -220,6 +226,14 @@ TEST_P(InstallCrashTest, SigkillAtSeededPointsLeavesOldOrNewState) {
     on_a = now == a;
   }
   EXPECT_GT(killed, kRounds / 2);
+}
+
+TEST_P(InstallCrashTest, SigkillAtSeededPointsLeavesOldOrNewState) {
+  SigkillAtSeededPoints(InstallPath::kFastest, 31);
+}
+
+TEST_P(InstallCrashTest, SigkillAtSeededPointsLeavesOldOrNewStateGenericPath) {
+  SigkillAtSeededPoints(InstallPath::kGeneric, 41);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, InstallCrashTest, ::testing::ValuesIn(RegisteredEngineKinds()),
