@@ -100,9 +100,10 @@ int RunVerify(const std::string& file) {
   return kExitOk;
 }
 
-Status RunInstall(const std::string& file, const std::string& dir) {
+Status RunInstall(const std::string& file, const std::string& dir, bool compress) {
   snapshot::InstallInfo info;
   Options options;
+  options.compression = compress ? Compression::kZstd : Compression::kNone;
   options.wal_segment_bytes = kToolWalSegmentBytes;
   STRATA_RETURN_IF_ERROR(WithSource(file, [&](const snapshot::ByteSource& source) {
     return snapshot::InstallSnapshot(source, dir, options, &info);
@@ -156,7 +157,12 @@ void RegisterSnapshotCommands(CLI::App& app, int* exit_code) {
   install->add_option("FILE", *install_file, "Stream file, or - for stdin")->required();
   install->add_option("DIR", *install_dir, "Database directory (replaced if it exists)")
       ->required();
-  install->callback([=] { *exit_code = ExitFor(RunInstall(*install_file, *install_dir)); });
+  auto no_compression = std::make_shared<bool>(false);
+  install->add_flag("--no-compression", *no_compression,
+                    "Store the new database's blocks uncompressed (zstd by default)");
+  install->callback([=] {
+    *exit_code = ExitFor(RunInstall(*install_file, *install_dir, !*no_compression));
+  });
 
   auto checkpoint_dir = std::make_shared<std::string>();
   auto checkpoint_out = std::make_shared<std::string>();
