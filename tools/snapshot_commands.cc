@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -120,10 +121,14 @@ Status RunCheckpoint(const std::string& dir, const std::string& out) {
   CheckpointOptions options;
   options.dir = out;
   CheckpointInfo info;
+  const auto start = std::chrono::steady_clock::now();
   STRATA_RETURN_IF_ERROR(db->CreateCheckpoint(options, &info));
-  fmt::print("checkpoint {}: sequence {}, {} files linked ({} bytes), {} copied, {} bytes written\n",
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  fmt::print("checkpoint {}: sequence {}, {} files linked ({} bytes), {} copied, {} bytes written, "
+             "{:.1f} ms\n",
              out, info.sequence, info.files_linked, info.bytes_linked, info.files_copied,
-             info.bytes_written);
+             info.bytes_written, elapsed.count() / 1000.0);
   return Status::Ok();
 }
 
