@@ -79,6 +79,7 @@ class DBIter final : public Iterator {
   }
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
+  std::optional<uint64_t> version() const override { return version_; }
   Status status() const override {
     if (!status_.ok()) return status_;
     return iter_->status();
@@ -98,9 +99,9 @@ class DBIter final : public Iterator {
   // versioned value is too short to hold its version.
   bool SetValue(ValueType type, std::string_view stored) {
     value_ = stored;
+    version_ = 0;
     if (type != ValueType::kVersionedValue) return true;
-    uint64_t version = 0;
-    if (SplitVersionedValue(stored, &version, &value_)) return true;
+    if (SplitVersionedValue(stored, &version_, &value_)) return true;
     valid_ = false;
     status_ = Status::Corruption("iterator: versioned value shorter than its version");
     return false;
@@ -178,6 +179,7 @@ class DBIter final : public Iterator {
   bool valid_ = false;
   std::string_view key_;
   std::string_view value_;
+  uint64_t version_ = 0;
   std::string skip_key_;     // forward: the user key whose entries are skipped
   std::string saved_key_;    // reverse: the user key at the position
   std::string saved_value_;  // reverse: its stored value
