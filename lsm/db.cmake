@@ -11,11 +11,9 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_picker.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_job.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/wal_payload.cc
-    
     ${CMAKE_CURRENT_SOURCE_DIR}/db_iter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_impl.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_read.cc
-  LIBS strata_lsm_table strata_wal strata_batch strata_core strata_io fmt::fmt Threads::Threads)
     ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/bulk_load.cc
   LIBS strata_lsm_table strata_wal strata_batch strata_core strata_io fmt::fmt Threads::Threads)
