@@ -55,18 +55,12 @@ class DBIter final : public Iterator {
   }
   void Next() override {
     STRATA_ASSERT(valid_);
-    skip_key_.assign(key_);
     if (direction_ == kReverse) {
-      // Step into the entries of key_ (skipped below with skip_key_).
-      direction_ = kForward;
-      if (iter_->Valid()) {
-        iter_->Next();
-      } else if (iter_->status().ok()) {
-        iter_->SeekToFirst();
-      }
-    } else {
-      iter_->Next();
+      TurnForward();
+      return;
     }
+    skip_key_.assign(key_);
+    iter_->Next();
     FindNextUserEntry(true);
   }
   void Prev() override {
@@ -126,6 +120,19 @@ class DBIter final : public Iterator {
       valid_ = SetValue(parsed.type, iter_->value());
       return;
     }
+  }
+
+  // Next after Prev: iter_ is before the entries of key_; step into them and
+  // skip them. Out of line, to keep the forward Next short.
+  [[gnu::noinline]] void TurnForward() {
+    direction_ = kForward;
+    skip_key_.assign(key_);
+    if (iter_->Valid()) {
+      iter_->Next();
+    } else if (iter_->status().ok()) {
+      iter_->SeekToFirst();
+    }
+    FindNextUserEntry(true);
   }
 
   // Forward to reverse: moves iter_ back past every entry of key_ (the

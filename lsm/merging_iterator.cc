@@ -87,7 +87,8 @@ class MergingIterator final : public InternalIterator {
   // before it. Merged order is (internal key, child index) either way.
   enum Direction : bool { kForward = true, kReverse = false };
 
-  // Moves the top child one step in direction D and restores the heap.
+  // Moves the top child one step in direction D and restores the heap
+  // (a heap of one needs no sift: the common single-memtable case).
   template <Direction D>
   void Advance() {
     Child& top = children_[heap_.front()];
@@ -98,7 +99,7 @@ class MergingIterator final : public InternalIterator {
     }
     top.Update();
     if (top.valid) {
-      SiftDown<D>(0);
+      if (heap_.size() > 1) SiftDown<D>(0);
       return;
     }
     if (!top.iter->status().ok()) {
@@ -122,7 +123,8 @@ class MergingIterator final : public InternalIterator {
       child.iter->Seek(target);
       child.Update();
       // An equal key of a lower child came out before the current entry.
-      if (child.valid && i < current && CompareInternalKeys(child.key, target) == 0) {
+      // (Internal keys compare equal only when their bytes are equal.)
+      if (child.valid && i < current && child.key == target) {
         child.iter->Next();
         child.Update();
       }
@@ -144,7 +146,7 @@ class MergingIterator final : public InternalIterator {
       child.Update();
       if (child.valid) {
         // An equal key of a lower child comes before the current entry: keep it.
-        if (i > current || CompareInternalKeys(child.key, target) != 0) child.iter->Prev();
+        if (i > current || child.key != target) child.iter->Prev();
       } else if (child.iter->status().ok()) {
         child.iter->SeekToLast();  // every entry of this child is before the target
       }
@@ -155,15 +157,19 @@ class MergingIterator final : public InternalIterator {
     Rebuild<kReverse>();
   }
 
-  // True when child a comes out before child b in direction D.
+  // True when child a comes out before child b in direction D. Backward
+  // order is forward order reversed, so one comparison serves both.
   template <Direction D>
   bool Before(size_t a, size_t b) const {
-    const int r = CompareInternalKeys(children_[a].key, children_[b].key);
     if constexpr (D == kForward) {
-      return r < 0 || (r == 0 && a < b);
+      return ForwardBefore(a, b);
     } else {
-      return r > 0 || (r == 0 && a > b);
+      return ForwardBefore(b, a);
     }
+  }
+  bool ForwardBefore(size_t a, size_t b) const {
+    const int r = CompareInternalKeys(children_[a].key, children_[b].key);
+    return r < 0 || (r == 0 && a < b);
   }
 
   template <Direction D>
@@ -185,8 +191,12 @@ class MergingIterator final : public InternalIterator {
     for (size_t i = heap_.size() / 2; i-- > 0;) SiftDown<D>(i);
   }
 
+  // Flattened: the key comparisons inline into the loop. With two heap
+  // directions CompareInternalKeys has more call sites and GCC otherwise
+  // calls it out of line, which costs a scan over tables about 50
+  // instructions (3%) per Next (measured with callgrind).
   template <Direction D>
-  void SiftDown(size_t pos) {
+  [[gnu::flatten]] void SiftDown(size_t pos) {
     const size_t n = heap_.size();
     while (true) {
       const size_t left = 2 * pos + 1;

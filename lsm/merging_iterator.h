@@ -1,5 +1,6 @@
 // NewMergingIterator: a k-way merge of InternalIterators in internal key order
-// (CompareInternalKeys), with a binary min-heap of the valid children.
+// (CompareInternalKeys), with a binary heap of the valid children (a min-heap
+// walking forward, a max-heap walking backward).
 //
 // Equal internal keys from different children (which a correct LSM never
 // produces) come out in child order: the lower child index first (last when

@@ -3,8 +3,8 @@
 // Open reads the footer, then the index, filter and properties blocks in one
 // batch; it verifies their checksums and contents (every index key and
 // handle, the filter's shape, the properties' consistency: once, so lookups
-// trust them) and keeps index and filter resident for the Table's lifetime (charged to the BlockCache as pinned bytes, when there
-// is one). Data blocks are read on demand through the cache. Every byte read
+// trust them) and keeps index and filter resident for the Table's lifetime
+// (charged to the BlockCache as pinned bytes, when there is one). Data blocks are read on demand through the cache. Every byte read
 // is checked: a bad checksum, handle or entry is Corruption
 // "000123.sst @ <offset>: ...", never a crash or a wrong value.
 // ReadOptions::verify_checksums is ignored: checksums are always verified

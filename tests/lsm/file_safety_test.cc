@@ -28,7 +28,9 @@ namespace fs = std::filesystem;
 using testing::TinyOptions;
 
 std::string Key(int i) { return fmt::format("key{:06}", i); }
-std::string Value(int i, int round) { return fmt::format("v{}-{}-{}", i, round, std::string(40, 'x')); }
+std::string Value(int i, int round) {
+  return fmt::format("v{}-{}-{}", i, round, std::string(40, 'x'));
+}
 
 DBImpl* Impl(const std::unique_ptr<Engine>& db) { return static_cast<DBImpl*>(db.get()); }
 
@@ -65,7 +67,7 @@ std::map<std::string, std::string> Contents(Engine* db) {
 TEST(ManifestRolloverTest, RolloverDuringObsoleteScanKeepsTheLiveManifest) {
   strata::testing::ScratchDir dir;
   Options options = TinyOptions();
-  options.manifest_rollover_bytes = 0;  // every edit writes a new manifest
+  options.manifest_rollover_bytes = 0;   // every edit writes a new manifest
   options.l0_compaction_trigger = 1000;  // compactions only when asked for
   {
     std::unique_ptr<Engine> db;
@@ -140,8 +142,7 @@ TEST_P(ManifestRolloverStress, RolloversDuringFlushesAndCompactions) {
   RecordProperty("manifest_rollovers", std::to_string(rollovers));
 }
 
-INSTANTIATE_TEST_SUITE_P(Styles, ManifestRolloverStress, testing::kBothStyles,
-                         testing::StyleName);
+INSTANTIATE_TEST_SUITE_P(Styles, ManifestRolloverStress, testing::kBothStyles, testing::StyleName);
 
 // --- Rare-path limits as options ------------------------------------------
 
@@ -194,7 +195,8 @@ TEST(RarePathOptionsTest, TinyCacheShardsAndCompactionTrigger) {
 void BuildDb(const std::string& dir, int count, bool flush) {
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(strata::Open(TinyOptions(), dir, &db).ok());
-  for (int i = 0; i < count; ++i) ASSERT_TRUE(db->Put(WriteOptions{true}, Key(i), Value(i, 0)).ok());
+  for (int i = 0; i < count; ++i)
+    ASSERT_TRUE(db->Put(WriteOptions{true}, Key(i), Value(i, 0)).ok());
   if (flush) {
     ASSERT_TRUE(db->CompactAll().ok());
   }

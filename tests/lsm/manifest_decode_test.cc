@@ -63,8 +63,8 @@ class ManifestDecodeTest : public ::testing::Test {
   std::string WriteManifest(const std::vector<std::string>& payloads) {
     const std::string name = ManifestFileName(state_.next_file_number + 100);
     std::unique_ptr<ManifestWriter> writer;
-    EXPECT_TRUE(ManifestWriter::Create(io::DefaultFileSystem().get(), dir_.Join(name), &writer)
-                    .ok());
+    EXPECT_TRUE(
+        ManifestWriter::Create(io::DefaultFileSystem().get(), dir_.Join(name), &writer).ok());
     for (const auto& p : payloads) EXPECT_TRUE(writer->AddRecord(p).ok());
     EXPECT_TRUE(writer->Close().ok());
     EXPECT_TRUE(SetCurrentFile(io::DefaultFileSystem().get(), dir_.path(), name).ok());
@@ -72,7 +72,9 @@ class ManifestDecodeTest : public ::testing::Test {
   }
 
   // The real state as one edit, with `change` applied to it.
-  std::string StateEdit(const std::function<void(VersionEdit*, std::vector<std::pair<int, FileMetaData>>*)>& change = nullptr) {
+  std::string StateEdit(
+      const std::function<void(VersionEdit*, std::vector<std::pair<int, FileMetaData>>*)>& change =
+          nullptr) {
     std::vector<std::pair<int, FileMetaData>> files;
     for (const auto& [number, entry] : state_.files) files.push_back(entry);
     VersionEdit edit;
@@ -112,8 +114,9 @@ TEST_F(ManifestDecodeTest, TheRealStateOpens) {
 }
 
 TEST_F(ManifestDecodeTest, LevelOutOfRange) {
-  ExpectCorruption({StateEdit([](VersionEdit*, auto* files) { files->front().first = kLevelCount; })},
-                   "added file");
+  ExpectCorruption(
+      {StateEdit([](VersionEdit*, auto* files) { files->front().first = kLevelCount; })},
+      "added file");
 }
 
 TEST_F(ManifestDecodeTest, FileNumberZero) {

@@ -33,7 +33,7 @@ constexpr uint64_t kFileNumber = 123;
 struct TableParts {
   std::vector<std::string> data_blocks;
   std::vector<std::pair<std::string, std::string>> index;  // key, encoded handle
-  std::string filter;  // empty: no filter
+  std::string filter;                                      // empty: no filter
   TableProperties props;
 };
 
@@ -57,7 +57,8 @@ TableOptions Options() {
 
 Model Entries() {
   Model model;
-  for (int i = 0; i < 40; ++i) model[IKey(fmt::format("key{:03}", i), 100 + i)] = fmt::format("v{}", i);
+  for (int i = 0; i < 40; ++i)
+    model[IKey(fmt::format("key{:03}", i), 100 + i)] = fmt::format("v{}", i);
   return model;
 }
 
@@ -65,8 +66,8 @@ Status Disassemble(const std::string& path, TableParts* parts) {
   std::unique_ptr<Table> table;
   STRATA_RETURN_IF_ERROR(testing::OpenTable(path, Options(), kFileNumber, nullptr, &table));
   std::unique_ptr<io::RandomAccessFile> file;
-  STRATA_RETURN_IF_ERROR(io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{},
-                                                                      &file));
+  STRATA_RETURN_IF_ERROR(
+      io::DefaultFileSystem()->NewRandomAccessFile(path, io::FileOptions{}, &file));
   auto index = table->NewIndexIterator();
   for (index->SeekToFirst(); index->Valid(); index->Next()) {
     BlockHandle handle;
@@ -183,9 +184,8 @@ class CraftedTable : public ::testing::Test {
     bool found = false;
     std::string key, value;
     SCOPED_TRACE("Get");
-    ExpectTableCorruption(
-        table->Get(ReadOptions{}, IKey(user_key, kMaxSequenceNumber), &found, &key, &value,
-                   nullptr));
+    ExpectTableCorruption(table->Get(ReadOptions{}, IKey(user_key, kMaxSequenceNumber), &found,
+                                     &key, &value, nullptr));
     auto it = table->NewIterator(ReadOptions{});
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
     }
@@ -232,9 +232,8 @@ TEST_F(CraftedTable, IndexKeyWithBadType) {
 }
 
 TEST_F(CraftedTable, IndexKeysOutOfOrder) {
-  ExpectOpenCorruption({.index = [](auto* index) {
-    std::swap((*index)[1].first, (*index)[2].first);
-  }});
+  ExpectOpenCorruption(
+      {.index = [](auto* index) { std::swap((*index)[1].first, (*index)[2].first); }});
 }
 
 TEST_F(CraftedTable, IndexHandleOutsideTheDataArea) {
@@ -357,15 +356,13 @@ TEST_F(CraftedTable, PropertiesSmallestKeyShorterThanTrailer) {
 }
 
 TEST_F(CraftedTable, PropertiesSmallestAboveLargest) {
-  ExpectOpenCorruption({.props = [](TableProperties* p) {
-    std::swap(p->smallest_key, p->largest_key);
-  }});
+  ExpectOpenCorruption(
+      {.props = [](TableProperties* p) { std::swap(p->smallest_key, p->largest_key); }});
 }
 
 TEST_F(CraftedTable, PropertiesSequencesInverted) {
-  ExpectOpenCorruption({.props = [](TableProperties* p) {
-    std::swap(p->smallest_seq, p->largest_seq);
-  }});
+  ExpectOpenCorruption(
+      {.props = [](TableProperties* p) { std::swap(p->smallest_seq, p->largest_seq); }});
 }
 
 TEST_F(CraftedTable, PropertiesCountMoreDataBlocksThanTheIndex) {
@@ -373,9 +370,8 @@ TEST_F(CraftedTable, PropertiesCountMoreDataBlocksThanTheIndex) {
 }
 
 TEST_F(CraftedTable, PropertiesCountMoreDeletionsThanEntries) {
-  ExpectOpenCorruption({.props = [](TableProperties* p) {
-    p->deletion_count = p->entry_count + 1;
-  }});
+  ExpectOpenCorruption(
+      {.props = [](TableProperties* p) { p->deletion_count = p->entry_count + 1; }});
 }
 
 }  // namespace
