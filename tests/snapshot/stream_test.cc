@@ -73,6 +73,8 @@ class VersionlessIterator final : public Iterator {
   void SeekToFirst() override { base_->SeekToFirst(); }
   void Seek(std::string_view target) override { base_->Seek(target); }
   void Next() override { base_->Next(); }
+  void SeekToLast() override { base_->SeekToLast(); }
+  void Prev() override { base_->Prev(); }
   std::string_view key() const override { return base_->key(); }
   std::string_view value() const override { return base_->value(); }
   Status status() const override { return base_->status(); }
