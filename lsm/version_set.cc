@@ -443,7 +443,7 @@ Status VersionSet::WriteSnapshotManifest(const Version& version) {
   for (int level = 0; level < kLevelCount; ++level) {
     for (const auto& f : version.files_[level]) edit.AddFile(level, *f);
   }
-  for (uint64_t number : files_kept_at_open_) edit.KeepFile(number);
+  for (uint64_t kept : files_kept_at_open_) edit.KeepFile(kept);
   std::string record;
   edit.EncodeTo(&record);
   STRATA_RETURN_IF_ERROR(writer->AddRecord(record));
