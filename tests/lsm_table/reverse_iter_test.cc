@@ -28,11 +28,12 @@ using testing::Model;
 
 Entries ToEntries(const Model& model) { return Entries(model.begin(), model.end()); }
 
-std::shared_ptr<const Block> BuildBlock(const Entries& entries, int restart_interval) {
+std::shared_ptr<const Block> BuildBlock(const Entries& entries, int restart_interval,
+                                        KeyComparator keys = CompareInternalKeys) {
   BlockBuilder builder(restart_interval);
   for (const auto& [k, v] : entries) builder.Add(k, v);
   std::shared_ptr<const Block> block;
-  Status s = Block::Parse(std::string(builder.Finish()), "000009.sst", 0, &block);
+  Status s = Block::Parse(std::string(builder.Finish()), "000009.sst", 0, &block, keys);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return block;
 }
@@ -100,7 +101,7 @@ TEST(BlockReverseEdges, OneEntry) {
 TEST(BlockReverseEdges, BytewiseKeysWithSharedPrefixes) {
   Entries entries;
   for (int i = 0; i < 40; ++i) entries.push_back({fmt::format("prefix/{:03}", i * 7), "v"});
-  auto block = BuildBlock(entries, 4);
+  auto block = BuildBlock(entries, 4, CompareBytewise);
   ASSERT_NE(block, nullptr);
   BlockIterator it(block.get(), CompareBytewise);
   IteratorWalk<> walk(&it, &entries, CompareBytewise);
