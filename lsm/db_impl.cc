@@ -366,11 +366,6 @@ Status DBImpl::Resume() {
   return WaitForImmutablesFlushed();
 }
 
-void DBImpl::SetBackgroundErrorForTest(const Status& s, bool resumable) {
-  std::lock_guard lock(mu_);
-  SetBackgroundErrorLocked(s, resumable);
-}
-
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
   WriteBatch batch;
   STRATA_RETURN_IF_ERROR(batch.Put(key, value));

@@ -110,9 +110,6 @@ class DBImpl final : public Engine {
   };
   MemTableMemory memtable_memory() const;
 
-  // Test hook: SetBackgroundErrorLocked as a failed flush would.
-  void SetBackgroundErrorForTest(const Status& s, bool resumable);
-
  private:
   class SnapshotImpl;
   class LiveIterator;
