@@ -40,9 +40,10 @@ Status OpenDb(const KvArgs& args, std::unique_ptr<Engine>* db, bool read_only = 
   // An existing directory's kind wins over --engine.
   const bool exists = io::DefaultFileSystem()->FileExists(io::JoinPath(args.dir, "KIND"));
   options.engine = exists || read_only ? "" : args.engine;
-  // Each open prepares WAL segments ahead of need; a short-lived command
-  // keeps them small (every segment records its own size, so a database
-  // written by a long-running process with bigger segments opens fine).
+  // Each open prepares (fallocates) WAL segments ahead of need; a
+  // short-lived command keeps them as small as the largest batch allows
+  // (every segment records its own size, so a database written by a
+  // long-running process with bigger segments opens fine).
   options.wal_segment_bytes = kToolWalSegmentBytes;
   return Open(options, args.dir, db);
 }
