@@ -1,5 +1,7 @@
 #include "strata/status.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace strata {
@@ -48,5 +50,12 @@ Status Status::WithContext(std::string_view context) const {
   }
   return Status(code_, msg);
 }
+
+namespace internal {
+void ResultFromOkStatus() {
+  std::fprintf(stderr, "strata: assertion failed: Result<T> built from an ok Status\n");
+  std::abort();
+}
+}  // namespace internal
 
 }  // namespace strata

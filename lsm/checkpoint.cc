@@ -74,6 +74,7 @@ Status DBImpl::Checkpoint(const std::string& dir) {
 }
 
 Status DBImpl::CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo* info) {
+  STRATA_RETURN_IF_ERROR(CheckWritable());
   const std::string& dir = options.dir;
   if (dir.empty() || fs_->FileExists(dir)) {
     return Status::InvalidArgument(dir + ": checkpoint target exists (or is empty)");

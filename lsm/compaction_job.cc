@@ -155,7 +155,6 @@ Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* ed
   }
   ReadOptions read_options;
   read_options.fill_cache = false;
-  read_options.verify_checksums = true;
   std::vector<std::unique_ptr<InternalIterator>> children;
   for (const auto& list : c.inputs) {
     for (const auto& f : list) {

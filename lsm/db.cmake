@@ -11,6 +11,7 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_picker.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_job.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/wal_payload.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/info_log.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_iter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_impl.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_read.cc

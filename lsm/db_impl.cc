@@ -8,8 +8,10 @@
 #include <chrono>
 
 #include "core/assert.h"
+#include "lsm/info_log.h"
 #include "lsm/lsm_engine.h"
 #include "wal/format.h"
+#include "wal/inspect.h"
 #include "wal/limits.h"
 
 namespace strata::lsm {
@@ -34,8 +36,6 @@ constexpr size_t kArenaBlocksPerMemTable = 16;
 // gets a smaller group so that its latency stays low).
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kGroupBytesSmallLeader = 128 << 10;
-// Writes without sync are gathered up to this many bytes per WAL record.
-constexpr size_t kWalBufferBytes = 64 << 10;
 // Smallest memtable budget accepted (below it, nearly every write would
 // switch: a memtable share is kMemTableBytesMin / kMemTablesMax).
 constexpr size_t kMemTableBytesMin = 16 * 1024;
@@ -46,6 +46,11 @@ size_t ArenaBlockBytes(size_t memtable_switch_bytes) {
   return std::clamp<size_t>(memtable_switch_bytes / kArenaBlocksPerMemTable, 1,
                             Arena::kBlockBytesMax);
 }
+
+static_assert(wal::kSegmentHeaderBytes + wal::RecordBytes(kWriteBatchBytesMax) <=
+                  kWalSegmentBytesForMaxBatch,
+              "kWalSegmentBytesForMaxBatch holds a maximal batch");
+static_assert(kWalSegmentBytesForMaxBatch % wal::kDirectBlockBytes == 0);
 
 uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -96,7 +101,8 @@ Status OpenLsmEngine(const Options& options, const std::string& path,
 
 DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
                ResolvedDiskProfile profile)
-    : options_(options), path_(std::move(path)), fs_(std::move(fs)),
+    : options_(options), read_only_(options.read_only), path_(std::move(path)),
+      fs_(std::move(fs)),
       profile_(std::move(profile)), memtable_switch_bytes_(options.memtable_bytes / kMemTablesMax),
       arena_block_bytes_(ArenaBlockBytes(memtable_switch_bytes_)), picker_([&] {
         CompactionOptions c;
@@ -141,12 +147,37 @@ Status DBImpl::Open(const Options& options, const std::string& path,
         "l0_compaction_trigger {} (at least 1) or block_cache_shard_bits {} (0..{}) out of range",
         options.l0_compaction_trigger, options.block_cache_shard_bits, kBlockCacheShardBitsMax));
   }
+  if (options.info_log_bytes_max == 0) return Status::InvalidArgument("info_log_bytes_max is 0");
   std::shared_ptr<io::FileSystem> fs =
       options.file_system ? options.file_system : io::DefaultFileSystem();
-  STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
+  // Read-only or create_if_missing false: nothing is created (Recover
+  // reports a missing database).
+  if (!options.read_only && options.create_if_missing) {
+    STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
+  }
   ResolvedDiskProfile profile = ResolveDiskProfile(options.profile, path);
   std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
-  STRATA_RETURN_IF_ERROR(db->Recover());
+  const auto start = std::chrono::steady_clock::now();
+  db->info_log_ = options.info_log;
+  if (db->info_log_ == nullptr && !options.read_only) {
+    // Best effort, as every info log write: a database opens without its LOG.
+    (void)FileInfoLogger::Open(fs, path, options.info_log_bytes_max, &db->info_log_);
+  }
+  InfoLog(db->info_log_.get(), "open {}{}: profile {}", path,
+          options.read_only ? " (read-only)" : "", db->profile_description());
+  Status s = db->Recover();
+  if (!s.ok()) {
+    InfoLog(db->info_log_.get(), "open failed: {}", s.ToString());
+    return s;
+  }
+  InfoLog(db->info_log_.get(),
+          "recovered in {} us: last sequence {}, wal lsn {}, {} immutable memtables, {} tables",
+          MicrosSince(start), db->last_sequence_.load(), db->versions_->wal_lsn(),
+          db->imms_.size(), db->versions_->LiveFiles().size());
+  if (options.read_only) {
+    *engine = std::move(db);
+    return Status::Ok();
+  }
   db->flush_thread_ = std::thread([d = db.get()] { d->FlushThread(); });
   db->compaction_thread_ = std::thread([d = db.get()] { d->CompactionThread(); });
   {
@@ -158,6 +189,17 @@ Status DBImpl::Open(const Options& options, const std::string& path,
 }
 
 Status DBImpl::Recover() {
+  if (read_only_) {
+    // No lock file (it would be a write): a process writing the database
+    // meanwhile may delete files this one reads.
+    cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
+    versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get());
+    STRATA_RETURN_IF_ERROR(versions_->RecoverReadOnly());
+    STRATA_RETURN_IF_ERROR(ReplayWalReadOnly());
+    std::lock_guard lock(mu_);
+    InstallSuperVersionLocked();
+    return Status::Ok();
+  }
   STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
   cache_ =
       std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
@@ -189,27 +231,8 @@ Status DBImpl::Recover() {
 Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
   SequenceNumber last = versions_->last_sequence();
   mem_ = NewMemTable(versions_->wal_lsn());
-  std::string rep;
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
-    Status s = DecodeWalPayload(payload, "payload", &rep);
-    if (!s.ok()) return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn, s.message()));
-    Result<WriteBatch> batch = WriteBatch::FromRep(std::move(rep));
-    if (!batch.ok()) {
-      return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn,
-                                            batch.status().message()));
-    }
-    if (mem_->ApproximateMemoryUsage() >= memtable_switch_bytes_) {
-      // Too much to hold in one memtable: the flush thread writes the full
-      // ones once the engine runs. (A long WAL can hold more than the
-      // budget here, until the flush thread has written them.)
-      imm_bytes_ += mem_->ApproximateMemoryUsage();
-      imms_.insert(imms_.begin(), std::move(mem_));
-      mem_ = NewMemTable(lsn);
-    }
-    MemTableInserter inserter(batch->sequence(), mem_.get());
-    STRATA_RETURN_IF_ERROR(batch->Iterate(&inserter));
-    if (batch->Count() > 0) last = std::max(last, batch->sequence() + batch->Count() - 1);
-    return Status::Ok();
+    return ApplyWalRecord(lsn, payload, &last);
   };
   STRATA_RETURN_IF_ERROR(OpenWalAtManifestPosition(log_options, apply));
   last_sequence_.store(last, std::memory_order_release);
@@ -253,20 +276,123 @@ Status DBImpl::OpenWalAtManifestPosition(const wal::LogOptions& log_options,
   return wal_->ContinueAt(wal_lsn);
 }
 
+// Read-only replay: reads the WAL like recovery does (wal::InspectPath) but
+// changes nothing on disk; a torn tail ends the log, other damage is
+// Corruption in strict mode and ends the log in point-in-time mode.
+Status DBImpl::ReplayWalReadOnly() {
+  SequenceNumber last = versions_->last_sequence();
+  const uint64_t from_lsn = versions_->wal_lsn();
+  mem_ = NewMemTable(from_lsn);
+  Status apply_status;
+  bool stopped = false;
+  wal::InspectCallbacks callbacks;
+  callbacks.on_record = [&](const wal::InspectedRecord& r) {
+    if (stopped || !apply_status.ok() || r.lsn < from_lsn) return;
+    apply_status = ApplyWalRecord(r.lsn, r.payload, &last);
+  };
+  callbacks.on_segment_end = [&](const wal::InspectedSegment& seg) {
+    stopped = stopped || !seg.header_status.ok() || seg.scan.damaged || seg.scan.valid_after;
+  };
+  wal::InspectResult result;
+  Status s = wal::InspectPath(fs_.get(), io::JoinPath(path_, kWalDirName), callbacks, &result);
+  if (s.IsNotFound()) s = Status::Ok();  // no WAL segments: nothing to replay
+  STRATA_RETURN_IF_ERROR(s);
+  STRATA_RETURN_IF_ERROR(apply_status);
+  if (result.corrupt && options_.wal_recovery == WalRecoveryMode::kStrict) {
+    return Status::Corruption(fmt::format("{} @ {}: {}", result.corrupt_file,
+                                          result.corrupt_offset, result.corrupt_reason));
+  }
+  last_sequence_.store(last, std::memory_order_release);
+  return Status::Ok();
+}
+
+// As ReplayWal's apply step: one WAL record into the memtables.
+Status DBImpl::ApplyWalRecord(uint64_t lsn, std::string_view payload, SequenceNumber* last) {
+  std::string rep;
+  Status s = DecodeWalPayload(payload, "payload", &rep);
+  if (!s.ok()) return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn, s.message()));
+  Result<WriteBatch> batch = WriteBatch::FromRep(std::move(rep));
+  if (!batch.ok()) {
+    return Status::Corruption(
+        fmt::format("wal record lsn {}: {}", lsn, batch.status().message()));
+  }
+  if (mem_->ApproximateMemoryUsage() >= memtable_switch_bytes_) {
+    // Too much to hold in one memtable: the flush thread writes the full
+    // ones once the engine runs. (A long WAL can hold more than the budget
+    // here, until the flush thread has written them.)
+    imm_bytes_ += mem_->ApproximateMemoryUsage();
+    imms_.insert(imms_.begin(), std::move(mem_));
+    mem_ = NewMemTable(lsn);
+  }
+  MemTableInserter inserter(batch->sequence(), mem_.get());
+  STRATA_RETURN_IF_ERROR(batch->Iterate(&inserter));
+  if (batch->Count() > 0) *last = std::max(*last, batch->sequence() + batch->Count() - 1);
+  return Status::Ok();
+}
+
 DBImpl::~DBImpl() {
-  // No writer is active any more (the caller's contract): log what is
-  // buffered so that a clean close loses nothing.
-  if (wal_ != nullptr) (void)FlushWalBuffer(true);
+  // Without Close the error of the final sync has nowhere to go.
+  if (!closed_.load(std::memory_order_acquire)) (void)Close();
+  // Iterators and snapshots point into the engine: one that outlives it
+  // would be a use-after-free (the Engine contract forbids it).
+  STRATA_ASSERT(live_iterators_.load() == 0);
+  STRATA_ASSERT(live_snapshots_.load() == 0);
+}
+
+// No writer is active any more (the caller's contract).
+Status DBImpl::Close() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) {
+    return Status::InvalidArgument("Close: the engine is already closed");
+  }
+  // Log what is buffered and sync, so that a clean close loses nothing.
+  Status s = wal_ != nullptr ? FlushWalBuffer(true) : Status::Ok();
   {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
+    if (s.ok()) s = bg_error_;
     flush_cv_.notify_all();
     compact_cv_.notify_all();
     bg_cv_.notify_all();
   }
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
-  // Unflushed memtables are in the WAL (synced above); nothing else to do.
+  // Unflushed memtables are in the WAL (synced above). Another engine may
+  // open the directory now.
+  wal_.reset();
+  lock_file_.reset();
+  InfoLog(info_log_.get(), "close: {}", s.ok() ? std::string("ok") : s.ToString());
+  return s;
+}
+
+Status DBImpl::CheckWritable() const {
+  if (closed_.load(std::memory_order_acquire)) {
+    return Status::InvalidArgument("the engine is closed");
+  }
+  if (read_only_) return Status::NotSupported("the database is open read-only");
+  return Status::Ok();
+}
+
+// A WAL error is never resumable: the log may hold a partial record and has
+// failed for good (wal::Log), and an fdatasync error may have dropped data
+// the kernel had accepted (a retry could report success for lost bytes). A
+// failed manifest write may have left a partial record behind. A failed
+// table write (write, or the fdatasync of the new table) only abandons that
+// table: the retry writes a new file.
+Status DBImpl::Resume() {
+  STRATA_RETURN_IF_ERROR(CheckWritable());
+  {
+    std::lock_guard lock(mu_);
+    if (bg_error_.ok()) return Status::Ok();
+    if (!bg_error_resumable_) {
+      return bg_error_.WithContext("not resumable, reopen the database");
+    }
+    InfoLog(info_log_.get(), "resume after: {}", bg_error_.ToString());
+    bg_error_ = Status::Ok();
+    flush_cv_.notify_all();
+    compact_cv_.notify_all();
+    bg_cv_.notify_all();
+  }
+  return WaitForImmutablesFlushed();
 }
 
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -282,6 +408,7 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
 }
 
 Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
+  STRATA_RETURN_IF_ERROR(CheckWritable());
   if (batch.Count() == 0) return Status::Ok();
   if (batch.ApproximateSize() > wal_payload_bytes_max_) {
     return Status::InvalidArgument(fmt::format(
@@ -292,6 +419,7 @@ Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
 }
 
 Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
+  STRATA_RETURN_IF_ERROR(CheckWritable());
   Writer w;
   w.batch = batch;
   w.sync = options.sync;
@@ -330,7 +458,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, const WriteBatch* batch) {
       // A failed WAL append may have left a partial record; no later write
       // may be acknowledged on top of it. (Oversized input is refused
       // before it reaches the WAL, so this is an I/O failure.)
-      SetBackgroundErrorLocked(s);
+      SetBackgroundErrorLocked(s, false);
     }
   }
   while (true) {
@@ -377,17 +505,24 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   return &group_batch_;
 }
 
-// Leader only. Groups that need no sync are gathered in wal_buffer_ and
-// logged as one WAL record once it passes kWalBufferBytes, or together with
-// the next sync write, at a memtable switch, and at close. Their sequence
-// numbers are consecutive, so the buffer is itself one valid batch rep. A
-// crash may lose the buffer, which the contract allows for writes without
-// sync (only a suffix of the write order is lost, never a hole); what it
-// saves is one WAL write per small write.
+// Leader only. By default (Options::wal_buffer_bytes == 0) every group is
+// one WAL record written before the group's writers return: the bytes are in
+// the kernel, so a process crash loses no acknowledged write (only a machine
+// crash may lose writes without sync). The group commit still writes many
+// writers' batches with one WAL write.
+//
+// With wal_buffer_bytes > 0, groups that need no sync are gathered in
+// wal_buffer_ and logged as one WAL record once it reaches wal_buffer_bytes,
+// together with the next sync write, at a memtable switch, and at Close.
+// Their sequence numbers are consecutive, so the buffer is itself one valid
+// batch rep. A process crash may then lose the buffer (a suffix of the
+// unsynced writes, never a hole); what it saves is one WAL write per small
+// write.
 Status DBImpl::LogGroup(const WriteBatch& group, bool sync) {
+  const size_t buffer_bytes = options_.wal_buffer_bytes;
   const size_t buffered = wal_buffer_.Count() == 0 ? 0 : wal_buffer_.ApproximateSize();
-  if (buffered + group.ApproximateSize() <= wal_payload_bytes_max_ &&
-      (buffered == 0 ? (!sync && group.ApproximateSize() < kWalBufferBytes) : true)) {
+  if (buffer_bytes > 0 && buffered + group.ApproximateSize() <= wal_payload_bytes_max_ &&
+      (buffered == 0 ? (!sync && group.ApproximateSize() < buffer_bytes) : true)) {
     if (buffered == 0) {
       wal_buffer_.Clear();
       STRATA_RETURN_IF_ERROR(wal_buffer_.Append(group));
@@ -395,7 +530,7 @@ Status DBImpl::LogGroup(const WriteBatch& group, bool sync) {
     } else {
       STRATA_RETURN_IF_ERROR(wal_buffer_.Append(group));
     }
-    if (!sync && wal_buffer_.ApproximateSize() < kWalBufferBytes) return Status::Ok();
+    if (!sync && wal_buffer_.ApproximateSize() < buffer_bytes) return Status::Ok();
     return FlushWalBuffer(sync);
   }
   STRATA_RETURN_IF_ERROR(FlushWalBuffer(false));
@@ -403,7 +538,8 @@ Status DBImpl::LogGroup(const WriteBatch& group, bool sync) {
   return lsn.ok() ? Status::Ok() : lsn.status();
 }
 
-// Leader only (or the destructor): logs the buffered groups.
+// Leader only (or Close): logs the buffered groups. Never called with mu_
+// held: readers must not wait for the disk.
 Status DBImpl::FlushWalBuffer(bool sync) {
   if (wal_buffer_.Count() == 0) return sync ? wal_->Sync() : Status::Ok();
   Result<uint64_t> lsn = wal_->Append(wal_codec_.Encode(wal_buffer_.rep()), sync);
@@ -446,17 +582,31 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       writer_waiting_for_room_ = false;
       continue;
     }
-    // The buffered WAL records belong to the memtable being retired: they
-    // must get LSNs below the new memtable's first one.
-    s = FlushWalBuffer(false);
-    if (!s.ok()) {
-      SetBackgroundErrorLocked(s);
-      break;
+    if (wal_buffer_.Count() > 0) {
+      // The buffered WAL records belong to the memtable being retired: they
+      // must get LSNs below the new memtable's first one. The write goes
+      // without mu_ (readers must not wait for the disk); as the leader we
+      // are the only one touching the WAL, and the loop looks again at what
+      // changed meanwhile.
+      lock.unlock();
+      s = FlushWalBuffer(false);
+      lock.lock();
+      if (!s.ok()) {
+        SetBackgroundErrorLocked(s, false);
+        break;
+      }
+      continue;
     }
     SwitchMemTableLocked();
     force = false;
   }
-  if (stalled) stall_micros_.fetch_add(MicrosSince(start), std::memory_order_relaxed);
+  if (stalled) {
+    const uint64_t micros = MicrosSince(start);
+    stall_micros_.fetch_add(micros, std::memory_order_relaxed);
+    stall_count_.fetch_add(1, std::memory_order_relaxed);
+    InfoLog(info_log_.get(), "write stall: {} us (level-0 files {}, immutable memtables {})",
+            micros, super_version_->version->files(0).size(), imms_.size());
+  }
   return s;
 }
 
@@ -496,8 +646,16 @@ void DBImpl::InstallSuperVersionLocked() {
   super_version_ = std::move(sv);
 }
 
-void DBImpl::SetBackgroundErrorLocked(const Status& s) {
-  if (bg_error_.ok()) bg_error_ = s;
+void DBImpl::SetBackgroundErrorLocked(const Status& s, bool resumable) {
+  if (bg_error_.ok()) {
+    bg_error_ = s;
+    bg_error_resumable_ = resumable;
+    ++bg_error_count_;
+    InfoLog(info_log_.get(), "background error ({}): {}; writes stop",
+            resumable ? "resumable" : "reopen to recover", s.ToString());
+  } else if (!resumable) {
+    bg_error_resumable_ = false;  // one unresumable cause makes it all so
+  }
   bg_cv_.notify_all();
 }
 
@@ -527,14 +685,17 @@ void DBImpl::FlushThread() {
     flush_cv_.wait(lock, [this] { return shutting_down_ || (!imms_.empty() && bg_error_.ok()); });
     if (shutting_down_) return;
     lock.unlock();
-    Status s = FlushOldestImmutable();
+    bool resumable = false;
+    Status s = FlushOldestImmutable(&resumable);
     lock.lock();
-    if (!s.ok()) SetBackgroundErrorLocked(s);
+    if (!s.ok()) SetBackgroundErrorLocked(s.WithContext("flush"), resumable);
     bg_cv_.notify_all();
   }
 }
 
-Status DBImpl::FlushOldestImmutable() {
+// *resumable: a failure left nothing to repair (see Resume).
+Status DBImpl::FlushOldestImmutable(bool* resumable) {
+  const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<MemTable> imm;
   uint64_t release_lsn = 0;
   {
@@ -549,6 +710,7 @@ Status DBImpl::FlushOldestImmutable() {
   JobStats stats;
   std::unique_ptr<InternalIterator> input = imm->NewIterator();
   Status s = WriteMergedTables(ctx, input.get(), 0, false, &edit, &stats);
+  *resumable = !s.ok();
   if (s.ok()) {
     edit.SetWalLsn(release_lsn);
     edit.SetLastSequence(imm->largest_sequence());
@@ -566,6 +728,8 @@ Status DBImpl::FlushOldestImmutable() {
   }
   flush_bytes_written_.fetch_add(stats.bytes_written, std::memory_order_relaxed);
   flush_count_.fetch_add(1, std::memory_order_relaxed);
+  InfoLog(info_log_.get(), "flush: {} entries, {} bytes to {} table(s) in {} us", stats.entries_read,
+          stats.bytes_written, stats.files_written, MicrosSince(start));
   // The edit is durable: the WAL before release_lsn is no longer needed.
   STRATA_RETURN_IF_ERROR(wal_->ReleaseBefore(release_lsn));
   DeleteObsoleteFiles();
@@ -589,10 +753,11 @@ void DBImpl::CompactionThread() {
     c = manual ? picker_.PickAll(versions_->current()) : picker_.Pick(versions_->current());
     compaction_running_ = true;
     lock.unlock();
-    Status s = c ? RunOneCompaction(std::move(c)) : Status::Ok();
+    bool resumable = false;
+    Status s = c ? RunOneCompaction(std::move(c), &resumable) : Status::Ok();
     lock.lock();
     compaction_running_ = false;
-    if (!s.ok()) SetBackgroundErrorLocked(s);
+    if (!s.ok()) SetBackgroundErrorLocked(s.WithContext("compaction"), resumable);
     if (manual) {
       manual_compaction_requested_ = false;
       ++manual_compactions_done_;
@@ -601,7 +766,8 @@ void DBImpl::CompactionThread() {
   }
 }
 
-Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
+Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c, bool* resumable) {
+  const auto start = std::chrono::steady_clock::now();
   const uint64_t target =
       c->output_level == 0 ? 0 : compaction_options_.target_file_bytes;
   JobContext ctx = MakeJobContext(target);
@@ -610,6 +776,8 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
   VersionEdit edit;
   JobStats stats;
   Status s = RunCompaction(ctx, *c, &edit, &stats);
+  // A corrupt input fails again on every retry; a failed write may not.
+  *resumable = !s.ok() && !s.IsCorruption();
   if (s.ok()) s = versions_->LogAndApply(&edit);
   {
     std::lock_guard lock(mu_);
@@ -623,6 +791,11 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c) {
     compaction_count_.fetch_add(1, std::memory_order_relaxed);
     compaction_bytes_read_.fetch_add(stats.bytes_read, std::memory_order_relaxed);
   }
+  InfoLog(info_log_.get(),
+          "compaction{} to level {}: {} input file(s), {} bytes read, {} bytes written to {} "
+          "table(s), {} us",
+          c->trivial_move ? " (trivial move)" : "", c->output_level, c->InputFileCount(), stats.bytes_read, stats.bytes_written, stats.files_written,
+          MicrosSince(start));
   c.reset();  // unpin the input version before collecting garbage
   DeleteObsoleteFiles();
   return Status::Ok();
@@ -698,6 +871,7 @@ Status DBImpl::Flush() {
 }
 
 Status DBImpl::CompactAll() {
+  STRATA_RETURN_IF_ERROR(CheckWritable());
   STRATA_RETURN_IF_ERROR(Flush());
   std::unique_lock lock(mu_);
   const uint64_t target = manual_compactions_done_ + 1;

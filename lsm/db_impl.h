@@ -10,18 +10,28 @@
 // when memtables or L0 files pile up (EngineStats::stall_micros).
 //
 // Durability: a sync write returns after its WAL record (and every earlier
-// one) is fdatasynced. Writes without sync are gathered into one WAL record
-// of up to 64 KiB (LogGroup), which is logged with the next sync write, at a
-// memtable switch, or at close; a crash may lose that buffer, i.e. a suffix
-// of the unsynced writes, never a hole.
+// one) is fdatasynced. A write without sync returns after its group's WAL
+// record was written to the file (in the kernel: a process crash loses
+// nothing acknowledged, a machine crash a suffix of the unsynced writes).
+// Options::wal_buffer_bytes trades that for fewer WAL writes (LogGroup).
+//
+// Errors: a failed WAL write, flush or compaction sets bg_error_, which stops
+// every later write and shows in Stats(); Resume() clears it when the failed
+// work can be retried (see SetBackgroundErrorLocked). The info log (LOG, or
+// Options::info_log) records open, recovery, flushes, compactions, stalls and
+// errors.
+//
+// Read-only (Options::read_only): no lock file, no WAL (its records are read
+// into the memtable), no manifest written, no background threads.
 //
 // Reads take a SuperVersion (memtable, immutable memtables, Version) under a
 // short mutex and then run without locks; an iterator holds its SuperVersion
 // so its memtables and files stay alive and on disk.
 //
-// Threading: every public method may be called concurrently. mu_ guards the
-// writer queue, the SuperVersion, snapshots and background state; it is never
-// held during I/O.
+// Threading: every public method may be called concurrently (Close: once
+// nothing else runs). mu_ guards the writer queue, the SuperVersion, snapshots
+// and background state; it is never held during I/O: the write leader
+// releases it while it writes the WAL, also for a memtable switch.
 #pragma once
 
 #include <atomic>
@@ -79,6 +89,8 @@ class DBImpl final : public Engine {
   Status Checkpoint(const std::string& dir) override;
   // lsm/checkpoint.cc: hard links for tables, a flush instead of the WAL.
   Status CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo* info) override;
+  Status Close() override;
+  Status Resume() override;
 
   // "ssd (auto: /sys/dev/block/253:0/queue/rotational=0)".
   std::string profile_description() const;
@@ -110,6 +122,7 @@ class DBImpl final : public Engine {
 
  private:
   class SnapshotImpl;
+  class LiveIterator;
   struct Writer;
 
   DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
@@ -122,6 +135,10 @@ class DBImpl final : public Engine {
   // unsynced, already flushed tail.
   Status OpenWalAtManifestPosition(const wal::LogOptions& log_options,
                                    const wal::Log::ReplayFn& apply);
+  Status ReplayWalReadOnly();
+  Status ApplyWalRecord(uint64_t lsn, std::string_view payload, SequenceNumber* last);
+  // Refuses calls after Close and writes in read-only mode.
+  Status CheckWritable() const;
 
   Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
   Status LogGroup(const WriteBatch& group, bool sync);
@@ -141,11 +158,13 @@ class DBImpl final : public Engine {
 
   void FlushThread();
   void CompactionThread();
-  Status FlushOldestImmutable();
-  Status RunOneCompaction(std::unique_ptr<Compaction> c);
+  Status FlushOldestImmutable(bool* resumable);
+  Status RunOneCompaction(std::unique_ptr<Compaction> c, bool* resumable);
   JobContext MakeJobContext(uint64_t target_file_bytes);
   uint64_t NewPendingFileNumber();
-  void SetBackgroundErrorLocked(const Status& s);
+  // `resumable`: the failed work left nothing behind that must be repaired
+  // (a table write: its file is abandoned), so Resume may retry it.
+  void SetBackgroundErrorLocked(const Status& s, bool resumable);
   void DeleteObsoleteFiles();
   Status WaitForImmutablesFlushed();
   Status BuildCheckpoint(const std::string& tmp, SequenceNumber sequence, CheckpointInfo* info);
@@ -153,6 +172,7 @@ class DBImpl final : public Engine {
                           FileMetaData* out);
 
   const Options options_;
+  const bool read_only_;
   const std::string path_;
   const std::shared_ptr<io::FileSystem> fs_;
   const ResolvedDiskProfile profile_;
@@ -192,6 +212,13 @@ class DBImpl final : public Engine {
   std::set<uint64_t> pending_outputs_;
   std::function<void()> obsolete_scan_hook_;  // tests only
   Status bg_error_;
+  bool bg_error_resumable_ = false;
+  uint64_t bg_error_count_ = 0;
+  std::atomic<bool> closed_{false};
+  std::shared_ptr<InfoLogger> info_log_;
+  // Iterators and snapshots alive; the engine must outlive them.
+  std::atomic<int64_t> live_iterators_{0};
+  std::atomic<int64_t> live_snapshots_{0};
   bool shutting_down_ = false;
   bool manual_compaction_requested_ = false;
   uint64_t manual_compactions_done_ = 0;
@@ -215,6 +242,7 @@ class DBImpl final : public Engine {
   std::atomic<uint64_t> compaction_count_{0};
   std::atomic<uint64_t> trivial_move_count_{0};
   std::atomic<uint64_t> write_groups_{0};
+  std::atomic<uint64_t> stall_count_{0};
 };
 
 }  // namespace strata::lsm

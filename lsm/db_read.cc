@@ -12,14 +12,69 @@ namespace strata::lsm {
 
 class DBImpl::SnapshotImpl final : public Snapshot {
  public:
-  SnapshotImpl(DBImpl* db, std::multiset<SequenceNumber>::iterator it) : db_(db), it_(it) {}
-  ~SnapshotImpl() override { db_->ReleaseSnapshot(it_); }
+  SnapshotImpl(DBImpl* db, std::multiset<SequenceNumber>::iterator it) : db_(db), it_(it) {
+    db_->live_snapshots_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~SnapshotImpl() override {
+    db_->ReleaseSnapshot(it_);
+    db_->live_snapshots_.fetch_sub(1, std::memory_order_relaxed);
+  }
   uint64_t sequence() const override { return *it_; }
 
  private:
   DBImpl* const db_;
   const std::multiset<SequenceNumber>::iterator it_;
 };
+
+// Counts itself in live_iterators_ (the engine asserts at destruction that
+// none is left) and refuses to work on a closed engine.
+class DBImpl::LiveIterator final : public Iterator {
+ public:
+  LiveIterator(DBImpl* db, std::unique_ptr<Iterator> base) : db_(db), base_(std::move(base)) {
+    db_->live_iterators_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~LiveIterator() override {
+    base_.reset();
+    db_->live_iterators_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  bool Valid() const override { return base_->Valid(); }
+  void SeekToFirst() override { base_->SeekToFirst(); }
+  void Seek(std::string_view target) override { base_->Seek(target); }
+  void Next() override { base_->Next(); }
+  std::string_view key() const override { return base_->key(); }
+  std::string_view value() const override { return base_->value(); }
+  Status status() const override { return base_->status(); }
+
+ private:
+  DBImpl* const db_;
+  std::unique_ptr<Iterator> base_;
+};
+
+namespace {
+
+// What NewIterator returns on a closed engine.
+class ErrorIterator final : public Iterator {
+ public:
+  explicit ErrorIterator(Status status) : status_(std::move(status)) {}
+  bool Valid() const override { return false; }
+  void SeekToFirst() override {}
+  void Seek(std::string_view) override {}
+  void Next() override { STRATA_ASSERT(false); }
+  std::string_view key() const override {
+    STRATA_ASSERT(false);
+    return {};
+  }
+  std::string_view value() const override {
+    STRATA_ASSERT(false);
+    return {};
+  }
+  Status status() const override { return status_; }
+
+ private:
+  Status status_;
+};
+
+}  // namespace
 
 std::unique_ptr<Snapshot> DBImpl::GetSnapshot() {
   std::lock_guard lock(mu_);
@@ -51,6 +106,9 @@ Status DBImpl::GetInternal(const ReadOptions& options, std::string_view key, Val
                            std::string* value) {
   if (key.size() > kKeyBytesMax) {
     return Status::InvalidArgument(fmt::format("key of {} bytes exceeds kKeyBytesMax", key.size()));
+  }
+  if (closed_.load(std::memory_order_acquire)) {
+    return Status::InvalidArgument("the engine is closed");
   }
   // The SuperVersion first, then the sequence (as RocksDB does). The other
   // order races: between reading the sequence and pinning the SuperVersion, a
@@ -123,6 +181,9 @@ Status DBImpl::PutIfNewer(const WriteOptions& options, std::string_view key, uin
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
+  if (closed_.load(std::memory_order_acquire)) {
+    return std::make_unique<ErrorIterator>(Status::InvalidArgument("the engine is closed"));
+  }
   // SuperVersion before sequence: see GetInternal.
   std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
   const SequenceNumber seq = ReadSequence(options);
@@ -130,7 +191,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   children.push_back(sv->mem->NewIterator());
   for (const auto& imm : sv->imms) children.push_back(imm->NewIterator());
   sv->version->AddIterators(options, &children);
-  return NewDBIterator(sv, NewMergingIterator(std::move(children)), seq, options.upper_bound);
+  return std::make_unique<LiveIterator>(
+      this, NewDBIterator(sv, NewMergingIterator(std::move(children)), seq, options.upper_bound));
 }
 
 std::string DBImpl::profile_description() const {
@@ -143,7 +205,7 @@ std::string DBImpl::profile_description() const {
 EngineStats DBImpl::Stats() const {
   EngineStats st;
   st.user_bytes_written = user_bytes_written_.load();
-  st.wal_bytes_written = wal_->stats().bytes_written;
+  st.wal_bytes_written = wal_ != nullptr ? wal_->stats().bytes_written : 0;
   st.flush_bytes_written = flush_bytes_written_.load();
   st.compaction_bytes_read = compaction_bytes_read_.load();
   st.compaction_bytes_written = compaction_bytes_written_.load();
@@ -176,7 +238,13 @@ EngineStats DBImpl::Stats() const {
   {
     std::lock_guard lock(mu_);
     p.emplace_back("lsm.snapshots", snapshots_.size());
+    p.emplace_back("lsm.background_errors", bg_error_count_);
+    p.emplace_back("lsm.background_error.resumable",
+                   !bg_error_.ok() && bg_error_resumable_ ? 1 : 0);
+    st.background_error = bg_error_;
   }
+  p.emplace_back("lsm.write_stalls", stall_count_.load());
+  p.emplace_back("lsm.read_only", read_only_ ? 1 : 0);
   return st;
 }
 

@@ -7,8 +7,8 @@
 // (charged to the BlockCache as pinned bytes, when there is one). Data blocks are read on demand through the cache. Every byte read
 // is checked: a bad checksum, handle or entry is Corruption
 // "000123.sst @ <offset>: ...", never a crash or a wrong value.
-// ReadOptions::verify_checksums is ignored: checksums are always verified
-// (a cached block was verified when it was read).
+// Checksums are always verified (ReadOptions has no switch to skip them; a
+// cached block was verified when it was read).
 //
 // The file must be opened without O_DIRECT: blocks are read at unaligned
 // offsets (the page cache and the block cache do the caching).

@@ -431,6 +431,18 @@ Status VersionSet::Recover(bool create_if_missing) {
   return Status::Ok();
 }
 
+Status VersionSet::RecoverReadOnly() {
+  std::lock_guard lock(mu_);
+  std::string manifest_name;
+  Status s = ReadCurrentFile(fs_.get(), dir_, &manifest_name);
+  if (s.IsNotFound()) return Status::NotFound(dir_ + ": no database (no CURRENT file)");
+  STRATA_RETURN_IF_ERROR(s);
+  std::shared_ptr<Version> v = std::make_shared<Version>();
+  STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v));
+  InstallLocked(std::move(v));
+  return Status::Ok();
+}
+
 Status VersionSet::WriteSnapshotManifest(const Version& version) {
   const uint64_t number = NewFileNumber();
   const std::string name = ManifestFileName(number);

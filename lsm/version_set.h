@@ -98,6 +98,9 @@ class VersionSet {
   // and create is true, starts an empty one), opens every table, writes a
   // fresh manifest and points CURRENT at it.
   Status Recover(bool create_if_missing);
+  // Recover for a read-only open: replays the manifest CURRENT names and
+  // writes nothing (no new manifest; LogAndApply must not be called).
+  Status RecoverReadOnly();
 
   // Applies the edit: logs it durably, then installs the new Version.
   // Added files must carry their opened table.

@@ -2,7 +2,9 @@
 //
 // A database directory records its kind in the file KIND ("lsm\n"), written
 // atomically before the engine creates anything else. An existing directory's
-// kind wins over Options::engine; a mismatch is InvalidArgument.
+// kind wins over Options::engine; a mismatch is InvalidArgument. Without
+// KIND, a read-only open or one with create_if_missing false is NotFound and
+// creates nothing (no directory, no KIND).
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -75,6 +77,9 @@ Status Open(const Options& options, const std::string& path, std::unique_ptr<Eng
     }
     if (options.error_if_exists) return Status::InvalidArgument(path + ": database exists");
     kind = stored;
+  } else if (options.read_only) {
+    // A read-only open never creates anything.
+    return Status::NotFound(path + ": no database (read-only open)");
   } else if (!options.create_if_missing) {
     return Status::NotFound(path + ": no database (create_if_missing is false)");
   }

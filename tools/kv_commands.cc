@@ -1,6 +1,9 @@
 // `strata kv DIR get|put|delete|scan|flush|compact|stats`: a database from the
 // shell. `--engine` picks the kind of a new directory; an existing
-// directory's own kind wins. `put -` reads "key<TAB>value" lines from stdin.
+// directory's own kind wins. `put -` reads "key<TAB>value" lines from stdin
+// (the way to store values up to kValueBytesMax: an argument is limited to
+// 128 KiB by the kernel). get, scan and stats open the database read-only:
+// they never create one and work on a directory they may not write.
 #include <fmt/core.h>
 
 #include <iostream>
@@ -16,7 +19,9 @@ namespace strata::tools {
 
 namespace {
 
-constexpr uint64_t kToolWalSegmentBytes = 4 * kMiB;
+// The smallest segments that hold a batch of kWriteBatchBytesMax, so that the
+// CLI stores every documented maximum.
+constexpr uint64_t kToolWalSegmentBytes = kWalSegmentBytesForMaxBatch;
 
 struct KvArgs {
   std::string dir;
@@ -29,21 +34,23 @@ struct KvArgs {
   uint64_t limit = 0;
 };
 
-Status OpenDb(const KvArgs& args, std::unique_ptr<Engine>* db) {
+Status OpenDb(const KvArgs& args, std::unique_ptr<Engine>* db, bool read_only = false) {
   Options options;
+  options.read_only = read_only;
   // An existing directory's kind wins over --engine.
   const bool exists = io::DefaultFileSystem()->FileExists(io::JoinPath(args.dir, "KIND"));
-  options.engine = exists ? "" : args.engine;
-  // Each open prepares WAL segments ahead of need; a short-lived command
-  // keeps them small (every segment records its own size, so a database
-  // written by a long-running process with bigger segments opens fine).
+  options.engine = exists || read_only ? "" : args.engine;
+  // Each open prepares (fallocates) WAL segments ahead of need; a
+  // short-lived command keeps them as small as the largest batch allows
+  // (every segment records its own size, so a database written by a
+  // long-running process with bigger segments opens fine).
   options.wal_segment_bytes = kToolWalSegmentBytes;
   return Open(options, args.dir, db);
 }
 
 Status RunGet(const KvArgs& args) {
   std::unique_ptr<Engine> db;
-  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db, true));
   std::string value;
   uint64_t version = 0;
   STRATA_RETURN_IF_ERROR(db->GetVersioned(ReadOptions{}, args.key, &value, &version));
@@ -73,22 +80,28 @@ Status PutLines(Engine* db, const KvArgs& args) {
   return db->Write(WriteOptions{args.sync}, batch);
 }
 
+// The write's error, else Close's (the final sync of what was written).
+Status WriteThenClose(Engine* db, Status written) {
+  Status closed = db->Close();
+  return written.ok() ? closed : written;
+}
+
 Status RunPut(const KvArgs& args) {
   std::unique_ptr<Engine> db;
   STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
-  if (args.key == "-") return PutLines(db.get(), args);
-  return db->Put(WriteOptions{args.sync}, args.key, args.value);
+  if (args.key == "-") return WriteThenClose(db.get(), PutLines(db.get(), args));
+  return WriteThenClose(db.get(), db->Put(WriteOptions{args.sync}, args.key, args.value));
 }
 
 Status RunDelete(const KvArgs& args) {
   std::unique_ptr<Engine> db;
   STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
-  return db->Delete(WriteOptions{args.sync}, args.key);
+  return WriteThenClose(db.get(), db->Delete(WriteOptions{args.sync}, args.key));
 }
 
 Status RunScan(const KvArgs& args) {
   std::unique_ptr<Engine> db;
-  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db, true));
   ReadOptions ro;
   ro.upper_bound = args.end;
   auto it = db->NewIterator(ro);
@@ -96,18 +109,20 @@ Status RunScan(const KvArgs& args) {
   for (it->Seek(args.start); it->Valid() && (args.limit == 0 || n < args.limit); it->Next(), ++n) {
     fmt::print("{}\t{}\n", it->key(), it->value());
   }
-  return it->status();
+  Status s = it->status();
+  it.reset();  // before the engine
+  return s;
 }
 
 Status RunMaintenance(const KvArgs& args, bool compact) {
   std::unique_ptr<Engine> db;
   STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
-  return compact ? db->CompactAll() : db->Flush();
+  return WriteThenClose(db.get(), compact ? db->CompactAll() : db->Flush());
 }
 
 Status RunStats(const KvArgs& args) {
   std::unique_ptr<Engine> db;
-  STRATA_RETURN_IF_ERROR(OpenDb(args, &db));
+  STRATA_RETURN_IF_ERROR(OpenDb(args, &db, true));
   const EngineStats st = db->Stats();
   fmt::print("kind {}\n", db->kind());
   for (const auto& [name, value] : st.properties) fmt::print("{} {}\n", name, value);
@@ -148,7 +163,8 @@ void RegisterKvCommands(CLI::App& app, int* exit_code) {
   CLI::App* scan = kv->add_subcommand("scan", "Print key<TAB>value lines in key order");
   scan->add_option("--start", args->start, "First key (inclusive)");
   scan->add_option("--end", args->end, "Stop before this key");
-  scan->add_option("--limit", args->limit, "At most this many entries (0: all)");
+  scan->add_option("--limit", args->limit, "At most this many entries (0: all)")
+      ->check(CLI::NonNegativeNumber);
   scan->callback([=] { *exit_code = ExitFor(RunScan(*args)); });
 
   kv->add_subcommand("flush", "Flush memtables to disk")->callback([=] {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,14 @@ uint64_t FileNumberOf(const std::string& path) {
 }
 
 Status OpenTable(const std::string& path, std::unique_ptr<Table>* table) {
+  // Opening a FIFO for reading waits for a writer, a device may be endless:
+  // only regular files are tables.
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return Status::NotFound(path + ": no such file");
+  if (!std::filesystem::is_regular_file(st)) {
+    return Status::InvalidArgument(path + ": not a regular file");
+  }
   auto fs = io::DefaultFileSystem();
   std::unique_ptr<io::RandomAccessFile> file;
   STRATA_RETURN_IF_ERROR(fs->NewRandomAccessFile(path, io::FileOptions{}, &file));

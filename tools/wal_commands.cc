@@ -119,6 +119,12 @@ Status RunDump(const DumpArgs& args) {
   } else {
     fmt::print("{} segments, {} records\n", result.segment_count, result.record_count);
   }
+  // Random bytes, an empty file or anything that is not a WAL: what Open
+  // would refuse is Corruption (exit 3), after the listing.
+  if (result.corrupt) {
+    return Status::Corruption(fmt::format("{} @ {}: {}", result.corrupt_file,
+                                          result.corrupt_offset, result.corrupt_reason));
+  }
   return Status::Ok();
 }
 

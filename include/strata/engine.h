@@ -5,7 +5,17 @@
 // keys compare bytewise; every byte read from disk is checksummed and a
 // mismatch is Corruption naming the file and offset.
 //
-// Thread safety: all methods may be called concurrently.
+// Thread safety: all methods may be called concurrently, except Close, which
+// the caller calls once no other call is in flight.
+//
+// Lifetime: every Iterator and Snapshot must be destroyed before the Engine
+// that made it (debug builds assert this when the engine is destroyed).
+//
+// Errors: a write that fails in the WAL, or a flush or compaction that fails
+// in the background, puts the engine in an error state: EngineStats::
+// background_error shows it at once, and every later write returns it until
+// Resume() succeeds (see Resume for what can be resumed) or the database is
+// reopened. Reads keep working.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +43,8 @@ struct EngineStats {
   uint64_t stall_micros = 0;          // time writers waited on backpressure
   // Engine-specific counters ("lsm.level0.files", "cache.hits", ...).
   std::vector<std::pair<std::string, uint64_t>> properties;
+  // The error that stopped writes (see Engine::Resume); ok when none.
+  Status background_error;
 
   uint64_t device_bytes_written() const {
     return wal_bytes_written + flush_bytes_written + compaction_bytes_written;
@@ -47,7 +59,22 @@ struct EngineStats {
 
 class Engine {
  public:
+  // Without Close, the destructor closes the engine and drops any error.
   virtual ~Engine() = default;
+
+  // Makes everything written durable (the WAL is logged and synced) and stops
+  // background work. Returns the error of that final sync, or the background
+  // error that stopped the engine. Every call after Close (Close included)
+  // returns an error; reads and writes are refused. REQUIRES: no other call
+  // in flight, no live iterator or snapshot.
+  virtual Status Close() { return Status::Ok(); }
+
+  // Clears a background error once its cause is gone (a full disk freed) and
+  // retries the failed work; Ok when there is no error. Errors that leave
+  // state the engine cannot repair in place (the lsm: a failed WAL write or
+  // sync, a failed manifest write) are not resumable: Resume returns them and
+  // only reopening the database recovers.
+  virtual Status Resume() { return Status::NotSupported("Resume"); }
 
   virtual std::string_view kind() const = 0;
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "strata/limits.h"
 
@@ -16,6 +17,17 @@ class FileSystem;  // io/file_system.h; tests inject a fault-injecting one.
 }
 
 class Snapshot;
+
+// Receives the engine's info log: one line per event (open and recovery,
+// flushes and compactions with their sizes and times, write stalls, errors).
+// Called from any engine thread; an implementation must be thread safe and
+// should not block for long.
+class InfoLogger {
+ public:
+  virtual ~InfoLogger() = default;
+  // `line` has no trailing newline.
+  virtual void Log(std::string_view line) = 0;
+};
 
 // Which kind of disk the engine tunes itself for. kAuto reads
 // /sys/block/<dev>/queue/rotational; the environment variable STRATA_PROFILE
@@ -71,6 +83,9 @@ struct Options {
   double compression_min_savings = 0.125;
   CompactionStyle compaction_style = CompactionStyle::kProfileDefault;
 
+  // A write batch is one WAL record and must fit one segment: below
+  // kWalSegmentBytesForMaxBatch, batches bigger than a segment's space are
+  // InvalidArgument (strata/limits.h).
   uint64_t wal_segment_bytes = 64 * kMiB;
   WalRecoveryMode wal_recovery = WalRecoveryMode::kStrict;
   // Unset means "from the disk profile".
@@ -91,6 +106,27 @@ struct Options {
   // equal slice of block_cache_bytes: more shards, less lock contention,
   // but a smaller slice per shard (a block larger than a slice is not cached).
   int block_cache_shard_bits = 4;
+
+  // Writes without sync reach the OS (a write to the WAL file) before
+  // Put/Write returns, so a process crash (SIGKILL, abort) loses none of
+  // them; only a machine crash may lose them. Above 0, they are instead
+  // gathered in process memory up to this many bytes and written together
+  // (with the next sync write, at a memtable switch or at Close): fewer,
+  // larger WAL writes, but a process crash may then lose up to this many
+  // bytes of acknowledged writes (a suffix of the write order). 0 = off.
+  size_t wal_buffer_bytes = 0;
+
+  // Opens an existing database without writing anything: no directory, KIND,
+  // WAL segment or manifest is created, no file is deleted, no background
+  // work runs, and the WAL is replayed into memory only. Writes, Flush,
+  // CompactAll and Checkpoint return NotSupported. Works on a read-only
+  // directory or a full disk. create_if_missing is ignored (never creates).
+  bool read_only = false;
+
+  // Info log sink. Null: a file named LOG in the database directory (none in
+  // read-only mode), renamed to LOG.old when it reaches info_log_bytes_max.
+  std::shared_ptr<InfoLogger> info_log;
+  size_t info_log_bytes_max = 1 * kMiB;
 };
 
 struct WriteOptions {
@@ -104,7 +140,10 @@ struct ReadOptions {
   const Snapshot* snapshot = nullptr;
   // Iterators stop before the first key >= upper_bound.
   std::optional<std::string> upper_bound;
-  bool verify_checksums = true;
+  // There is no verify_checksums: every block read from disk is verified
+  // (a block in the block cache was verified when it was read). Skipping
+  // it would save one XXH3 pass per block read and let flipped bits through
+  // as wrong values.
   bool fill_cache = true;
 };
 

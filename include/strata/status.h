@@ -68,14 +68,19 @@ class [[nodiscard]] Status {
   std::shared_ptr<const std::string> message_;
 };
 
-// Either a T or a non-ok Status.
+namespace internal {
+// Reports a Result built from an ok Status (a programmer error) and aborts.
+[[noreturn]] void ResultFromOkStatus();
+}  // namespace internal
+
+// Either a T or a non-ok Status. Building one from an ok Status is a
+// programmer error: it aborts (in every build).
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    // A Result built from a Status must carry an error.
-    if (status_.ok()) status_ = Status::InvalidArgument("Result constructed from ok Status");
+    if (status_.ok()) internal::ResultFromOkStatus();
   }
 
   bool ok() const { return value_.has_value(); }

@@ -46,8 +46,11 @@ TEST(StatusTest, ResultCarriesValueOrError) {
   EXPECT_EQ(out, 4);
   Status s = UseHalf(3, &out);
   EXPECT_TRUE(s.IsInvalidArgument());
-  Result<int> r(Status::Ok());  // misuse becomes an error, never a fake value
-  EXPECT_FALSE(r.ok());
+}
+
+TEST(StatusDeathTest, ResultFromOkStatusAborts) {
+  // A misuse is a programmer error, never a fake value or a made-up error.
+  EXPECT_DEATH({ Result<int> r(Status::Ok()); (void)r; }, "Result<T> built from an ok Status");
 }
 
 }  // namespace

@@ -235,10 +235,10 @@ TEST_P(DbTest, StatsCountBytes) {
   for (int i = 0; i < 500; ++i) ASSERT_EQ(GetOrStatus(engine_.get(), Key(i)), Value(2500 + i));
   const EngineStats st = engine_->Stats();
   EXPECT_GT(st.user_bytes_written, 3000u * 60);
-  // The values compress well and unsynced writes reach the WAL in
-  // compressed groups (lsm/wal_payload.h): less WAL than user bytes.
-  EXPECT_GT(st.wal_bytes_written, 0u);
-  EXPECT_LT(st.wal_bytes_written, st.user_bytes_written);
+  // Each unsynced write reaches the WAL before it returns; one writer's
+  // records are too small to compress (lsm/wal_payload.h): the WAL holds the
+  // user bytes and its framing.
+  EXPECT_GE(st.wal_bytes_written, st.user_bytes_written);
   EXPECT_GT(st.flush_bytes_written, 0u);
   EXPECT_GT(st.compaction_bytes_read, 0u);
   EXPECT_GT(st.write_amplification(), 0.0);

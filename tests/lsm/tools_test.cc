@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <tuple>
 
+#include "strata/limits.h"
 #include "tests/testing/test_util.h"
 
 namespace {
@@ -85,6 +88,84 @@ TEST(LsmToolsTest, ManifestDumpAndCorruption) {
   }
   EXPECT_EQ(RunCli(fmt::format("manifest dump {}", db)).exit_code, 3);
   EXPECT_EQ(RunCli(fmt::format("kv {} get a", db)).exit_code, 3);
+}
+
+// Name, size and modification time of every file under `root`.
+using FileState = std::map<std::string, std::tuple<uint64_t, int64_t>>;
+FileState DirectoryState(const std::string& root) {
+  FileState state;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    const auto size = e.is_regular_file() ? e.file_size() : 0;
+    state[e.path().string()] = {size, e.last_write_time().time_since_epoch().count()};
+  }
+  return state;
+}
+
+// get, scan and stats never create a database, and on an existing one they
+// change nothing (read-only open: no WAL segment, manifest, LOG or KIND).
+TEST(LsmToolsTest, ReadCommandsNeverCreateOrWrite) {
+  strata::testing::ScratchDir dir;
+  const std::string missing = dir.Join("missing");
+  EXPECT_EQ(RunCli(fmt::format("kv {} get a", missing)).exit_code, 1);
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan", missing)).exit_code, 1);
+  EXPECT_EQ(RunCli(fmt::format("kv {} stats", missing)).exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(missing));
+
+  const std::string db = dir.Join("db");
+  ASSERT_EQ(RunCli(fmt::format("kv {} put -", db), "a\t1\nb\t2\n").exit_code, 0);
+  ASSERT_EQ(RunCli(fmt::format("kv {} flush", db)).exit_code, 0);
+  ASSERT_EQ(RunCli(fmt::format("kv {} put c 3", db)).exit_code, 0);  // only in the WAL
+  const FileState before = DirectoryState(db);
+  EXPECT_EQ(RunCli(fmt::format("kv {} get c", db)).out, "3\n");
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan", db)).out, "a\t1\nb\t2\nc\t3\n");
+  EXPECT_EQ(RunCli(fmt::format("kv {} stats", db)).exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} get absent", db)).exit_code, 1);
+  EXPECT_EQ(DirectoryState(db), before);
+}
+
+TEST(LsmToolsTest, ScanLimitMustNotBeNegative) {
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  ASSERT_EQ(RunCli(fmt::format("kv {} put -", db), "a\t1\nb\t2\n").exit_code, 0);
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan --limit -5", db)).exit_code, 2);
+  EXPECT_EQ(RunCli(fmt::format("kv {} scan --limit 1", db)).out, "a\t1\n");
+}
+
+// The documented maxima go through the CLI: a key of kKeyBytesMax with a
+// value of kValueBytesMax (through stdin: an argument is limited to 128 KiB);
+// one byte more is a usage error.
+TEST(LsmToolsTest, PutStoresTheDocumentedMaximum) {
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  const std::string key(strata::kKeyBytesMax, 'k');
+  std::string value(strata::kValueBytesMax, 'v');
+  value[0] = 'V';
+  ASSERT_EQ(RunCli(fmt::format("kv {} put -", db), key + "\t" + value + "\n").exit_code, 0);
+  RunResult get = RunCli(fmt::format("kv {} get {}", db, key));
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_TRUE(get.out == value + "\n") << get.out.size();
+  EXPECT_EQ(RunCli(fmt::format("kv {} put -", db), key + "\t" + value + "v\n").exit_code, 2);
+  EXPECT_EQ(RunCli(fmt::format("kv {} put -", db), key + "k\tv\n").exit_code, 2);
+}
+
+// Records that each decode can still make a manifest Open refuses (here it
+// names a table that is gone): dump exits as Open fails, not 0.
+TEST(LsmToolsTest, ManifestDumpFailsWhereOpenFails) {
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  ASSERT_EQ(RunCli(fmt::format("kv {} put -", db), "a\t1\nb\t2\n").exit_code, 0);
+  ASSERT_EQ(RunCli(fmt::format("kv {} flush", db)).exit_code, 0);
+  ASSERT_EQ(RunCli(fmt::format("manifest dump {}", db)).exit_code, 0);
+  int removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(db)) {
+    if (e.path().extension() == ".sst") removed += std::filesystem::remove(e.path()) ? 1 : 0;
+  }
+  ASSERT_EQ(removed, 1);
+  const int open_exit = RunCli(fmt::format("kv {} get a", db)).exit_code;
+  EXPECT_NE(open_exit, 0);
+  RunResult dump = RunCli(fmt::format("manifest dump {}", db));
+  EXPECT_EQ(dump.exit_code, open_exit);
+  EXPECT_NE(dump.out.find("add L0 "), std::string::npos) << dump.out;  // listed first
 }
 
 }  // namespace

@@ -86,6 +86,9 @@ TEST(WalPayloadTest, EngineReplaysCompressedRecords) {
   strata::testing::ScratchDir dir;
   Options o = testing::TinyOptions();
   o.memtable_bytes = 4 << 20;  // nothing flushes: every key comes back from the WAL
+  // Groups of unsynced writes gathered into records big enough to compress
+  // (one writer's own records are too small).
+  o.wal_buffer_bytes = 64 << 10;
   {
     std::unique_ptr<Engine> db;
     ASSERT_TRUE(strata::Open(o, dir.path(), &db).ok());

@@ -3,6 +3,7 @@
 // with STRATA_UPDATE_GOLDEN=1; otherwise a difference means a format change.
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -26,8 +27,12 @@ struct RunResult {
   std::string out;  // stdout and stderr
 };
 
-RunResult RunCli(const std::string& args) {
-  const std::string cmd = fmt::format("{} {} 2>&1", STRATA_CLI_PATH, args);
+// timeout_seconds > 0 runs the command under timeout(1).
+RunResult RunCli(const std::string& args, int timeout_seconds = 0) {
+  const std::string cmd =
+      fmt::format("{}{} {} 2>&1",
+                  timeout_seconds > 0 ? fmt::format("timeout {} ", timeout_seconds) : "",
+                  STRATA_CLI_PATH, args);
   RunResult result;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -149,6 +154,22 @@ TEST(SstTool, VerifyCleanAndCorrupt) {
   EXPECT_EQ(RunCli("sst layout " + dir.Join("000003.sst")).exit_code, 3);
   EXPECT_EQ(RunCli("sst props " + dir.Join("000003.sst")).exit_code, 3);
   EXPECT_EQ(RunCli("sst verify " + dir.Join("000003.sst")).exit_code, 1);
+}
+
+// A FIFO (open would wait for a writer forever) or a directory is no table:
+// refused at once with a usage error. (`timeout` turns a hang into a failure.)
+TEST(SstTool, RefusesWhatIsNotARegularFile) {
+  strata::testing::ScratchDir dir;
+  const std::string fifo = dir.Join("000007.sst");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const char* cmd : {"dump", "props", "layout", "verify"}) {
+    SCOPED_TRACE(cmd);
+    const RunResult r = RunCli(fmt::format("sst {} {}", cmd, fifo), /*timeout_seconds=*/60);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("not a regular file"), std::string::npos) << r.out;
+  }
+  const RunResult r = RunCli("sst dump " + dir.path(), 60);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
 }
 
 TEST(SstTool, UsageAndMissingFiles) {

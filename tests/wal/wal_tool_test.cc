@@ -7,6 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <random>
+#include <utility>
+#include <vector>
 
 #include "tests/testing/test_util.h"
 #include "tests/wal/wal_test_util.h"
@@ -83,8 +86,9 @@ TEST(WalTool, VerifyReportsFirstBadOffset) {
                                         SegmentPath(dir.path(), 1), where[2].offset)),
             std::string::npos)
       << verify.out;
+  // dump lists everything it can read and then exits as Open would fail.
   CliRun dump = Strata("wal dump " + dir.path());
-  EXPECT_EQ(dump.exit_code, 0);
+  EXPECT_EQ(dump.exit_code, 3);
   EXPECT_NE(dump.out.find(fmt::format("@{:<10} BAD: checksum mismatch (valid records follow at {})",
                                       where[2].offset, where[3].offset)),
             std::string::npos)
@@ -101,6 +105,44 @@ TEST(WalTool, TornTailIsCleanForVerify) {
                                         where[3].offset)),
             std::string::npos)
       << verify.out;
+}
+
+// Random bytes, an empty file and a file that is not a WAL segment are no
+// WAL: dump says so and exits 3 (corruption), never 0.
+TEST(WalTool, DumpRefusesWhatIsNotAWal) {
+  strata::testing::ScratchDir dir;
+  std::mt19937_64 rng(strata::testing::TestSeed(5));
+  std::string random(64 * 1024, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"000001.wal", random},  // named as a segment
+      {"random.bin", random},
+      {"empty.wal", ""},
+      {"notes.txt", "strata is a storage engine toolkit\n"},
+  };
+  for (const auto& [name, contents] : files) {
+    SCOPED_TRACE(name);
+    const std::string path = dir.Join(name);
+    {
+      std::FILE* f = std::fopen(path.c_str(), "wb");
+      ASSERT_NE(f, nullptr);
+      ASSERT_EQ(std::fwrite(contents.data(), 1, contents.size(), f), contents.size());
+      std::fclose(f);
+    }
+    CliRun dump = Strata("wal dump " + path);
+    EXPECT_EQ(dump.exit_code, 3) << dump.out;
+    CliRun json = Strata("wal dump --json " + path);
+    EXPECT_EQ(json.exit_code, 3) << json.out;
+  }
+  // A directory of random "segments" too.
+  strata::testing::ScratchDir log_dir;
+  {
+    std::FILE* f = std::fopen(log_dir.Join("000001.wal").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(random.data(), 1, random.size(), f), random.size());
+    std::fclose(f);
+  }
+  EXPECT_EQ(Strata("wal dump " + log_dir.path()).exit_code, 3);
 }
 
 // The golden segment: three records, as FORMAT.md shows it. Regenerate with

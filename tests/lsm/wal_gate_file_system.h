@@ -1,0 +1,131 @@
+// WalGateFileSystem: forwards to a base file system, except that once armed,
+// the next write of WAL records (a WriteAt or WriteAtAndSync at or past the
+// segment header, in a path under a "wal" directory) waits until the gate
+// opens. Lets a test hold a WAL write in progress for as long as it wants.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "io/file_system.h"
+#include "wal/limits.h"
+
+namespace strata::lsm::testing {
+
+class WalGateFileSystem final : public io::FileSystem {
+ public:
+  explicit WalGateFileSystem(std::shared_ptr<io::FileSystem> base) : base_(std::move(base)) {}
+
+  // The next WAL record write blocks (until Open()).
+  void Arm() {
+    std::lock_guard lock(mu_);
+    armed_ = true;
+    open_ = false;
+  }
+  // Returns once a WAL record write waits at the gate.
+  void WaitForBlockedWrite() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return blocked_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+  Status NewWritableFile(const std::string& path, const io::FileOptions& options,
+                         std::unique_ptr<io::WritableFile>* file) override {
+    return Wrap(path, base_->NewWritableFile(path, options, file), file);
+  }
+  Status ReopenWritableFile(const std::string& path, const io::FileOptions& options,
+                            std::unique_ptr<io::WritableFile>* file) override {
+    return Wrap(path, base_->ReopenWritableFile(path, options, file), file);
+  }
+  Status NewRandomAccessFile(const std::string& path, const io::FileOptions& options,
+                             std::unique_ptr<io::RandomAccessFile>* file) override {
+    return base_->NewRandomAccessFile(path, options, file);
+  }
+  Status NewSequentialFile(const std::string& path, const io::FileOptions& options,
+                           std::unique_ptr<io::SequentialFile>* file) override {
+    return base_->NewSequentialFile(path, options, file);
+  }
+  Status CreateDir(const std::string& path) override { return base_->CreateDir(path); }
+  Status ListDir(const std::string& path, std::vector<std::string>* names) override {
+    return base_->ListDir(path, names);
+  }
+  Status SyncDir(const std::string& path) override { return base_->SyncDir(path); }
+  Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_->Rename(from, to);
+  }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+  Status Lock(const std::string& path, std::unique_ptr<io::FileLock>* lock) override {
+    return base_->Lock(path, lock);
+  }
+  std::string_view name() const override { return "wal-gate"; }
+
+ private:
+  class File final : public io::WritableFile {
+   public:
+    File(WalGateFileSystem* fs, std::unique_ptr<io::WritableFile> base)
+        : fs_(fs), base_(std::move(base)) {}
+    Status Append(std::string_view data) override { return base_->Append(data); }
+    Status WriteAt(uint64_t offset, std::string_view data) override {
+      fs_->MaybeBlock(offset);
+      return base_->WriteAt(offset, data);
+    }
+    Status WriteAtAndSync(
+        std::span<const std::pair<uint64_t, std::string_view>> writes) override {
+      if (!writes.empty()) fs_->MaybeBlock(writes.front().first);
+      return base_->WriteAtAndSync(writes);
+    }
+    Status Sync() override { return base_->Sync(); }
+    Status SyncAll() override { return base_->SyncAll(); }
+    Status Allocate(uint64_t offset, uint64_t bytes) override {
+      return base_->Allocate(offset, bytes);
+    }
+    Status Truncate(uint64_t size) override { return base_->Truncate(size); }
+    Status Close() override { return base_->Close(); }
+    uint64_t size() const override { return base_->size(); }
+    const std::string& path() const override { return base_->path(); }
+
+   private:
+    WalGateFileSystem* const fs_;
+    std::unique_ptr<io::WritableFile> base_;
+  };
+
+  Status Wrap(const std::string& path, Status s, std::unique_ptr<io::WritableFile>* file) {
+    if (s.ok() && path.find("/wal/") != std::string::npos) {
+      *file = std::make_unique<File>(this, std::move(*file));
+    }
+    return s;
+  }
+
+  // Segment headers (offset 0) are written by the segment preparer, not by
+  // a writer: only record writes are held.
+  void MaybeBlock(uint64_t offset) {
+    if (offset < wal::kSegmentHeaderBytes) return;
+    std::unique_lock lock(mu_);
+    if (!armed_) return;
+    armed_ = false;
+    blocked_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    blocked_ = false;
+  }
+
+  const std::shared_ptr<io::FileSystem> base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  bool open_ = true;
+  bool blocked_ = false;
+};
+
+}  // namespace strata::lsm::testing
