@@ -41,8 +41,11 @@ class DBImpl::LiveIterator final : public Iterator {
   void SeekToFirst() override { base_->SeekToFirst(); }
   void Seek(std::string_view target) override { base_->Seek(target); }
   void Next() override { base_->Next(); }
+  void SeekToLast() override { base_->SeekToLast(); }
+  void Prev() override { base_->Prev(); }
   std::string_view key() const override { return base_->key(); }
   std::string_view value() const override { return base_->value(); }
+  std::optional<uint64_t> version() const override { return base_->version(); }
   Status status() const override { return base_->status(); }
 
  private:
@@ -59,7 +62,9 @@ class ErrorIterator final : public Iterator {
   bool Valid() const override { return false; }
   void SeekToFirst() override {}
   void Seek(std::string_view) override {}
+  void SeekToLast() override {}
   void Next() override { STRATA_ASSERT(false); }
+  void Prev() override { STRATA_ASSERT(false); }
   std::string_view key() const override {
     STRATA_ASSERT(false);
     return {};

@@ -435,10 +435,22 @@ Status VersionSet::RecoverReadOnly() {
   std::lock_guard lock(mu_);
   std::string manifest_name;
   Status s = ReadCurrentFile(fs_.get(), dir_, &manifest_name);
-  if (s.IsNotFound()) return Status::NotFound(dir_ + ": no database (no CURRENT file)");
+  if (s.IsNotFound()) {
+    // Database files without CURRENT are Corruption here too, not "no database".
+    DirectoryScan scan;
+    STRATA_RETURN_IF_ERROR(ScanDirectory(&scan));
+    STRATA_RETURN_IF_ERROR(CheckNoDatabaseWithoutCurrent(scan));
+    return Status::NotFound(dir_ + ": no database (no CURRENT file)");
+  }
   STRATA_RETURN_IF_ERROR(s);
+  if (!fs_->FileExists(io::JoinPath(dir_, manifest_name))) {
+    return Status::Corruption(fmt::format("{}/CURRENT names {}, which does not exist", dir_,
+                                          manifest_name));
+  }
   std::shared_ptr<Version> v = std::make_shared<Version>();
-  STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v));
+  bool torn_tail = false;  // a read-only open keeps whatever the manifest holds
+  std::set<uint64_t> recorded_kept;
+  STRATA_RETURN_IF_ERROR(ReplayManifest(manifest_name, &v, &torn_tail, &recorded_kept));
   InstallLocked(std::move(v));
   return Status::Ok();
 }
