@@ -125,7 +125,9 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
   log_options.direct_io = options_.use_direct_io.value_or(false);
   log_options.recovery = options_.wal_recovery;
   log_options.preparation = wal::SegmentPreparation::kRecycleElseFallocate;
+  uint64_t first_lsn = 0;
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
+    if (first_lsn == 0) first_lsn = lsn;
     Result<WriteBatch> batch = WriteBatch::FromRep(std::string(payload));
     if (!batch.ok()) {
       return Status::Corruption(fmt::format("wal record lsn {}: {}", lsn,
@@ -135,10 +137,14 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
   };
   STRATA_RETURN_IF_ERROR(wal::Log::OpenAndReplay(log_options, io::JoinPath(path_, kWalDirName),
                                                  meta.wal_lsn, apply, &wal_));
-  if (wal_->next_lsn() < meta.wal_lsn) {
+  // The log must continue exactly where the checkpoint ends: a gap means
+  // records the tree lacks are gone (e.g. the newest meta page was damaged
+  // after its checkpoint released the log below it).
+  if ((first_lsn == 0 && wal_->next_lsn() != meta.wal_lsn) ||
+      (first_lsn != 0 && first_lsn != meta.wal_lsn)) {
     return Status::Corruption(fmt::format(
-        "{}: the WAL ends at lsn {} but checkpoint {} covers up to lsn {}", path_,
-        wal_->next_lsn(), meta.checkpoint, meta.wal_lsn - 1));
+        "{}: checkpoint {} needs the WAL from lsn {}, the WAL continues at lsn {} (next {})",
+        path_, meta.checkpoint, meta.wal_lsn, first_lsn, wal_->next_lsn()));
   }
   next_apply_lsn_ = wal_->next_lsn();
   wal_bytes_at_checkpoint_ = 0;
@@ -758,6 +764,9 @@ Status BtreeImpl::CheckpointLocked() {
   m.free_count = listed.size();
   m.free_head = list_pages.empty() ? 0 : list_pages[0];
 
+  // WAL before pages: every record the checkpoint covers is durable first, so
+  // the log never ends before the checkpoint (and never reuses its LSNs).
+  STRATA_RETURN_IF_ERROR(wal_->Sync());
   std::vector<PageRef> writes;
   for (uint64_t no : dirty_) {
     STRATA_ASSIGN_OR_RETURN(PageRef pg, pager_->Get(no));
