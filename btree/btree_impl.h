@@ -54,7 +54,7 @@ struct Version {
   uint64_t id = 0;
   uint64_t root = 0;
   uint32_t height = 0;
-  uint64_t lsn = 0;  // last WAL record applied
+  uint64_t lsn = 0;  // WAL record (to be) holding the last change
   uint64_t entries = 0;
 };
 
@@ -192,6 +192,7 @@ class BtreeImpl final : public Engine {
 
   // Writes.
   Status WriteImpl(const WriteOptions& options, const WriteBatch& batch);
+  Status FlushWalBufferLocked();
   Status ApplyBatch(uint64_t lsn, const WriteBatch& batch);
   Status ApplyOp(Txn* t, const Op& op);
   Status Mutate(Txn* t, uint64_t page, uint32_t level, const Op& op, MutateResult* r);
@@ -234,6 +235,8 @@ class BtreeImpl final : public Engine {
   std::mutex apply_mu_;
   std::condition_variable apply_cv_;
   uint64_t next_apply_lsn_ = 1;
+  uint64_t appends_in_flight_ = 0;  // synced batches appended, not yet applied
+  WriteBatch wal_buffer_;  // applied unsynced batches not logged yet
   bool writer_active_ = false;  // bulk load / checkpoint holds the turn
   uint64_t next_version_id_ = 2;
   uint64_t page_count_ = kMetaPages;
@@ -245,8 +248,8 @@ class BtreeImpl final : public Engine {
   uint64_t durable_gen_ = 0;
   std::vector<uint64_t> durable_free_pages_;  // the durable meta's free-list pages
   uint64_t wal_bytes_at_checkpoint_ = 0;
+  std::string branch_scratch_;  // EmitBranch's cell buffer
   Status error_;  // sticky: a failed WAL append, apply or checkpoint
-  std::atomic<bool> failed_{false};
 
   static constexpr size_t kKeyLockStripes = 256;
   std::mutex key_locks_[kKeyLockStripes];

@@ -16,7 +16,7 @@ class BtreeImpl::SnapshotImpl final : public Snapshot {
     db_->snapshots_.fetch_add(1, std::memory_order_relaxed);
   }
   ~SnapshotImpl() override { db_->snapshots_.fetch_sub(1, std::memory_order_relaxed); }
-  uint64_t sequence() const override { return v_->lsn; }
+  uint64_t sequence() const override { return v_->id; }
   const std::shared_ptr<const Version>& version() const { return v_; }
 
  private:
