@@ -193,8 +193,7 @@ Status BtreeImpl::LoadFreeList(const Meta& meta) {
 
 BtreeImpl::~BtreeImpl() {
   if (wal_ != nullptr) {
-    std::unique_lock lock(apply_mu_);
-    apply_cv_.wait(lock, [&] { return !writer_active_; });
+    std::lock_guard lock(apply_mu_);
     if (error_.ok()) (void)CheckpointLocked();
   }
 }
@@ -262,9 +261,10 @@ Status BtreeImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
   return WriteImpl(options, batch);
 }
 
-// Waits for the writer turn of a caller that did not append (checkpoints).
+// A caller that did not append (checkpoints, bulk load) holds apply_mu_ for
+// its whole run: it is the writer meanwhile.
 Status BtreeImpl::LockedTurn(std::unique_lock<std::mutex>& lock) {
-  apply_cv_.wait(lock, [&] { return !writer_active_ || !error_.ok(); });
+  STRATA_ASSERT(lock.owns_lock());
   return error_;
 }
 
@@ -282,7 +282,7 @@ Status BtreeImpl::WriteImpl(const WriteOptions& options, const WriteBatch& batch
   std::unique_lock lock(apply_mu_);
   if (!options.sync) {
     apply_cv_.wait(lock, [&] {
-      return (appends_in_flight_ == 0 && !writer_active_) || !error_.ok();
+      return appends_in_flight_ == 0 || !error_.ok();
     });
     STRATA_RETURN_IF_ERROR(error_);
     // The WAL assigns the next LSN to the buffer when it is logged.
@@ -298,7 +298,6 @@ Status BtreeImpl::WriteImpl(const WriteOptions& options, const WriteBatch& batch
     MaybeCheckpointLocked();
     return error_;
   }
-  apply_cv_.wait(lock, [&] { return !writer_active_ || !error_.ok(); });
   STRATA_RETURN_IF_ERROR(error_);
   Status s = FlushWalBufferLocked();
   if (!s.ok()) {

@@ -232,12 +232,11 @@ class BtreeImpl final : public Engine {
   std::shared_ptr<const Version> current_;  // guarded by version_mu_
 
   // Writer state, guarded by apply_mu_.
-  std::mutex apply_mu_;
+  mutable std::mutex apply_mu_;
   std::condition_variable apply_cv_;
   uint64_t next_apply_lsn_ = 1;
   uint64_t appends_in_flight_ = 0;  // synced batches appended, not yet applied
   WriteBatch wal_buffer_;  // applied unsynced batches not logged yet
-  bool writer_active_ = false;  // bulk load / checkpoint holds the turn
   uint64_t next_version_id_ = 2;
   uint64_t page_count_ = kMetaPages;
   std::set<uint64_t> free_;

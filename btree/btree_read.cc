@@ -326,7 +326,7 @@ EngineStats BtreeImpl::Stats() const {
   p.emplace_back("btree.pages_written", ps.pages_written);
   p.emplace_back("btree.snapshots", snapshots_.load());
   {
-    std::lock_guard lock(const_cast<std::mutex&>(apply_mu_));
+    std::lock_guard lock(apply_mu_);
     p.emplace_back("btree.pages", page_count_);
     p.emplace_back("btree.free_pages", free_.size());
     p.emplace_back("btree.pending_free_pages", pending_.size());

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cstring>
+#include <thread>
 
 #include "core/assert.h"
 
@@ -34,7 +35,27 @@ Status Pager::Open(bool create) {
   return fs_->NewRandomAccessFile(path_, io::FileOptions{}, &reader_);
 }
 
-std::atomic<std::shared_ptr<const Page>>* Pager::Slot(uint64_t no, bool create) {
+void Pager::SpinLock::lock() {
+  for (int spins = 0; locked.exchange(true, std::memory_order_acquire); ++spins) {
+    if (spins > 64) std::this_thread::yield();
+  }
+}
+
+std::shared_ptr<const Page> Pager::Load(uint64_t no) {
+  std::shared_ptr<const Page>* slot = Slot(no, false);
+  if (slot == nullptr) return nullptr;
+  std::lock_guard lock(LockFor(no));
+  return *slot;
+}
+
+std::shared_ptr<const Page> Pager::Exchange(uint64_t no, std::shared_ptr<const Page> page) {
+  std::shared_ptr<const Page>* slot = Slot(no, true);
+  std::lock_guard lock(LockFor(no));
+  slot->swap(page);
+  return page;  // the old one, freed (if last) outside the lock
+}
+
+std::shared_ptr<const Page>* Pager::Slot(uint64_t no, bool create) {
   STRATA_ASSERT(no < kPagesMax);
   std::atomic<Chunk*>& top = chunks_[no >> kChunkBits];
   Chunk* chunk = top.load(std::memory_order_acquire);
@@ -71,8 +92,7 @@ Result<PageRef> Pager::Get(uint64_t no) {
   if (no < kMetaPages || no >= kPagesMax) {
     return Status::Corruption(fmt::format("{}: reference to page {}, not a tree page", path_, no));
   }
-  auto* slot = Slot(no, true);
-  std::shared_ptr<const Page> page = slot->load(std::memory_order_acquire);
+  std::shared_ptr<const Page> page = Load(no);
   if (page != nullptr) {
     if (!page->ref.load(std::memory_order_relaxed)) {
       page->ref.store(true, std::memory_order_relaxed);
@@ -90,10 +110,11 @@ Result<PageRef> Pager::Get(uint64_t no) {
   }
   STRATA_RETURN_IF_ERROR(ValidatePage(fresh->bytes(), page_bytes_, no, path_));
   fresh->on_disk.store(true, std::memory_order_relaxed);
-  std::shared_ptr<const Page> expected;
-  std::shared_ptr<const Page> installed = fresh;
-  if (!slot->compare_exchange_strong(expected, installed, std::memory_order_acq_rel)) {
-    return PageRef(std::move(expected));  // another reader was faster
+  {
+    std::shared_ptr<const Page>* slot = Slot(no, true);
+    std::lock_guard lock(LockFor(no));
+    if (*slot != nullptr) return PageRef(*slot);  // another reader was faster
+    *slot = fresh;
   }
   NoteLimit(no);
   cached_bytes_.fetch_add(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
@@ -104,9 +125,7 @@ Result<PageRef> Pager::Get(uint64_t no) {
 void Pager::Install(std::shared_ptr<Page> page) {
   const uint64_t no = page->no;
   page->ref.store(true, std::memory_order_relaxed);
-  std::shared_ptr<const Page> old =
-      Slot(no, true)->exchange(std::shared_ptr<const Page>(std::move(page)),
-                               std::memory_order_acq_rel);
+  std::shared_ptr<const Page> old = Exchange(no, std::shared_ptr<const Page>(std::move(page)));
   if (old != nullptr && old->on_disk.load(std::memory_order_relaxed)) {
     cached_bytes_.fetch_sub(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
   }
@@ -114,9 +133,8 @@ void Pager::Install(std::shared_ptr<Page> page) {
 }
 
 void Pager::Forget(uint64_t no) {
-  auto* slot = Slot(no, false);
-  if (slot == nullptr) return;
-  std::shared_ptr<const Page> old = slot->exchange(nullptr, std::memory_order_acq_rel);
+  if (Slot(no, false) == nullptr) return;
+  std::shared_ptr<const Page> old = Exchange(no, nullptr);
   if (old != nullptr && old->on_disk.load(std::memory_order_relaxed)) {
     cached_bytes_.fetch_sub(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
   }
@@ -124,9 +142,8 @@ void Pager::Forget(uint64_t no) {
 
 void Pager::MarkOnDisk(const std::vector<PageRef>& pages) {
   for (const PageRef& p : pages) {
-    auto* slot = Slot(p->no, false);
     // Count it only while it is the page in its slot (it is, for the writer).
-    if (slot != nullptr && slot->load(std::memory_order_acquire) == p) {
+    if (Load(p->no) == p) {
       const_cast<Page*>(p.get())->on_disk.store(true, std::memory_order_release);
       cached_bytes_.fetch_add(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
     } else {
@@ -150,21 +167,24 @@ void Pager::MaybeEvict() {
        step < steps_max && cached_bytes_.load(std::memory_order_relaxed) > budget; ++step) {
     if (clock_hand_ < kMetaPages || clock_hand_ >= limit) clock_hand_ = kMetaPages;
     const uint64_t no = clock_hand_++;
-    auto* slot = Slot(no, false);
+    std::shared_ptr<const Page>* slot = Slot(no, false);
     if (slot == nullptr) {
       clock_hand_ = ((no >> kChunkBits) + 1) << kChunkBits;  // skip an absent chunk
       continue;
     }
-    std::shared_ptr<const Page> page = slot->load(std::memory_order_acquire);
-    if (page == nullptr || !page->on_disk.load(std::memory_order_acquire)) continue;
-    if (page->ref.load(std::memory_order_relaxed)) {
-      page->ref.store(false, std::memory_order_relaxed);
-      continue;
+    std::shared_ptr<const Page> victim;
+    {
+      std::lock_guard lock(LockFor(no));
+      const Page* page = slot->get();
+      if (page == nullptr || !page->on_disk.load(std::memory_order_acquire)) continue;
+      if (page->ref.load(std::memory_order_relaxed)) {
+        page->ref.store(false, std::memory_order_relaxed);
+        continue;
+      }
+      victim.swap(*slot);  // freed outside the lock
     }
-    if (slot->compare_exchange_strong(page, nullptr, std::memory_order_acq_rel)) {
-      cached_bytes_.fetch_sub(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
-      evictions_.fetch_add(1, std::memory_order_relaxed);
-    }
+    cached_bytes_.fetch_sub(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -96,9 +96,20 @@ class Pager {
 
  private:
   struct Chunk {
-    std::atomic<std::shared_ptr<const Page>> slots[kChunkPages];
+    std::shared_ptr<const Page> slots[kChunkPages];
   };
-  std::atomic<std::shared_ptr<const Page>>* Slot(uint64_t no, bool create);
+  // A lock per stripe of page numbers; a slot is only touched under its lock.
+  struct alignas(64) SpinLock {
+    std::atomic<bool> locked{false};
+    void lock();
+    void unlock() { locked.store(false, std::memory_order_release); }
+  };
+  static constexpr size_t kLockStripes = 1024;
+  SpinLock& LockFor(uint64_t no) const { return locks_[no % kLockStripes]; }
+  std::shared_ptr<const Page>* Slot(uint64_t no, bool create);
+  std::shared_ptr<const Page> Load(uint64_t no);
+  // Puts `page` into the slot, returns what was there.
+  std::shared_ptr<const Page> Exchange(uint64_t no, std::shared_ptr<const Page> page);
   void NoteLimit(uint64_t no);
   void MaybeEvict();
 
@@ -109,6 +120,7 @@ class Pager {
   std::unique_ptr<io::RandomAccessFile> reader_;
   std::unique_ptr<io::WritableFile> writer_;
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+  mutable SpinLock locks_[kLockStripes];
   std::atomic<uint64_t> limit_{0};  // one past the highest page number seen
 
   std::mutex evict_mu_;
