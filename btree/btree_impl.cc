@@ -776,8 +776,10 @@ void BtreeImpl::MaybeCheckpointLocked() {
   if (!error_.ok() || wal_ == nullptr) return;
   const uint64_t wal_bytes =
       wal_->stats().bytes_written + wal_buffer_.ApproximateSize() - wal_bytes_at_checkpoint_;
+  // Dirty pages may use the whole write buffer: random writes dirty a page
+  // per write, and each checkpoint rewrites every dirty page.
   const uint64_t dirty_bytes = dirty_.size() * page_bytes_;
-  if (wal_bytes < checkpoint_bytes_ && dirty_bytes < checkpoint_bytes_) return;
+  if (wal_bytes < checkpoint_bytes_ && dirty_bytes < 2 * checkpoint_bytes_) return;
   Status s = CheckpointLocked();
   if (!s.ok()) SetError(s);
 }

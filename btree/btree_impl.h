@@ -7,8 +7,8 @@
 // - Readers, iterators and snapshots pin a Version (a shared pointer taken
 //   under a short mutex) and then run without locks on immutable pages; they
 //   never wait for the writer or its I/O.
-// - Checkpoint (WAL bytes or dirty pages since the last one pass half of
-//   Options::memtable_bytes, Flush(), close): dirty pages are written in page
+// - Checkpoint (WAL bytes since the last one pass half of
+//   Options::memtable_bytes, or dirty pages all of it; Flush(); close): dirty pages are written in page
 //   order, fdatasync, then the other meta page, fdatasync; then the WAL
 //   before the checkpoint's LSN is released. A page reachable from the
 //   durable meta is never overwritten, so a torn write only hits pages that
