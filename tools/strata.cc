@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
       RegisterManifestCommands,
       RegisterBenchCommands,
       RegisterSnapshotCommands,
+      RegisterBtreeCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
