@@ -60,20 +60,20 @@ struct Version {
 
 class BtreeImpl;
 
-// The engine's iterator; also offers SeekToLast/Prev (not in strata::Iterator).
+// The engine's iterator: a root-to-leaf stack over one pinned version.
 class BtreeIterator final : public Iterator {
  public:
   BtreeIterator(BtreeImpl* db, std::shared_ptr<const Version> version,
                 std::optional<std::string> upper_bound);
   bool Valid() const override { return valid_; }
   void SeekToFirst() override;
-  void SeekToLast();
+  void SeekToLast() override;
   void Seek(std::string_view target) override;
   void Next() override;
-  void Prev();
+  void Prev() override;
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
-  uint64_t version() const { return version_; }
+  std::optional<uint64_t> version() const override { return version_; }
   Status status() const override { return status_; }
 
  private:

@@ -128,7 +128,9 @@ class ErrorIterator final : public Iterator {
   bool Valid() const override { return false; }
   void SeekToFirst() override {}
   void Seek(std::string_view) override {}
+  void SeekToLast() override {}
   void Next() override {}
+  void Prev() override {}
   std::string_view key() const override { return {}; }
   std::string_view value() const override { return {}; }
   Status status() const override { return s_; }
