@@ -140,6 +140,8 @@ class DeviceModelFileSystem : public FileSystem {
   Status SyncDir(const std::string& path) override;
   Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
   Status Rename(const std::string& from, const std::string& to) override;
+  Status LinkFile(const std::string& from, const std::string& to) override;
+  Status RenameExchange(const std::string& a, const std::string& b) override;
   Status RemoveFile(const std::string& path) override;
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }

@@ -182,6 +182,17 @@ Status DeviceModelFileSystem::Rename(const std::string& from, const std::string&
   return Status::Ok();
 }
 
+// A link writes no data blocks; the new name reads the old name's blocks
+// (modelled as a fresh slot on its first write, which never comes for the
+// immutable files that get linked).
+Status DeviceModelFileSystem::LinkFile(const std::string& from, const std::string& to) {
+  return base_->LinkFile(from, to);
+}
+
+Status DeviceModelFileSystem::RenameExchange(const std::string& a, const std::string& b) {
+  return base_->RenameExchange(a, b);
+}
+
 Status DeviceModelFileSystem::RemoveFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(base_->RemoveFile(path));
   std::lock_guard lock(mu_);

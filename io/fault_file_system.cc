@@ -63,6 +63,7 @@ std::string_view FaultOpName(FaultOp op) {
     case FaultOp::kListDir: return "listdir";
     case FaultOp::kFileSize: return "filesize";
     case FaultOp::kLock: return "lock";
+    case FaultOp::kLink: return "link";
   }
   return "unknown";
 }
@@ -377,6 +378,9 @@ Status FaultFileSystem::NewWritableFile(const std::string& path, const FileOptio
   STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kOpen, path));
   const std::string key = NormalizePath(path);
   uint64_t id = NodeForPath(key);
+  if (id != 0 && nodes_.at(id).linked) {
+    return Status::NotSupported(path + ": FaultFileSystem does not model writes to linked files");
+  }
   if (id != 0) {
     // Truncating an existing file: a data change, durable at its next sync.
     STRATA_RETURN_IF_ERROR(SaveOriginal(nodes_.at(id), 0, UINT64_MAX));
@@ -394,6 +398,10 @@ Status FaultFileSystem::ReopenWritableFile(const std::string& path, const FileOp
                                            std::unique_ptr<WritableFile>* file) {
   std::lock_guard lock(mu_);
   STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kOpen, path));
+  const uint64_t linked_id = NodeForPath(NormalizePath(path));
+  if (linked_id != 0 && nodes_.at(linked_id).linked) {
+    return Status::NotSupported(path + ": FaultFileSystem does not model writes to linked files");
+  }
   std::unique_ptr<WritableFile> base_file;
   STRATA_RETURN_IF_ERROR(base_->ReopenWritableFile(path, options, &base_file));
   const uint64_t id = NodeForPath(NormalizePath(path));
@@ -449,8 +457,7 @@ Status FaultFileSystem::RemoveDir(const std::string& path) {
   return base_->RemoveDir(path);
 }
 
-Status FaultFileSystem::RenameDirectory(const std::string& from, const std::string& to) {
-  STRATA_RETURN_IF_ERROR(base_->Rename(from, to));
+void FaultFileSystem::MoveTrackedNames(const std::string& from, const std::string& to) {
   const std::string from_key = NormalizePath(from) + "/";
   const std::string to_key = NormalizePath(to) + "/";
   std::vector<std::pair<std::string, uint64_t>> moved;
@@ -473,6 +480,51 @@ Status FaultFileSystem::RenameDirectory(const std::string& from, const std::stri
     entry.key() = to_key + path.substr(from_key.size());
     durable_names_.insert(std::move(entry));
   }
+}
+
+Status FaultFileSystem::RenameDirectory(const std::string& from, const std::string& to) {
+  STRATA_RETURN_IF_ERROR(base_->Rename(from, to));
+  MoveTrackedNames(from, to);
+  return Status::Ok();
+}
+
+Status FaultFileSystem::RenameExchange(const std::string& a, const std::string& b) {
+  std::lock_guard lock(mu_);
+  STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kLink, a));
+  std::error_code ec;
+  if (!std::filesystem::is_directory(a, ec) || !std::filesystem::is_directory(b, ec)) {
+    return Status::NotSupported(a + ": FaultFileSystem models RenameExchange of directories only");
+  }
+  STRATA_RETURN_IF_ERROR(base_->RenameExchange(a, b));
+  // Through a name that no tracked path uses, so the two sets do not mix.
+  const std::string parked = NormalizePath(a) + ".fault-exchange";
+  MoveTrackedNames(a, parked);
+  MoveTrackedNames(b, a);
+  MoveTrackedNames(parked, b);
+  return Status::Ok();
+}
+
+Status FaultFileSystem::LinkFile(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mu_);
+  STRATA_RETURN_IF_ERROR(MaybeFail(FaultOp::kLink, to));  // the name it creates
+  const std::string from_key = NormalizePath(from);
+  const std::string to_key = NormalizePath(to);
+  const uint64_t from_id = NodeForPath(from_key);
+  if (from_id == 0) return base_->LinkFile(from, to);  // the base names the error
+  {
+    const Node& source = nodes_.at(from_id);
+    STRATA_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(from));
+    if (source.unsynced_written != 0 || !source.undo.empty() || size != source.synced_bytes) {
+      return Status::InvalidArgument(from + ": FaultFileSystem links fully synced files only");
+    }
+  }
+  if (NodeForPath(to_key) != 0) return base_->LinkFile(from, to);  // EEXIST from the base
+  NoteNameChange(to_key);
+  STRATA_RETURN_IF_ERROR(base_->LinkFile(from, to));
+  const uint64_t synced_bytes = nodes_.at(from_id).synced_bytes;
+  const uint64_t id = NewNode(to_key, synced_bytes);
+  nodes_.at(id).linked = true;
+  nodes_.at(from_id).linked = true;
   return Status::Ok();
 }
 

@@ -27,6 +27,14 @@
 // - A removed (or renamed-over) file that a durable name still points at
 //   comes back with the contents it had durably when it lost its name;
 //   syncs through a handle after that do not change what comes back.
+// - Hard links (LinkFile). The new name shares the file's inode, so it
+//   shares the durable contents; the model only links files that are fully
+//   synced (anything else is InvalidArgument) and treats linked files as
+//   immutable: opening one for writing is NotSupported. The new name is
+//   durable after SyncDir of its directory, like a created file; a crash
+//   before that removes it and leaves the other name as it was.
+// - RenameExchange swaps two directories at once (directories are durable
+//   at once, as above), carrying their files and pending name changes.
 // - After a crash, every file handle opened before it is dead (its calls
 //   return IOError) and tracking starts afresh: the files on disk are the
 //   durable state.
@@ -84,8 +92,9 @@ enum class FaultOp : uint32_t {
   kListDir = 1u << 8,    // ListDir
   kFileSize = 1u << 9,   // FileSize
   kLock = 1u << 10,      // Lock
+  kLink = 1u << 11,      // LinkFile, RenameExchange
 };
-inline constexpr size_t kFaultOpCount = 11;
+inline constexpr size_t kFaultOpCount = 12;
 
 using FaultOpMask = uint32_t;
 inline constexpr FaultOpMask Mask(FaultOp op) { return static_cast<FaultOpMask>(op); }
@@ -186,6 +195,8 @@ class FaultFileSystem : public FileSystem {
   Status SyncDir(const std::string& path) override;
   Status RemoveDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status LinkFile(const std::string& from, const std::string& to) override;
+  Status RenameExchange(const std::string& a, const std::string& b) override;
   Status RemoveFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> FileSize(const std::string& path) override;
@@ -209,6 +220,7 @@ class FaultFileSystem : public FileSystem {
     // Synced contents, captured when the node lost its name while some
     // durable name still points at it.
     std::optional<std::string> saved_durable;
+    bool linked = false;  // shares its inode with another name (immutable)
   };
   struct BitFlip {
     std::string path_contains;
@@ -228,6 +240,8 @@ class FaultFileSystem : public FileSystem {
   Status PrepareUnlink(uint64_t id);
   void FinishUnlink(uint64_t id);
   Status RenameDirectory(const std::string& from, const std::string& to);
+  // Renames every tracked name under the directory `from` to be under `to`.
+  void MoveTrackedNames(const std::string& from, const std::string& to);
   Status SaveOriginal(Node& node, uint64_t begin, uint64_t end);
   Status BeforeWrite(uint64_t id, uint64_t offset, uint64_t bytes);
   void AfterWrite(uint64_t id, uint64_t bytes);

@@ -1,5 +1,6 @@
 #include "io/file_system.h"
 
+#include <algorithm>
 #include <string>
 
 namespace strata::io {
@@ -47,6 +48,48 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_
   STRATA_RETURN_IF_ERROR(file->Close());
   STRATA_RETURN_IF_ERROR(fs->Rename(tmp, path));
   return fs->SyncDir(DirName(path));
+}
+
+Status CopyFile(FileSystem* fs, const std::string& from, const std::string& to) {
+  constexpr size_t kCopyChunkBytes = 1 << 20;
+  std::unique_ptr<RandomAccessFile> in;
+  STRATA_RETURN_IF_ERROR(fs->NewRandomAccessFile(from, FileOptions{}, &in));
+  STRATA_ASSIGN_OR_RETURN(uint64_t size, in->Size());
+  std::unique_ptr<WritableFile> out;
+  STRATA_RETURN_IF_ERROR(fs->NewWritableFile(to, FileOptions{}, &out));
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, size)), '\0');
+  for (uint64_t offset = 0; offset < size;) {
+    size_t bytes_read = 0;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, size - offset));
+    STRATA_RETURN_IF_ERROR(in->Read(offset, want, buf.data(), &bytes_read));
+    if (bytes_read != want) return Status::IOError(from + ": shrank while being copied");
+    STRATA_RETURN_IF_ERROR(out->Append(std::string_view(buf.data(), bytes_read)));
+    offset += bytes_read;
+  }
+  STRATA_RETURN_IF_ERROR(out->Sync());
+  return out->Close();
+}
+
+Status LinkOrCopyFile(FileSystem* fs, const std::string& from, const std::string& to,
+                      bool* linked) {
+  Status s = fs->LinkFile(from, to);
+  *linked = s.ok();
+  if (!s.IsNotSupported()) return s;
+  return CopyFile(fs, from, to);
+}
+
+Status RemoveTree(FileSystem* fs, const std::string& path) {
+  std::vector<std::string> names;
+  Status s = fs->ListDir(path, &names);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return fs->RemoveFile(path);  // not a directory
+  for (const std::string& name : names) {
+    if (name == "." || name == "..") continue;
+    const std::string child = JoinPath(path, name);
+    if (fs->RemoveFile(child).ok()) continue;
+    STRATA_RETURN_IF_ERROR(RemoveTree(fs, child));
+  }
+  return fs->RemoveDir(path);
 }
 
 }  // namespace strata::io

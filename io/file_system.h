@@ -126,6 +126,24 @@ class FileSystem {
   virtual Status RemoveDir(const std::string& path) = 0;         // must be empty
 
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Makes `to` a second name of the file `from` (a hard link: both names
+  // share one inode, so its contents are durable once, through either name).
+  // The new name is durable after SyncDir of its directory. NotSupported when
+  // this file system cannot link the two paths (EXDEV: another file system;
+  // EPERM/EOPNOTSUPP: no hard links; EMLINK): the caller copies instead.
+  // Other failures (from missing, to existing) are IOError.
+  virtual Status LinkFile(const std::string& from, const std::string& to) {
+    return Status::NotSupported(from + ": LinkFile to " + to + " not supported by " +
+                                std::string(name()));
+  }
+  // Swaps the two names atomically (Linux renameat2 RENAME_EXCHANGE): after a
+  // crash either both are swapped or neither, once SyncDir of their
+  // directories made it durable. Both must exist. NotSupported where the
+  // kernel or file system lacks it.
+  virtual Status RenameExchange(const std::string& a, const std::string& b) {
+    return Status::NotSupported(a + ": RenameExchange with " + b + " not supported by " +
+                                std::string(name()));
+  }
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
@@ -145,6 +163,15 @@ std::shared_ptr<FileSystem> DefaultFileSystem();
 Status ReadFileToString(FileSystem* fs, const std::string& path, std::string* data);
 // Writes data to path via path.tmp + Sync + Rename + SyncDir: all or nothing.
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data);
+// Copies the file `from` to `to` (created or truncated) and syncs it.
+Status CopyFile(FileSystem* fs, const std::string& from, const std::string& to);
+// LinkFile, or CopyFile where the file system cannot link (NotSupported,
+// e.g. EXDEV). *linked says which happened.
+Status LinkOrCopyFile(FileSystem* fs, const std::string& from, const std::string& to,
+                      bool* linked);
+// Removes `path` and everything below it (files and directories); Ok if it
+// does not exist.
+Status RemoveTree(FileSystem* fs, const std::string& path);
 std::string JoinPath(std::string_view dir, std::string_view name);
 std::string DirName(std::string_view path);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>  // renameat2
 #include <cstring>
 #include <string>
 
@@ -294,6 +295,28 @@ Status PosixFileSystem::RemoveDir(const std::string& path) {
 Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(from, "rename to " + to, errno);
   return Status::Ok();
+}
+
+// The io_uring file system inherits these: IORING_OP_LINKAT/RENAMEAT would
+// only move one synchronous metadata call onto the ring.
+Status PosixFileSystem::LinkFile(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+  const int err = errno;
+  if (err == EXDEV || err == EPERM || err == EOPNOTSUPP || err == EMLINK) {
+    return Status::NotSupported(PosixError(from, "link to " + to, err).message());
+  }
+  return PosixError(from, "link to " + to, err);
+}
+
+Status PosixFileSystem::RenameExchange(const std::string& a, const std::string& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) {
+    return Status::Ok();
+  }
+  const int err = errno;
+  if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+    return Status::NotSupported(PosixError(a, "renameat2 RENAME_EXCHANGE with " + b, err).message());
+  }
+  return PosixError(a, "renameat2 RENAME_EXCHANGE with " + b, err);
 }
 
 Status PosixFileSystem::RemoveFile(const std::string& path) {

@@ -26,6 +26,8 @@ class PosixFileSystem : public FileSystem {
   Status SyncDir(const std::string& path) override;
   Status RemoveDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status LinkFile(const std::string& from, const std::string& to) override;
+  Status RenameExchange(const std::string& a, const std::string& b) override;
   Status RemoveFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> FileSize(const std::string& path) override;

@@ -15,5 +15,6 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/db_iter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_impl.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_read.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint.cc
   LIBS strata_lsm_table strata_wal strata_batch strata_core strata_io fmt::fmt Threads::Threads)
 set(STRATA_ENGINE_LIBRARIES ${STRATA_ENGINE_LIBRARIES} strata_lsm strata_lsm_table PARENT_SCOPE)

@@ -76,6 +76,8 @@ class DBImpl final : public Engine {
   Status Flush() override;
   Status CompactAll() override;
   Status Checkpoint(const std::string& dir) override;
+  // lsm/checkpoint.cc: hard links for tables, a flush instead of the WAL.
+  Status CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo* info) override;
 
   // "ssd (auto: /sys/dev/block/253:0/queue/rotational=0)".
   std::string profile_description() const;
@@ -132,6 +134,9 @@ class DBImpl final : public Engine {
   void SetBackgroundErrorLocked(const Status& s);
   void DeleteObsoleteFiles();
   Status WaitForImmutablesFlushed();
+  Status BuildCheckpoint(const std::string& tmp, SequenceNumber sequence, CheckpointInfo* info);
+  Status RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence, const std::string& dir,
+                          FileMetaData* out);
 
   const Options options_;
   const std::string path_;

@@ -37,6 +37,7 @@ class DBIter final : public Iterator {
   }
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
+  std::optional<uint64_t> version() const override { return version_; }
   Status status() const override {
     if (!status_.ok()) return status_;
     return iter_->status();
@@ -62,8 +63,8 @@ class DBIter final : public Iterator {
         continue;
       }
       std::string_view value = iter_->value();
+      uint64_t version = 0;
       if (parsed.type == ValueType::kVersionedValue) {
-        uint64_t version = 0;
         if (!SplitVersionedValue(iter_->value(), &version, &value)) {
           status_ = Status::Corruption("iterator: versioned value shorter than its version");
           return;
@@ -71,6 +72,7 @@ class DBIter final : public Iterator {
       }
       key_ = parsed.user_key;
       value_ = value;
+      version_ = version;
       valid_ = true;
       return;
     }
@@ -83,6 +85,7 @@ class DBIter final : public Iterator {
   bool valid_ = false;
   std::string_view key_;
   std::string_view value_;
+  uint64_t version_ = 0;
   std::string skip_key_;
   Status status_;
 };

@@ -1,4 +1,4 @@
-// DBImpl: reads, snapshots, PutIfNewer, stats and checkpoints.
+// DBImpl: reads, snapshots, PutIfNewer and stats (checkpoints: lsm/checkpoint.cc).
 #include <fmt/core.h>
 
 #include <functional>
@@ -9,31 +9,6 @@
 #include "lsm/merging_iterator.h"
 
 namespace strata::lsm {
-
-namespace {
-
-constexpr size_t kCopyChunkBytes = 1 << 20;
-
-Status CopyFile(io::FileSystem* fs, const std::string& from, const std::string& to) {
-  std::unique_ptr<io::RandomAccessFile> in;
-  STRATA_RETURN_IF_ERROR(fs->NewRandomAccessFile(from, io::FileOptions{}, &in));
-  STRATA_ASSIGN_OR_RETURN(uint64_t size, in->Size());
-  std::unique_ptr<io::WritableFile> out;
-  STRATA_RETURN_IF_ERROR(fs->NewWritableFile(to, io::FileOptions{}, &out));
-  std::string buf(kCopyChunkBytes, '\0');
-  for (uint64_t offset = 0; offset < size;) {
-    size_t bytes_read = 0;
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, size - offset));
-    STRATA_RETURN_IF_ERROR(in->Read(offset, want, buf.data(), &bytes_read));
-    if (bytes_read != want) return Status::IOError(from + ": shrank while being copied");
-    STRATA_RETURN_IF_ERROR(out->Append(std::string_view(buf.data(), bytes_read)));
-    offset += bytes_read;
-  }
-  STRATA_RETURN_IF_ERROR(out->Sync());
-  return out->Close();
-}
-
-}  // namespace
 
 class DBImpl::SnapshotImpl final : public Snapshot {
  public:
@@ -203,41 +178,6 @@ EngineStats DBImpl::Stats() const {
     p.emplace_back("lsm.snapshots", snapshots_.size());
   }
   return st;
-}
-
-Status DBImpl::Checkpoint(const std::string& dir) {
-  if (fs_->FileExists(io::JoinPath(dir, "KIND")) || fs_->FileExists(io::JoinPath(dir, "CURRENT"))) {
-    return Status::InvalidArgument(dir + ": checkpoint target already holds a database");
-  }
-  STRATA_RETURN_IF_ERROR(Flush());
-  // Holding the Version keeps its files on disk while they are copied.
-  std::shared_ptr<const Version> version = versions_->current();
-  STRATA_RETURN_IF_ERROR(fs_->CreateDir(dir));
-  VersionEdit edit;
-  SequenceNumber last = 0;
-  for (int level = 0; level < kLevelCount; ++level) {
-    for (const auto& f : version->files(level)) {
-      STRATA_RETURN_IF_ERROR(CopyFile(fs_.get(), io::JoinPath(path_, TableFileName(f->number)),
-                                      io::JoinPath(dir, TableFileName(f->number))));
-      edit.AddFile(level, *f);
-      last = std::max(last, f->largest_seq);
-    }
-  }
-  const uint64_t manifest_number = versions_->NewFileNumber();
-  edit.SetWalLsn(0);
-  edit.SetLastSequence(last);
-  edit.SetNextFileNumber(manifest_number + 1);
-  std::unique_ptr<ManifestWriter> writer;
-  const std::string manifest = ManifestFileName(manifest_number);
-  STRATA_RETURN_IF_ERROR(ManifestWriter::Create(fs_.get(), io::JoinPath(dir, manifest), &writer));
-  std::string record;
-  edit.EncodeTo(&record);
-  STRATA_RETURN_IF_ERROR(writer->AddRecord(record));
-  STRATA_RETURN_IF_ERROR(writer->Close());
-  STRATA_RETURN_IF_ERROR(SetCurrentFile(fs_.get(), dir, manifest));
-  // KIND last: a directory with KIND is a complete database.
-  STRATA_RETURN_IF_ERROR(io::WriteFileAtomically(fs_.get(), io::JoinPath(dir, "KIND"), "lsm\n"));
-  return fs_->SyncDir(io::DirName(dir));
 }
 
 }  // namespace strata::lsm

@@ -31,5 +31,6 @@ void RegisterSstCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterManifestCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
+void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
 
 }  // namespace strata::tools

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       RegisterKvCommands,
       RegisterManifestCommands,
       RegisterBenchCommands,
+      RegisterSnapshotCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/checkpoint.h"
 #include "strata/iterator.h"
 #include "strata/options.h"
 #include "strata/snapshot.h"
@@ -78,6 +79,13 @@ class Engine {
   virtual Status Checkpoint(const std::string& dir) {
     (void)dir;
     return Status::NotSupported("Checkpoint");
+  }
+  // A consistent copy as of options.snapshot (or now), crash-safe; fills
+  // *info (may be null). See strata/checkpoint.h.
+  virtual Status CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo* info) {
+    (void)options;
+    (void)info;
+    return Status::NotSupported("CreateCheckpoint");
   }
 };
 

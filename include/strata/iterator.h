@@ -6,6 +6,8 @@
 // concurrently with writers.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "strata/status.h"
@@ -25,6 +27,10 @@ class Iterator {
   // Views stay valid until the iterator moves.
   virtual std::string_view key() const = 0;
   virtual std::string_view value() const = 0;
+  // The version PutIfNewer stored with the current entry (0 for a plain
+  // Put), or nullopt where this engine's iterators do not carry it (then ask
+  // GetVersioned). Snapshot streams use it to ship versions with values.
+  virtual std::optional<uint64_t> version() const { return std::nullopt; }
   // Not ok if iteration stopped because of an error (e.g. Corruption);
   // Valid() is then false.
   virtual Status status() const = 0;

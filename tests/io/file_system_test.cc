@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -305,6 +306,69 @@ TEST_P(FileSystemTest, ClosedFileIsInvalidArgument) {
   EXPECT_TRUE(file->Append("x").IsInvalidArgument());
   EXPECT_TRUE(file->Sync().IsInvalidArgument());
   EXPECT_TRUE(file->Truncate(0).IsInvalidArgument());
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+TEST_P(FileSystemTest, LinkFileSharesTheInode) {
+  WriteFile(dir_.Join("a"), "linked bytes");
+  ASSERT_TRUE(fs_->LinkFile(dir_.Join("a"), dir_.Join("b")).ok());
+  EXPECT_EQ(Inode(dir_.Join("a")), Inode(dir_.Join("b")));
+  std::string data;
+  ASSERT_TRUE(io::ReadFileToString(fs_.get(), dir_.Join("b"), &data).ok());
+  EXPECT_EQ(data, "linked bytes");
+  // Removing one name leaves the other.
+  ASSERT_TRUE(fs_->RemoveFile(dir_.Join("a")).ok());
+  ASSERT_TRUE(io::ReadFileToString(fs_.get(), dir_.Join("b"), &data).ok());
+  EXPECT_EQ(data, "linked bytes");
+  // An existing target or a missing source is an error, not NotSupported.
+  WriteFile(dir_.Join("c"), "c");
+  Status s = fs_->LinkFile(dir_.Join("b"), dir_.Join("c"));
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  s = fs_->LinkFile(dir_.Join("missing"), dir_.Join("d"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(s.IsNotSupported()) << s.ToString();
+}
+
+TEST_P(FileSystemTest, LinkOrCopyFileCopiesWhereLinksAreNotSupported) {
+  // /dev/shm is another file system (tmpfs) than the scratch directory
+  // whenever the scratch directory is on disk: link(2) fails with EXDEV.
+  const std::string shm = fmt::format("/dev/shm/strata-link-test-{}", ::getpid());
+  ASSERT_TRUE(fs_->CreateDir(shm).ok());
+  WriteFile(dir_.Join("a"), "cross device");
+  bool linked = true;
+  Status s = io::LinkOrCopyFile(fs_.get(), dir_.Join("a"), io::JoinPath(shm, "a"), &linked);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::string data;
+  ASSERT_TRUE(io::ReadFileToString(fs_.get(), io::JoinPath(shm, "a"), &data).ok());
+  EXPECT_EQ(data, "cross device");
+  struct stat a;
+  struct stat b;
+  ASSERT_EQ(::stat(dir_.Join("a").c_str(), &a), 0);
+  ASSERT_EQ(::stat(io::JoinPath(shm, "a").c_str(), &b), 0);
+  EXPECT_EQ(linked, a.st_dev == b.st_dev);  // copied exactly when devices differ
+  if (a.st_dev != b.st_dev) {
+    EXPECT_TRUE(fs_->LinkFile(dir_.Join("a"), io::JoinPath(shm, "b")).IsNotSupported());
+  }
+  ASSERT_TRUE(fs_->RemoveFile(io::JoinPath(shm, "a")).ok());
+  ASSERT_TRUE(fs_->RemoveDir(shm).ok());
+}
+
+TEST_P(FileSystemTest, RenameExchangeSwapsTwoDirectories) {
+  ASSERT_TRUE(fs_->CreateDir(dir_.Join("x")).ok());
+  ASSERT_TRUE(fs_->CreateDir(dir_.Join("y")).ok());
+  WriteFile(dir_.Join("x/in-x"), "x");
+  WriteFile(dir_.Join("y/in-y"), "y");
+  Status s = fs_->RenameExchange(dir_.Join("x"), dir_.Join("y"));
+  if (s.IsNotSupported()) GTEST_SKIP() << s.ToString();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(fs_->FileExists(dir_.Join("x/in-y")));
+  EXPECT_TRUE(fs_->FileExists(dir_.Join("y/in-x")));
+  EXPECT_FALSE(fs_->RenameExchange(dir_.Join("x"), dir_.Join("missing")).ok());
 }
 
 TEST_P(FileSystemTest, DirectoryOperations) {

@@ -150,6 +150,63 @@ TEST_F(FaultFileSystemTest, SyncDirMakesOnlyThatDirectoryDurable) {
   EXPECT_EQ(Real("sub/inner"), "i");
 }
 
+TEST_F(FaultFileSystemTest, LinkNeedsSyncDirAndSharesDurableContents) {
+  ASSERT_TRUE(fs_->CreateDir(Path("sub")).ok());
+  Create("a", "synced", /*sync_data=*/true, /*sync_dir=*/true);
+  ASSERT_TRUE(fs_->LinkFile(Path("a"), Path("sub/kept")).ok());
+  ASSERT_TRUE(fs_->SyncDir(Path("sub")).ok());
+  ASSERT_TRUE(fs_->LinkFile(Path("a"), Path("sub/lost")).ok());
+  EXPECT_EQ(fs_->stats().count(FaultOp::kLink), 2u);
+  Crash();
+  EXPECT_EQ(Real("a"), "synced");
+  EXPECT_EQ(Real("sub/kept"), "synced");
+  EXPECT_FALSE(Exists("sub/lost"));
+}
+
+TEST_F(FaultFileSystemTest, LinkOfUnsyncedDataIsRefusedAndLinkedFilesAreImmutable) {
+  Create("unsynced", "x", /*sync_data=*/false, /*sync_dir=*/true);
+  EXPECT_TRUE(fs_->LinkFile(Path("unsynced"), Path("b")).IsInvalidArgument());
+  EXPECT_FALSE(Exists("b"));
+  Create("a", "synced", /*sync_data=*/true, /*sync_dir=*/true);
+  ASSERT_TRUE(fs_->LinkFile(Path("a"), Path("b")).ok());
+  std::unique_ptr<WritableFile> file;
+  EXPECT_TRUE(fs_->ReopenWritableFile(Path("b"), FileOptions{}, &file).IsNotSupported());
+  EXPECT_TRUE(fs_->NewWritableFile(Path("a"), FileOptions{}, &file).IsNotSupported());
+  EXPECT_EQ(Real("a"), "synced");
+}
+
+TEST_F(FaultFileSystemTest, RemovingTheSourceKeepsTheLink) {
+  Create("a", "synced", /*sync_data=*/true, /*sync_dir=*/true);
+  ASSERT_TRUE(fs_->LinkFile(Path("a"), Path("b")).ok());
+  ASSERT_TRUE(fs_->RemoveFile(Path("a")).ok());
+  ASSERT_TRUE(fs_->SyncDir(dir_.path()).ok());
+  Crash();
+  EXPECT_FALSE(Exists("a"));
+  EXPECT_EQ(Real("b"), "synced");
+}
+
+TEST_F(FaultFileSystemTest, InjectedLinkFaultChangesNothing) {
+  Create("a", "synced", /*sync_data=*/true, /*sync_dir=*/true);
+  fs_->InjectError(ErrorInjection{Mask(FaultOp::kLink), "", 1, 1});
+  EXPECT_TRUE(fs_->LinkFile(Path("a"), Path("b")).IsIOError());
+  EXPECT_FALSE(Exists("b"));
+}
+
+TEST_F(FaultFileSystemTest, RenameExchangeCarriesPendingNames) {
+  ASSERT_TRUE(fs_->CreateDir(Path("x")).ok());
+  ASSERT_TRUE(fs_->CreateDir(Path("y")).ok());
+  Create("x/durable", "d", /*sync_data=*/true, /*sync_dir=*/false);
+  ASSERT_TRUE(fs_->SyncDir(Path("x")).ok());
+  Create("y/pending", "p", /*sync_data=*/true, /*sync_dir=*/false);
+  Status s = fs_->RenameExchange(Path("x"), Path("y"));
+  if (s.IsNotSupported()) GTEST_SKIP() << s.ToString();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Crash();
+  EXPECT_EQ(Real("y/durable"), "d");
+  EXPECT_FALSE(Exists("x/pending"));  // its directory was never synced
+  EXPECT_FALSE(Exists("y/pending"));
+}
+
 TEST_F(FaultFileSystemTest, RenameIsUndoneWithoutSyncDir) {
   Create("a", "contents", /*sync_data=*/true, /*sync_dir=*/true);
   ASSERT_TRUE(fs_->Rename(Path("a"), Path("b")).ok());

@@ -1,0 +1,194 @@
+#include "snapshot/install.h"
+
+#include <fmt/core.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <memory>
+
+#include "core/assert.h"
+#include "strata/engine.h"
+
+namespace strata::snapshot {
+
+namespace {
+
+constexpr std::string_view kStagingInfix = ".install-";
+constexpr std::string_view kLockFileName = "LOCK";  // the LSM's; other engines have none
+
+std::shared_ptr<io::FileSystem> FileSystemOf(const Options& options) {
+  return options.file_system ? options.file_system : io::DefaultFileSystem();
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string StagingDir(const std::string& dir) {
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{}{}{}-{}", dir, kStagingInfix, ::getpid(), counter.fetch_add(1));
+}
+
+// fsync of `dir` and every directory below it.
+Status SyncTree(io::FileSystem* fs, const std::string& dir) {
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs->ListDir(dir, &names));
+  for (const std::string& name : names) {
+    std::vector<std::string> below;
+    const std::string child = io::JoinPath(dir, name);
+    if (fs->ListDir(child, &below).ok()) STRATA_RETURN_IF_ERROR(SyncTree(fs, child));
+  }
+  return fs->SyncDir(dir);
+}
+
+// Applies each verified chunk as one WriteBatch to a new database. The
+// previous chunk's batch is held back so that the last one can be written
+// with sync, which makes every earlier (unsynced) write durable with it.
+class InstallVisitor final : public StreamVisitor {
+ public:
+  InstallVisitor(std::string staging, Options options)
+      : staging_(std::move(staging)), options_(std::move(options)) {}
+
+  Status OnHeader(const StreamHeader& header) override {
+    options_.engine = header.engine_kind;
+    options_.create_if_missing = true;
+    options_.error_if_exists = true;
+    return strata::Open(options_, staging_, &engine_);
+  }
+
+  Status OnChunk(uint32_t, const std::vector<StreamEntry>& entries) override {
+    STRATA_RETURN_IF_ERROR(WritePending(false));
+    for (const StreamEntry& e : entries) {
+      STRATA_RETURN_IF_ERROR(e.version == 0 ? pending_.Put(e.key, e.value)
+                                            : pending_.PutVersioned(e.key, e.version, e.value));
+    }
+    return Status::Ok();
+  }
+
+  Status OnEnd(const StreamInfo& info) override {
+    info_ = info;
+    STRATA_RETURN_IF_ERROR(WritePending(true));
+    Status s = engine_->Flush();
+    if (!s.ok() && !s.IsNotSupported()) return s;
+    engine_.reset();  // closes: what the engine buffers reaches its files
+    return Status::Ok();
+  }
+
+  void Close() { engine_.reset(); }
+  const StreamInfo& info() const { return info_; }
+
+ private:
+  Status WritePending(bool sync) {
+    if (pending_.Count() == 0) return Status::Ok();
+    STRATA_RETURN_IF_ERROR(engine_->Write(WriteOptions{sync}, pending_));
+    pending_.Clear();
+    return Status::Ok();
+  }
+
+  const std::string staging_;
+  Options options_;
+  std::unique_ptr<Engine> engine_;
+  WriteBatch pending_;
+  StreamInfo info_;
+};
+
+// `dir` may be replaced only if it is absent, empty, or a database: an
+// install never discards a directory of something else.
+Status CheckReplaceable(io::FileSystem* fs, const std::string& dir) {
+  std::vector<std::string> names;
+  Status s = fs->ListDir(dir, &names);
+  if (s.IsNotFound() || (s.ok() && names.empty())) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(s);
+  if (fs->FileExists(io::JoinPath(dir, "KIND"))) return Status::Ok();
+  return Status::InvalidArgument(dir + ": exists and is not a strata database; not replacing it");
+}
+
+}  // namespace
+
+Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir) {
+  const std::string parent = io::DirName(dir);
+  const std::string prefix = BaseName(dir) + std::string(kStagingInfix);
+  std::vector<std::string> names;
+  Status s = fs->ListDir(parent, &names);
+  if (s.IsNotFound()) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(s);
+  bool removed = false;
+  for (const std::string& name : names) {
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    pid_t pid = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    if (ec != std::errc() || end == rest.data() || *end != '-' || pid <= 0) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its installer may still run
+    STRATA_RETURN_IF_ERROR(io::RemoveTree(fs, io::JoinPath(parent, name)));
+    removed = true;
+  }
+  return removed ? fs->SyncDir(parent) : Status::Ok();
+}
+
+Status PrepareInstall(const ByteSource& source, const std::string& dir, const Options& options,
+                      InstallInfo* info) {
+  STRATA_ASSERT(info != nullptr);
+  std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
+  STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
+  STRATA_RETURN_IF_ERROR(CleanupInstallLeftovers(fs.get(), dir));
+  const std::string staging = StagingDir(dir);
+  // Our pid with a number this process never used: a dead namesake's leftover.
+  STRATA_RETURN_IF_ERROR(io::RemoveTree(fs.get(), staging));
+  InstallVisitor visitor(staging, options);
+  Status s = ReadSnapshotStream(source, &visitor);
+  visitor.Close();
+  if (s.ok()) s = SyncTree(fs.get(), staging);
+  if (s.ok()) s = fs->SyncDir(io::DirName(dir));
+  if (!s.ok()) {
+    (void)io::RemoveTree(fs.get(), staging);
+    return s;
+  }
+  info->stream = visitor.info();
+  info->staging_dir = staging;
+  return Status::Ok();
+}
+
+Status CommitInstall(const std::string& dir, const Options& options, InstallInfo* info) {
+  STRATA_ASSERT(info != nullptr);
+  STRATA_ASSERT(!info->staging_dir.empty());
+  std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
+  const std::string parent = io::DirName(dir);
+  STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
+  if (!fs->FileExists(dir)) {
+    STRATA_RETURN_IF_ERROR(fs->Rename(info->staging_dir, dir));
+    info->replaced_existing = false;
+    return fs->SyncDir(parent);
+  }
+  // Held across the swap: an engine still open on `dir` makes this Busy.
+  std::unique_ptr<io::FileLock> lock;
+  const std::string lock_path = io::JoinPath(dir, kLockFileName);
+  if (fs->FileExists(lock_path)) STRATA_RETURN_IF_ERROR(fs->Lock(lock_path, &lock));
+  STRATA_RETURN_IF_ERROR(fs->RenameExchange(info->staging_dir, dir));
+  STRATA_RETURN_IF_ERROR(fs->SyncDir(parent));
+  lock.reset();
+  info->replaced_existing = true;
+  // The staging name now holds the old state.
+  STRATA_RETURN_IF_ERROR(io::RemoveTree(fs.get(), info->staging_dir));
+  return fs->SyncDir(parent);
+}
+
+Status InstallSnapshot(const ByteSource& source, const std::string& dir, const Options& options,
+                       InstallInfo* info) {
+  InstallInfo local;
+  if (info == nullptr) info = &local;
+  STRATA_RETURN_IF_ERROR(PrepareInstall(source, dir, options, info));
+  Status s = CommitInstall(dir, options, info);
+  if (!s.ok()) {
+    // Whether or not the swap happened, the staging name holds the state
+    // that `dir` does not: garbage either way.
+    (void)io::RemoveTree(FileSystemOf(options).get(), info->staging_dir);
+  }
+  return s;
+}
+
+}  // namespace strata::snapshot

@@ -1,0 +1,63 @@
+// Installing a snapshot stream as a node's database, atomically.
+//
+// The new state is built beside the old one, in "<dir>.install-<pid>-<n>",
+// as a fresh database of the stream's engine kind (strata::Open), one
+// WriteBatch per verified chunk; the last chunk is written with sync, then
+// the engine is flushed and closed and the staging directory synced. Only a
+// stream whose trailer verified gets that far. Then the switch:
+// - `dir` exists: renameat2(RENAME_EXCHANGE) swaps the two names in one
+//   step, the parent is synced, and the staging name (now the old state) is
+//   removed. Without RENAME_EXCHANGE support the install is NotSupported
+//   (never a non-atomic rename dance).
+// - `dir` does not exist: rename(staging, dir) and sync the parent.
+// A crash at any point leaves `dir` on its old state or on the complete new
+// one. Whatever remains under a staging name belongs to a process that is
+// gone and is garbage either way (an unfinished new state, or the old state
+// already swapped out); CleanupInstallLeftovers removes such names (only of
+// processes no longer running) and every install calls it first.
+//
+// Generic path for every engine (strata::Open and batched writes). A faster
+// per-engine path (LSM: tables written directly from the sorted stream) is
+// not built yet.
+//
+// `dir` must be absent, empty or a strata database (it has a KIND file);
+// anything else is InvalidArgument and stays untouched.
+//
+// REQUIRES: no engine is open on `dir` when the switch happens (the old
+// state may serve reads while the new one is built: call PrepareInstall,
+// close the engine, then CommitInstall). An open LSM is detected by its LOCK
+// (Busy).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "snapshot/stream_reader.h"
+#include "strata/options.h"
+
+namespace strata::snapshot {
+
+struct InstallInfo {
+  StreamInfo stream;
+  std::string staging_dir;  // where the new state was built
+  bool replaced_existing = false;
+};
+
+// Builds the verified new state in a staging directory beside `dir` and
+// fills info->staging_dir. `options` configures the new engine (its
+// `engine` field is replaced by the stream's kind). On any error the staging
+// directory is removed and `dir` is untouched.
+Status PrepareInstall(const ByteSource& source, const std::string& dir, const Options& options,
+                      InstallInfo* info);
+
+// Switches `dir` to the prepared state atomically (see above).
+Status CommitInstall(const std::string& dir, const Options& options, InstallInfo* info);
+
+// PrepareInstall + CommitInstall.
+Status InstallSnapshot(const ByteSource& source, const std::string& dir, const Options& options,
+                       InstallInfo* info);
+
+// Removes staging directories of `dir` left by processes that no longer run.
+Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir);
+
+}  // namespace strata::snapshot
