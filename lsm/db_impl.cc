@@ -9,6 +9,7 @@
 
 #include "core/assert.h"
 #include "lsm/lsm_engine.h"
+#include "wal/format.h"
 #include "wal/limits.h"
 
 namespace strata::lsm {
@@ -202,10 +203,46 @@ Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
     if (batch->Count() > 0) last = std::max(last, batch->sequence() + batch->Count() - 1);
     return Status::Ok();
   };
-  STRATA_RETURN_IF_ERROR(wal::Log::OpenAndReplay(log_options, io::JoinPath(path_, kWalDirName),
-                                                 versions_->wal_lsn(), apply, &wal_));
+  STRATA_RETURN_IF_ERROR(OpenWalAtManifestPosition(log_options, apply));
   last_sequence_.store(last, std::memory_order_release);
   return Status::Ok();
+}
+
+// The manifest's WAL position (wal_lsn) says that every record below it is in
+// tables and that the WAL had reached it. A WAL that holds no segment at all
+// after a flush, or whose oldest record lies above that position while newer
+// records exist, lost acknowledged records: Corruption. A WAL that ends below
+// the position lost only records already flushed (written unsynced before
+// the memtable switch, then cut by a power loss): its numbering continues at
+// the position, so that new records are never below it (replay would skip
+// them).
+Status DBImpl::OpenWalAtManifestPosition(const wal::LogOptions& log_options,
+                                         const wal::Log::ReplayFn& apply) {
+  const std::string wal_dir = io::JoinPath(path_, kWalDirName);
+  const uint64_t wal_lsn = versions_->wal_lsn();
+  if (wal_lsn > 1) {
+    std::vector<std::string> names;
+    if (fs_->FileExists(wal_dir)) STRATA_RETURN_IF_ERROR(fs_->ListDir(wal_dir, &names));
+    const bool any_segment = std::any_of(names.begin(), names.end(), [](const std::string& name) {
+      uint64_t seq = 0;
+      return wal::ParseFileName(name, &seq) == wal::FileKind::kSegment;
+    });
+    if (!any_segment) {
+      return Status::Corruption(fmt::format(
+          "{}: no WAL segment, but the manifest records that the WAL reached lsn {} (the WAL "
+          "was lost: writes after the last flush are missing)",
+          wal_dir, wal_lsn));
+    }
+  }
+  STRATA_RETURN_IF_ERROR(wal::Log::OpenAndReplay(log_options, wal_dir, wal_lsn, apply, &wal_));
+  const uint64_t oldest = wal_->ReleaseBoundary(0);  // next_lsn() when it holds no record
+  if (wal_->next_lsn() > wal_lsn && oldest > std::max<uint64_t>(wal_lsn, 1)) {
+    return Status::Corruption(fmt::format(
+        "{}: WAL records {}..{} are missing (the manifest needs replay from lsn {}; the oldest "
+        "WAL segment starts at lsn {})",
+        wal_dir, std::max<uint64_t>(wal_lsn, 1), oldest - 1, wal_lsn, oldest));
+  }
+  return wal_->ContinueAt(wal_lsn);
 }
 
 DBImpl::~DBImpl() {

@@ -108,6 +108,12 @@ class DBImpl final : public Engine {
          ResolvedDiskProfile profile);
   Status Recover();
   Status ReplayWal(const wal::LogOptions& log_options);
+  // Opens the WAL and replays it from the manifest's WAL position, checking
+  // that the WAL still holds everything from there (Corruption naming what is
+  // missing) and continuing its numbering there after a power cut lost an
+  // unsynced, already flushed tail.
+  Status OpenWalAtManifestPosition(const wal::LogOptions& log_options,
+                                   const wal::Log::ReplayFn& apply);
 
   Status WriteImpl(const WriteOptions& options, const WriteBatch* batch);
   Status LogGroup(const WriteBatch& group, bool sync);

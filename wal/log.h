@@ -153,6 +153,17 @@ class Log {
   // Reads one appended record back, verifying its checksum and identity.
   virtual Status ReadRecord(const RecordLocation& where, std::string* payload) = 0;
 
+  // Continues the numbering at `lsn` (> next_lsn()): the next record gets
+  // that LSN. For a caller whose own durable state says every record below
+  // `lsn` existed and is no longer needed (an LSM whose manifest records that
+  // the WAL reached `lsn`, after a power cut lost an unsynced, already
+  // flushed tail): every record the log holds is below `lsn`, so the log
+  // starts a fresh segment and drops the old ones (oldest first, each durable
+  // before the next; a crash midway leaves a contiguous log that the caller
+  // continues again). Call it after Open, before any Append. Does nothing
+  // when lsn <= next_lsn().
+  virtual Status ContinueAt(uint64_t lsn) = 0;
+
   // Segments holding only records < lsn may be deleted or recycled. The
   // newest segment holding records is always kept (it carries next_lsn).
   virtual Status ReleaseBefore(uint64_t lsn) = 0;

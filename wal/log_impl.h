@@ -40,6 +40,7 @@ class LogImpl final : public Log {
   Result<RecordLocation> AppendWithLocation(std::string_view payload, bool sync) override;
   Status Sync() override;
   Status ReadRecord(const RecordLocation& where, std::string* payload) override;
+  Status ContinueAt(uint64_t lsn) override;
   Status ReleaseBefore(uint64_t lsn) override;
   uint64_t ReleaseBoundary(uint64_t lsn) const override;
   uint64_t next_lsn() const override;

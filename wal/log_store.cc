@@ -375,7 +375,6 @@ Status LogStoreHostImpl::MaybeRelease() {
   const uint64_t boundary = log_->ReleaseBoundary(bound);
   if (boundary == log_->ReleaseBoundary(0)) return Status::Ok();  // no whole segment to drop
   // Metadata still below the boundary moves to the head of the log first.
-  bool rewrote = false;
   for (GroupLog* g : groups) {
     std::lock_guard<std::mutex> write_lock(g->write_mu_);
     GroupMeta meta;
@@ -385,9 +384,13 @@ Status LogStoreHostImpl::MaybeRelease() {
       meta = g->MetaLocked();
     }
     STRATA_RETURN_IF_ERROR(g->WriteMeta(meta, /*sync=*/false));
-    rewrote = true;
   }
-  if (rewrote) STRATA_RETURN_IF_ERROR(log_->Sync());
+  // The segments about to go may hold the only durable copy of a state that
+  // newer, unsynced records replace (a hard state superseded by an unsynced
+  // compaction's meta record, entries an unsynced overwrite replaced): make
+  // every record durable first, so that whatever a power cut keeps of the
+  // log afterwards, replaying it from the boundary rebuilds every group.
+  STRATA_RETURN_IF_ERROR(log_->Sync());
   return log_->ReleaseBefore(boundary);
 }
 

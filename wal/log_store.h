@@ -12,7 +12,9 @@
 //
 // Segments are released when no group needs them: a segment goes once every
 // group's first live entry lies in a newer one; metadata records still in it
-// are first rewritten (synced) at the head of the log.
+// are first rewritten at the head of the log, and the whole log is synced
+// before the segment goes, so a released segment never held the only durable
+// copy of anything (a power cut later loses at most an unsynced suffix).
 //
 // Threading: a group's writes are serialised by its write mutex (held across
 // the WAL append, so calls on one log apply in the order they return);

@@ -119,6 +119,48 @@ Status LogImpl::OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segme
   return Status::Ok();
 }
 
+Status LogImpl::ContinueAt(uint64_t lsn) {
+  std::vector<uint64_t> old_seqs;
+  uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    STRATA_ASSERT(!preparer_started_);  // before any Append
+    STRATA_ASSERT(queue_.empty());
+    if (!failed_.ok()) return failed_;
+    if (lsn <= next_lsn_) return Status::Ok();
+    for (const Segment& seg : segments_) old_seqs.push_back(seg.seq);
+    seq = segments_.back().seq + 1;
+  }
+  // The fresh segment is durable before any old one goes, so that a crash
+  // midway leaves a contiguous log whose records are all below `lsn`.
+  file_.reset();
+  std::string free_name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Recycles(options_.preparation) && !free_files_.empty()) {
+      free_name = free_files_.back();
+      free_files_.pop_back();
+    }
+  }
+  STRATA_RETURN_IF_ERROR(PrepareSegment(seq, free_name));
+  for (uint64_t old : old_seqs) STRATA_RETURN_IF_ERROR(RemoveSegmentFile(old));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments_.clear();
+    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+    next_lsn_ = lsn;
+    written_lsn_ = synced_lsn_ = lsn - 1;
+    written_seq_ = seq;
+    prep_want_ = seq + 1;
+    stats_.segments_released += old_seqs.size();
+  }
+  {
+    std::lock_guard<std::mutex> read_lock(read_mu_);
+    readers_.clear();
+  }
+  return OpenActiveFile(seq, kSegmentHeaderBytes, options_.segment_bytes);
+}
+
 size_t LogImpl::ReleasableCountLocked(uint64_t lsn) const {
   // The newest segment holding records carries next_lsn across a restart.
   size_t keep_from = segments_.size() - 1;

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "io/fault_file_system.h"
 #include "strata/log_store.h"
 #include "tests/testing/test_util.h"
 #include "wal/limits.h"
@@ -201,6 +202,40 @@ TEST(LogStore, CompactionReleasesSegmentsAndKeepsIdleHardState) {
   EXPECT_EQ(host->Group(1)->FirstIndex(), 591u);
   EXPECT_EQ(*host->Group(1)->Term(590), 3u);
   EXPECT_EQ(host->Group(1)->LastIndex(), 600u);
+}
+
+// Issue 9, item 1: CompactPrefix wrote its meta record unsynced and the
+// release that followed dropped the segment holding the last synced hard
+// state; a power cut then lost the term, the vote and the compaction point.
+TEST(LogStore, PowerCutAfterCompactionKeepsSyncedHardState) {
+  strata::testing::ScratchDir dir;
+  auto fs = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+  LogStoreHostOptions options = SmallHostOptions();
+  options.file_system = fs;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
+  LogStore* log = host->Group(1);
+  ASSERT_TRUE(log->SetHardState(HardState{5, 2, 0}).ok());
+  const std::string data(1000, 'd');
+  for (uint64_t i = 1; i <= 600; ++i) {
+    const std::vector<LogEntry> one = {LogEntry{i, 3, data}};
+    ASSERT_TRUE(log->Append(one, /*sync=*/false).ok());
+  }
+  ASSERT_TRUE(host->Sync().ok());
+  ASSERT_TRUE(log->CompactPrefix(590).ok());
+  auto* impl = static_cast<LogStoreHostImpl*>(host.get());
+  ASSERT_GT(impl->log()->stats().segments_released, 0u);  // the release ran
+  host.reset();
+  ASSERT_TRUE(fs->DropUnsyncedData().ok());
+  Status s = OpenLogStoreHost(options, dir.path(), &host);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  log = host->Group(1);
+  EXPECT_EQ(log->GetHardState(), (HardState{5, 2, 0}));
+  EXPECT_EQ(log->FirstIndex(), 591u);
+  auto prev_term = log->Term(590);
+  ASSERT_TRUE(prev_term.ok()) << prev_term.status().ToString();
+  EXPECT_EQ(*prev_term, 3u);
+  EXPECT_EQ(log->LastIndex(), 600u);
 }
 
 // Many groups committing at once share fdatasyncs.

@@ -211,6 +211,36 @@ TEST(WalLog, ReleaseEverythingKeepsNextLsn) {
   EXPECT_EQ(log->next_lsn(), 1001u);
 }
 
+// ContinueAt: the old segments go (all their records are below the new
+// numbering), the next record gets the LSN asked for, and a reopen keeps it.
+TEST(WalLog, ContinueAtStartsTheNumberingAfresh) {
+  strata::testing::ScratchDir dir;
+  {
+    std::unique_ptr<Log> log;
+    ASSERT_TRUE(Log::Open(SmallOptions(), dir.path(), &log).ok());
+    for (uint64_t i = 1; i <= 1000; ++i) ASSERT_TRUE(log->Append(Payload(i), false).ok());
+    ASSERT_TRUE(log->Sync().ok());
+    ASSERT_GT(log->segment_count(), 1u);
+  }
+  for (int round = 0; round < 2; ++round) {
+    std::unique_ptr<Log> log;
+    ASSERT_TRUE(Log::Open(SmallOptions(), dir.path(), &log).ok());
+    ASSERT_TRUE(log->ContinueAt(500).ok());  // below next_lsn: nothing to do
+    ASSERT_TRUE(log->ContinueAt(5000 + round * 10).ok());
+    EXPECT_EQ(log->segment_count(), 1u);
+    EXPECT_TRUE(ReplayAll(log.get()).empty());
+    auto lsn = log->Append(fmt::format("after{}", round), true);
+    ASSERT_TRUE(lsn.ok()) << lsn.status().ToString();
+    EXPECT_EQ(*lsn, 5000u + round * 10);
+    log.reset();
+    ASSERT_TRUE(Log::Open(SmallOptions(), dir.path(), &log).ok());
+    const auto records = ReplayAll(log.get());
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].first, 5000u + round * 10);
+    EXPECT_EQ(log->next_lsn(), 5001u + round * 10);
+  }
+}
+
 TEST(WalLog, ReadRecordByLocation) {
   strata::testing::ScratchDir dir;
   std::unique_ptr<Log> log;
