@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include "core/assert.h"
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 
 namespace strata::snapshot {
 
@@ -67,14 +67,14 @@ class Reader {
     }
     STRATA_RETURN_IF_ERROR(ReadExact(kind_bytes + kChecksumBytes, &h));
     const size_t covered = h.size() - kChecksumBytes;
-    seed_ = io::DecodeFixed64(h.data() + covered);
-    if (io::Checksum64(std::string_view(h).substr(0, covered)) != seed_) {
+    seed_ = DecodeFixed64(h.data() + covered);
+    if (Checksum64(std::string_view(h).substr(0, covered)) != seed_) {
       return Bad("checksum mismatch");
     }
-    const uint32_t version = io::DecodeFixed32(h.data() + 8);
+    const uint32_t version = DecodeFixed32(h.data() + 8);
     if (version != kStreamVersion) return Bad(fmt::format("unsupported version {}", version));
-    header_.sequence = io::DecodeFixed64(h.data() + 12);
-    header_.chunk_bytes = io::DecodeFixed32(h.data() + 20);
+    header_.sequence = DecodeFixed64(h.data() + 12);
+    header_.chunk_bytes = DecodeFixed32(h.data() + 20);
     header_.engine_kind = h.substr(kHeaderFixedBytes, kind_bytes);
     if (header_.chunk_bytes < kChunkBytesMin || header_.chunk_bytes > kChunkBytesMax) {
       return Bad(fmt::format("chunk_bytes {} out of range", header_.chunk_bytes));
@@ -87,9 +87,9 @@ class Reader {
   Status ReadChunk(std::string type) {
     frame_ = std::move(type);
     STRATA_RETURN_IF_ERROR(ReadExact(kChunkHeaderBytes - 1, &frame_));
-    const uint32_t index = io::DecodeFixed32(frame_.data() + 1);
-    const uint32_t entry_count = io::DecodeFixed32(frame_.data() + 5);
-    const uint32_t payload_bytes = io::DecodeFixed32(frame_.data() + 9);
+    const uint32_t index = DecodeFixed32(frame_.data() + 1);
+    const uint32_t entry_count = DecodeFixed32(frame_.data() + 5);
+    const uint32_t payload_bytes = DecodeFixed32(frame_.data() + 9);
     if (index != info_.chunk_count) return Bad(fmt::format("chunk index {}", index));
     if (payload_bytes > header_.chunk_bytes + kEntryBytesMax) {
       return Bad(fmt::format("payload of {} bytes exceeds the chunk bound", payload_bytes));
@@ -99,8 +99,8 @@ class Reader {
     }
     STRATA_RETURN_IF_ERROR(ReadExact(payload_bytes + kChecksumBytes, &frame_));
     const size_t covered = frame_.size() - kChecksumBytes;
-    if (io::Checksum64(std::string_view(frame_).substr(0, covered), seed_) !=
-        io::DecodeFixed64(frame_.data() + covered)) {
+    if (Checksum64(std::string_view(frame_).substr(0, covered), seed_) !=
+        DecodeFixed64(frame_.data() + covered)) {
       return Bad("checksum mismatch");
     }
     STRATA_RETURN_IF_ERROR(
@@ -126,14 +126,14 @@ class Reader {
         return Bad(what + ": bad entry type");
       }
       StreamEntry e;
-      if (!io::GetLengthPrefixed(&payload, &e.key) || e.key.size() > kKeyBytesMax) {
+      if (!GetLengthPrefixed(&payload, &e.key) || e.key.size() > kKeyBytesMax) {
         return Bad(what + ": bad key length");
       }
       if (type == EntryType::kVersionedValue &&
-          (!io::GetFixed64(&payload, &e.version) || e.version == 0)) {
+          (!GetFixed64(&payload, &e.version) || e.version == 0)) {
         return Bad(what + ": bad version");
       }
-      if (!io::GetLengthPrefixed(&payload, &e.value) || e.value.size() > kValueBytesMax) {
+      if (!GetLengthPrefixed(&payload, &e.value) || e.value.size() > kValueBytesMax) {
         return Bad(what + ": bad value length");
       }
       if (!first_in_stream && e.key <= previous) return Bad(what + ": keys out of order");
@@ -153,13 +153,13 @@ class Reader {
     std::string t = std::move(type);
     STRATA_RETURN_IF_ERROR(ReadExact(kTrailerBytes - 1, &t));
     const size_t covered = kTrailerBytes - kChecksumBytes;
-    if (io::Checksum64(std::string_view(t).substr(0, covered), seed_) !=
-        io::DecodeFixed64(t.data() + covered)) {
+    if (Checksum64(std::string_view(t).substr(0, covered), seed_) !=
+        DecodeFixed64(t.data() + covered)) {
       return Bad("checksum mismatch");
     }
-    const uint32_t chunk_count = io::DecodeFixed32(t.data() + 1);
-    const uint64_t entry_count = io::DecodeFixed64(t.data() + 5);
-    const uint64_t payload_bytes = io::DecodeFixed64(t.data() + 13);
+    const uint32_t chunk_count = DecodeFixed32(t.data() + 1);
+    const uint64_t entry_count = DecodeFixed64(t.data() + 5);
+    const uint64_t payload_bytes = DecodeFixed64(t.data() + 13);
     if (chunk_count != info_.chunk_count || entry_count != info_.entry_count ||
         payload_bytes != info_.payload_bytes) {
       return Bad(fmt::format("totals {} chunks, {} entries, {} bytes; read {}, {}, {}",

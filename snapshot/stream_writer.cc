@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include "core/assert.h"
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 
 namespace strata::snapshot {
 
@@ -12,12 +12,12 @@ namespace {
 
 std::string EncodeHeader(std::string_view kind, uint64_t sequence, uint32_t chunk_bytes) {
   std::string out(kStreamMagic);
-  io::PutFixed32(&out, kStreamVersion);
-  io::PutFixed64(&out, sequence);
-  io::PutFixed32(&out, chunk_bytes);
+  PutFixed32(&out, kStreamVersion);
+  PutFixed64(&out, sequence);
+  PutFixed32(&out, chunk_bytes);
   out.push_back(static_cast<char>(kind.size()));
   out.append(kind);
-  io::PutFixed64(&out, io::Checksum64(out));
+  PutFixed64(&out, Checksum64(out));
   return out;
 }
 
@@ -33,9 +33,9 @@ class ChunkWriter {
   Status Add(std::string_view key, uint64_t version, std::string_view value) {
     const EntryType type = version == 0 ? EntryType::kValue : EntryType::kVersionedValue;
     frame_.push_back(static_cast<char>(type));
-    io::PutLengthPrefixed(&frame_, key);
-    if (type == EntryType::kVersionedValue) io::PutFixed64(&frame_, version);
-    io::PutLengthPrefixed(&frame_, value);
+    PutLengthPrefixed(&frame_, key);
+    if (type == EntryType::kVersionedValue) PutFixed64(&frame_, version);
+    PutLengthPrefixed(&frame_, value);
     ++chunk_entries_;
     if (frame_.size() - kChunkHeaderBytes >= chunk_bytes_) return FinishChunk();
     return Status::Ok();
@@ -45,10 +45,10 @@ class ChunkWriter {
     if (chunk_entries_ > 0) STRATA_RETURN_IF_ERROR(FinishChunk());
     std::string trailer;
     trailer.push_back(static_cast<char>(FrameType::kTrailer));
-    io::PutFixed32(&trailer, static_cast<uint32_t>(info_->chunk_count));
-    io::PutFixed64(&trailer, info_->entry_count);
-    io::PutFixed64(&trailer, info_->payload_bytes);
-    io::PutFixed64(&trailer, io::Checksum64(trailer, seed_));
+    PutFixed32(&trailer, static_cast<uint32_t>(info_->chunk_count));
+    PutFixed64(&trailer, info_->entry_count);
+    PutFixed64(&trailer, info_->payload_bytes);
+    PutFixed64(&trailer, Checksum64(trailer, seed_));
     STRATA_ASSERT(trailer.size() == kTrailerBytes);
     return Emit(trailer);
   }
@@ -64,10 +64,10 @@ class ChunkWriter {
     STRATA_ASSERT(payload_bytes <= kChunkPayloadBytesMax);
     STRATA_ASSERT(info_->chunk_count < UINT32_MAX);
     frame_[0] = static_cast<char>(FrameType::kChunk);
-    io::EncodeFixed32(frame_.data() + 1, static_cast<uint32_t>(info_->chunk_count));
-    io::EncodeFixed32(frame_.data() + 5, chunk_entries_);
-    io::EncodeFixed32(frame_.data() + 9, static_cast<uint32_t>(payload_bytes));
-    io::PutFixed64(&frame_, io::Checksum64(frame_, seed_));
+    EncodeFixed32(frame_.data() + 1, static_cast<uint32_t>(info_->chunk_count));
+    EncodeFixed32(frame_.data() + 5, chunk_entries_);
+    EncodeFixed32(frame_.data() + 9, static_cast<uint32_t>(payload_bytes));
+    PutFixed64(&frame_, Checksum64(frame_, seed_));
     info_->chunk_count++;
     info_->entry_count += chunk_entries_;
     info_->payload_bytes += payload_bytes;
@@ -107,7 +107,7 @@ Status WriteSnapshotStream(Engine* engine, const Snapshot& snapshot, const Strea
   local.sequence = snapshot.sequence();
   const std::string header =
       EncodeHeader(kind, local.sequence, static_cast<uint32_t>(options.chunk_bytes));
-  const uint64_t seed = io::DecodeFixed64(header.data() + header.size() - kChecksumBytes);
+  const uint64_t seed = DecodeFixed64(header.data() + header.size() - kChecksumBytes);
   local.stream_bytes = header.size();
   STRATA_RETURN_IF_ERROR(sink(header));
 

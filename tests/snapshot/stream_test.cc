@@ -8,8 +8,8 @@
 #include <cstring>
 #include <random>
 
-#include "io/checksum.h"
-#include "io/coding.h"
+#include "core/checksum.h"
+#include "core/coding.h"
 
 #include "snapshot/install.h"
 #include "snapshot/stream_reader.h"
@@ -271,7 +271,7 @@ TEST_P(StreamTest, UnknownEngineKindIsRejectedBeforeAnythingIsWritten) {
   c.bytes.replace(kind_at, 3, "zzz");
   const std::string header = c.bytes.substr(0, kind_at + 3);
   std::string sum;
-  io::PutFixed64(&sum, io::Checksum64(header));
+  PutFixed64(&sum, Checksum64(header));
   c.bytes.replace(kind_at + 3, 8, sum);
   Status s = Install(c.bytes, "node");
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
