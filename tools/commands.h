@@ -32,5 +32,6 @@ void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterManifestCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
+void RegisterRaftkvCommands(CLI::App& app, int* exit_code);
 
 }  // namespace strata::tools

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
       RegisterManifestCommands,
       RegisterBenchCommands,
       RegisterSnapshotCommands,
+      RegisterRaftkvCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {
