@@ -31,9 +31,9 @@ Result<Command> DecodeCommand(std::string_view entry) {
   const uint64_t end = kCommandHeaderBytes + batch_bytes;
   const uint64_t padded = (end + kCommandAlignment - 1) / kCommandAlignment * kCommandAlignment;
   if (padded != entry.size()) {
-    return Status::Corruption(fmt::format(
-        "raft command: batch length {} at offset 4 does not fit the {} byte entry", batch_bytes,
-        entry.size()));
+    return Status::Corruption(
+        fmt::format("raft command: batch length {} at offset 4 does not fit the {} byte entry",
+                    batch_bytes, entry.size()));
   }
   for (size_t i = end; i < entry.size(); ++i) {
     if (entry[i] != '\0') {

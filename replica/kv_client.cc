@@ -85,11 +85,11 @@ Status KvClient::RoundTrip(const std::string& address, const KvRequest& request,
     }
     int err = 0;
     socklen_t len = sizeof(err);
-    if (!WaitFd(fd, POLLOUT, deadline) ||
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    if (!WaitFd(fd, POLLOUT, deadline) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
+        err != 0) {
       ::close(fd);
-      return Status::IOError(fmt::format("{}: connect: {}", address,
-                                         err != 0 ? std::strerror(err) : "timed out"));
+      return Status::IOError(
+          fmt::format("{}: connect: {}", address, err != 0 ? std::strerror(err) : "timed out"));
     }
     fd_ = fd;
     fd_address_ = address;
@@ -136,8 +136,7 @@ Status KvClient::RoundTrip(const std::string& address, const KvRequest& request,
 
 Status KvClient::Call(KvRequest request, KvResponse* response) {
   if (options_.cluster.empty()) return Status::InvalidArgument("--cluster is empty");
-  const Clock::time_point deadline =
-      Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   size_t failures_in_round = 0;
   std::string last_error = "no attempt";
   while (MsUntil(deadline) > 0) {
@@ -145,7 +144,8 @@ Status KvClient::Call(KvRequest request, KvResponse* response) {
       target_ = options_.cluster[next_index_ % options_.cluster.size()];
       ++next_index_;
     }
-    const int attempt_ms = static_cast<int>(std::min<int64_t>(MsUntil(deadline), kAttemptTimeoutMs));
+    const int attempt_ms =
+        static_cast<int>(std::min<int64_t>(MsUntil(deadline), kAttemptTimeoutMs));
     Status s = RoundTrip(target_, request, attempt_ms, response);
     if (s.IsInvalidArgument()) return s;
     if (s.ok()) {
@@ -178,8 +178,8 @@ Status KvClient::Call(KvRequest request, KvResponse* response) {
       if (pause > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause));
     }
   }
-  return Status::Busy(fmt::format("no leader answered within {} ms (last: {})",
-                                  options_.timeout_ms, last_error));
+  return Status::Busy(
+      fmt::format("no leader answered within {} ms (last: {})", options_.timeout_ms, last_error));
 }
 
 Status KvClient::Put(std::string_view key, std::string_view value) {

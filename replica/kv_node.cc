@@ -3,9 +3,9 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 
-#include <csignal>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -144,9 +144,8 @@ Status Node::Start() {
   for (const auto& [id, address] : options_.peers) {
     if (id == options_.id) {
       if (address != options_.listen) {
-        return Status::InvalidArgument(
-            fmt::format("--peers names {} for id {}, --listen says {}", address, id,
-                        options_.listen));
+        return Status::InvalidArgument(fmt::format("--peers names {} for id {}, --listen says {}",
+                                                   address, id, options_.listen));
       }
       self_listed = true;
     }
@@ -225,9 +224,8 @@ Status Node::Start() {
   auto on_signal = [](uv_signal_t* sig, int) { static_cast<Node*>(sig->data)->Stop(); };
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_signal_start(&sigint_, on_signal, SIGINT);
-  fmt::print(stderr, "raftkv node {}: raft {} client {} engine {} applied index {}\n",
-             options_.id, options_.listen, client_address, options_.engine,
-             sm_->applied_index());
+  fmt::print(stderr, "raftkv node {}: raft {} client {} engine {} applied index {}\n", options_.id,
+             options_.listen, client_address, options_.engine, sm_->applied_index());
   return Status::Ok();
 }
 
@@ -383,8 +381,8 @@ void Node::HandleWrite(Conn* conn, const KvRequest& request) {
     return;
   }
   WriteBatch batch;
-  Status s = request.op == KvOp::kPut ? batch.Put(request.key, request.value)
-                                      : batch.Delete(request.key);
+  Status s =
+      request.op == KvOp::kPut ? batch.Put(request.key, request.value) : batch.Delete(request.key);
   // Room for the state machine's own two keys in the same batch.
   if (s.ok() && batch.ApproximateSize() + 256 > kWriteBatchBytesMax) {
     s = Status::InvalidArgument("write too large");

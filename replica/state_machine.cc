@@ -118,8 +118,8 @@ int EngineStateMachine::Apply(const raft_buffer* buf, void** result) {
   applied_index_ = index;
   ++stats_.applied;
   if (duplicate) ++stats_.duplicates;
-  *result = reinterpret_cast<void*>(static_cast<uintptr_t>(
-      duplicate ? ApplyOutcome::kDuplicate : ApplyOutcome::kApplied));
+  *result = reinterpret_cast<void*>(
+      static_cast<uintptr_t>(duplicate ? ApplyOutcome::kDuplicate : ApplyOutcome::kApplied));
   return 0;
 }
 

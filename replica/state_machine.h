@@ -51,7 +51,7 @@ namespace strata::replica {
 
 inline constexpr std::string_view kReservedPrefix{"\xff\xffstrata.replica/", 18};
 inline constexpr uint32_t kManifestMagic = 0x314e4d53;  // "SMN1"
-inline constexpr size_t kManifestHeaderBytes = 16;       // magic, pad, fixed64 index
+inline constexpr size_t kManifestHeaderBytes = 16;      // magic, pad, fixed64 index
 
 bool IsReservedKey(std::string_view key);
 std::string AppliedIndexKey();
@@ -67,9 +67,9 @@ struct StateMachineOptions {
 };
 
 struct StateMachineStats {
-  uint64_t applied = 0;      // entries written to the engine
-  uint64_t duplicates = 0;   // of which the batch was a duplicate request
-  uint64_t skipped = 0;      // entries the engine already held
+  uint64_t applied = 0;     // entries written to the engine
+  uint64_t duplicates = 0;  // of which the batch was a duplicate request
+  uint64_t skipped = 0;     // entries the engine already held
   uint64_t snapshots = 0;
   uint64_t restores_installed = 0;
   uint64_t restores_skipped = 0;
@@ -78,8 +78,7 @@ struct StateMachineStats {
 class EngineStateMachine {
  public:
   // Opens (or creates) the engine in options.db_dir and reads its applied index.
-  static Status Open(const StateMachineOptions& options,
-                     std::unique_ptr<EngineStateMachine>* out);
+  static Status Open(const StateMachineOptions& options, std::unique_ptr<EngineStateMachine>* out);
   ~EngineStateMachine();
   EngineStateMachine(const EngineStateMachine&) = delete;
   EngineStateMachine& operator=(const EngineStateMachine&) = delete;

@@ -101,7 +101,18 @@ std::string StateOf(const std::string& status) {
   return status.substr(at + 6, status.find(' ', at) - at - 6);
 }
 
-int RunCli(const std::string& args) {
+// Runs the CLI; *out (if given) gets its stdout.
+int RunCli(const std::string& args, std::string* out = nullptr) {
+  if (out != nullptr) {
+    const char* err = args.find("2>&1") == std::string::npos ? " 2>/dev/null" : "";
+    FILE* p = ::popen(fmt::format("{} {}{}", STRATA_CLI, args, err).c_str(), "r");
+    if (p == nullptr) return -1;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out->append(buf, n);
+    const int status = ::pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   const std::string cmd = fmt::format("{} {} >/dev/null 2>&1", STRATA_CLI, args);
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -135,7 +146,9 @@ class ClusterTest : public ::testing::Test {
   }
 
   std::string DataDir(int i) const { return dir_.Join(fmt::format("n{}", i + 1)); }
-  std::string ClusterFlag() const { return fmt::format("{},{},{}", client_[0], client_[1], client_[2]); }
+  std::string ClusterFlag() const {
+    return fmt::format("{},{},{}", client_[0], client_[1], client_[2]);
+  }
 
   std::optional<std::string> StatusText(int i) {
     KvClientOptions options;
@@ -248,6 +261,16 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
   expected_["cli-key"] = "cli-value";
   EXPECT_EQ(RunCli("raftkv put --cluster 127.0.0.1:1 --timeout-ms 300 k v"), 3);
   EXPECT_EQ(RunCli(fmt::format("raftkv put --cluster {} onlykey", ClusterFlag())), 2);
+  // A reserved key (0xff 0xff ...) is refused: a usage error.
+  EXPECT_EQ(
+      RunCli(fmt::format("raftkv put --cluster {} \"$(printf '\\377\\377x')\" v", ClusterFlag())),
+      2);
+  std::string value;
+  EXPECT_EQ(RunCli(fmt::format("raftkv get --cluster {} cli-key", ClusterFlag()), &value), 0);
+  EXPECT_EQ(value, "cli-value\n");
+  std::string hash;
+  EXPECT_EQ(RunCli(fmt::format("raftkv scan --hash --cluster {}", ClusterFlag()), &hash), 0);
+  EXPECT_EQ(hash.substr(0, hash.find(' ')), std::to_string(expected_.size())) << hash;
 
   // Every acknowledged write (and no deleted key) through a linearizable scan.
   std::map<std::string, std::string> scanned;
@@ -272,6 +295,21 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
   }
   EXPECT_EQ(contents[1], contents[0]);
   EXPECT_EQ(contents[2], contents[0]);
+}
+
+TEST(ClusterUsageTest, UnknownEngineKindIsAUsageError) {
+  strata::testing::ScratchDir dir;
+  std::string out;
+  const int code =
+      RunCli(fmt::format("raftkv serve --id 1 --listen 127.0.0.1:1 --peers 1=127.0.0.1:1 --data {} "
+                         "--engine no-such-kind 2>&1",
+                         dir.Join("n")),
+             &out);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("engine kind \"no-such-kind\" is not built into this strata"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(RunCli("raftkv serve --id 1 --listen 127.0.0.1:1 --peers bogus --data x"), 2);
 }
 
 }  // namespace

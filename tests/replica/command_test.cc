@@ -1,10 +1,10 @@
 // Command encoding: self-delimiting, zero-padded to 8 bytes (the libraft 0.15
 // wire bug), and every length and the padding validated on decode.
+#include "replica/command.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "replica/command.h"
 
 namespace strata::replica {
 namespace {

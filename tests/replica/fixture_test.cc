@@ -64,17 +64,16 @@ class FixtureCluster {
     }
     auto req = std::make_unique<struct raft_apply>();
     req->data = this;
-    const int rv = raft_apply(server(leader), req.get(), bufs.data(),
-                              static_cast<unsigned>(bufs.size()),
-                              [](struct raft_apply* r, int status, void* result) {
-                                auto* self = static_cast<FixtureCluster*>(r->data);
-                                if (status == 0 &&
-                                    result == reinterpret_cast<void*>(static_cast<uintptr_t>(
-                                                  ApplyOutcome::kApplied))) {
-                                  ++self->callbacks_ok_;
-                                }
-                                ++self->callbacks_;
-                              });
+    const int rv = raft_apply(
+        server(leader), req.get(), bufs.data(), static_cast<unsigned>(bufs.size()),
+        [](struct raft_apply* r, int status, void* result) {
+          auto* self = static_cast<FixtureCluster*>(r->data);
+          if (status == 0 &&
+              result == reinterpret_cast<void*>(static_cast<uintptr_t>(ApplyOutcome::kApplied))) {
+            ++self->callbacks_ok_;
+          }
+          ++self->callbacks_;
+        });
     EXPECT_EQ(rv, 0) << raft_strerror(rv);
     expected_entries_ += values.size();
     requests_.push_back(std::move(req));

@@ -1,5 +1,7 @@
 // RegisterStore: ABD local reads and writes over PutIfNewer/GetVersioned,
 // versioned tombstones, and what plain Put/Delete do to a register.
+#include "replica/register_store.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "replica/register_store.h"
 #include "tests/replica/replica_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -93,7 +94,7 @@ TEST_F(RegisterStoreTest, PlainPutAndDeleteResetTheVersion) {
   ASSERT_TRUE(engine_->Put(WriteOptions(), "r", "plain").ok());
   RegisterValue v;
   EXPECT_TRUE(store_->LocalRead("r", &v).IsCorruption());  // untagged, version 0
-  EXPECT_TRUE(Write("r", "b", 1));  // version 0 accepts any timestamp
+  EXPECT_TRUE(Write("r", "b", 1));                         // version 0 accepts any timestamp
   ASSERT_TRUE(engine_->Delete(WriteOptions(), "r").ok());
   EXPECT_TRUE(store_->LocalRead("r", &v).IsNotFound());
   EXPECT_TRUE(Write("r", "c", 1));  // the delete kept no version

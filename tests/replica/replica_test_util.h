@@ -36,8 +36,7 @@ inline Contents ReadAll(Engine* engine) {
   Contents out;
   std::unique_ptr<Iterator> it = engine->NewIterator(ReadOptions());
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    out.emplace_back(std::string(it->key()), std::string(it->value()),
-                     it->version().value_or(0));
+    out.emplace_back(std::string(it->key()), std::string(it->value()), it->version().value_or(0));
   }
   return out;
 }

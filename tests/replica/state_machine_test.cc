@@ -100,8 +100,7 @@ TEST(StateMachineTest, AppliedIndexIsStoredWithEachBatchAndRestartSkips) {
   raft.set_last_applied(1);
   for (int i = 0; i < 10; ++i) {
     // Different values: a re-applied entry must not be written again.
-    EXPECT_EQ(raft.Apply(PutCommand(0, 0, "k" + std::to_string(i), "v2")),
-              ApplyOutcome::kSkipped);
+    EXPECT_EQ(raft.Apply(PutCommand(0, 0, "k" + std::to_string(i), "v2")), ApplyOutcome::kSkipped);
   }
   EXPECT_EQ(GetValue(sm->engine(), "k3"), "v1");
   EXPECT_EQ(sm->stats().skipped, 10u);
