@@ -33,5 +33,6 @@ void RegisterManifestCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
 void RegisterBtreeCommands(CLI::App& app, int* exit_code);
+void RegisterRaftkvCommands(CLI::App& app, int* exit_code);
 
 }  // namespace strata::tools

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
       RegisterBenchCommands,
       RegisterSnapshotCommands,
       RegisterBtreeCommands,
+      RegisterRaftkvCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

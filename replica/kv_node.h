@@ -1,0 +1,45 @@
+// KvNode: one member of a replicated KV store (`strata raftkv serve`).
+//
+// libraft 0.15 with stock raft_uv storage in <data>/raft and networking on
+// --listen; an EngineStateMachine over the engine in <data>/db; the client
+// protocol (replica/kv_protocol.h) on the raft port + 1 of the same host.
+// Everything (raft, the engine, client connections) runs on one libuv loop
+// thread. SIGTERM or SIGINT closes the node cleanly (RunKvNode returns Ok).
+//
+// Writes: raft_apply of one Command per request (the client's id and request
+// id deduplicate retries). Reads: a raft_barrier on the leader, then the
+// engine, so a read never misses a write acknowledged before it started.
+// Followers answer REDIRECT to the leader's client address, or RETRY.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/status.h"
+
+namespace strata::replica {
+
+struct KvNodeOptions {
+  uint64_t id = 0;
+  std::string listen;  // raft address, 127.0.0.1:PORT
+  // Every member (id, raft address); this node is added if missing. Every
+  // member must start with the same list (each bootstraps the configuration).
+  std::vector<std::pair<uint64_t, std::string>> peers;
+  std::string data_dir;
+  std::string engine = "lsm";
+  unsigned election_timeout_ms = 1000;
+  unsigned heartbeat_timeout_ms = 100;
+  unsigned snapshot_threshold = 1024;  // entries between snapshots
+  unsigned snapshot_trailing = 128;    // entries kept behind a snapshot
+};
+
+// Parses "1=127.0.0.1:7001,2=127.0.0.1:7003".
+Status ParsePeers(std::string_view text, std::vector<std::pair<uint64_t, std::string>>* peers);
+
+// Runs the node until SIGTERM/SIGINT. InvalidArgument for bad options
+// (including an engine kind this build does not have).
+Status RunKvNode(const KvNodeOptions& options);
+
+}  // namespace strata::replica

@@ -1,0 +1,159 @@
+// `strata raftkv serve|put|get|delete|scan|status`: a replicated KV store on
+// libraft (replica/kv_node.h, replica/kv_client.h).
+//
+// Exit statuses: 0 ok, 1 not found, 2 usage (or a request the node refused),
+// 3 no leader answered in time (or an I/O error).
+#include <fmt/core.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/checksum.h"
+#include "core/coding.h"
+#include "replica/kv_client.h"
+#include "replica/kv_node.h"
+#include "tools/commands.h"
+
+namespace strata::tools {
+
+namespace {
+
+struct RaftkvArgs {
+  // serve
+  uint64_t id = 0;
+  std::string listen;
+  std::string peers;
+  std::string data;
+  std::string engine = "lsm";
+  unsigned election_timeout_ms = 1000;
+  unsigned heartbeat_timeout_ms = 100;
+  unsigned snapshot_threshold = 1024;
+  unsigned snapshot_trailing = 128;
+  // clients
+  std::string cluster;
+  int timeout_ms = 10000;
+  std::string key;
+  std::string value;
+  std::string start;
+  bool hash = false;
+};
+
+Result<replica::KvClientOptions> ClientOptions(const RaftkvArgs& args) {
+  replica::KvClientOptions options;
+  options.timeout_ms = args.timeout_ms;
+  std::string_view rest = args.cluster;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string address(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::string host;
+    uint16_t port = 0;
+    STRATA_RETURN_IF_ERROR(replica::ParseAddress(address, &host, &port));
+    options.cluster.push_back(std::move(address));
+  }
+  if (options.cluster.empty()) return Status::InvalidArgument("--cluster names no node");
+  return options;
+}
+
+Status RunServe(const RaftkvArgs& args) {
+  replica::KvNodeOptions options;
+  options.id = args.id;
+  options.listen = args.listen;
+  STRATA_RETURN_IF_ERROR(replica::ParsePeers(args.peers, &options.peers));
+  options.data_dir = args.data;
+  options.engine = args.engine;
+  options.election_timeout_ms = args.election_timeout_ms;
+  options.heartbeat_timeout_ms = args.heartbeat_timeout_ms;
+  options.snapshot_threshold = args.snapshot_threshold;
+  options.snapshot_trailing = args.snapshot_trailing;
+  return replica::RunKvNode(options);
+}
+
+Status RunClient(const RaftkvArgs& args, std::string_view op) {
+  STRATA_ASSIGN_OR_RETURN(replica::KvClientOptions options, ClientOptions(args));
+  replica::KvClient client(options);
+  if (op == "put") return client.Put(args.key, args.value);
+  if (op == "delete") return client.Delete(args.key);
+  if (op == "get") {
+    std::string value;
+    STRATA_RETURN_IF_ERROR(client.Get(args.key, &value));
+    fmt::print("{}\n", value);
+    return Status::Ok();
+  }
+  if (op == "status") {
+    for (const std::string& address : options.cluster) {
+      std::string text;
+      Status s = client.NodeStatus(address, &text);
+      fmt::print("{} {}\n", address, s.ok() ? text : "unreachable: " + s.ToString());
+    }
+    return Status::Ok();
+  }
+  // scan
+  uint64_t count = 0;
+  Checksummer hash;
+  STRATA_RETURN_IF_ERROR(client.Scan(args.start, [&](const replica::KvPair& p) {
+    ++count;
+    if (args.hash) {
+      std::string framed;
+      PutVarint32(&framed, static_cast<uint32_t>(p.key.size()));
+      framed += p.key;
+      PutVarint32(&framed, static_cast<uint32_t>(p.value.size()));
+      framed += p.value;
+      hash.Update(framed);
+    } else {
+      fmt::print("{}\t{}\n", p.key, p.value);
+    }
+  }));
+  if (args.hash) fmt::print("{} {:016x}\n", count, hash.Digest());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterRaftkvCommands(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<RaftkvArgs>();
+  CLI::App* raftkv = app.add_subcommand(
+      "raftkv", "A replicated KV store on raft (exit 0 ok, 1 not found, 2 usage, 3 no leader)");
+  raftkv->require_subcommand(1);
+
+  CLI::App* serve = raftkv->add_subcommand(
+      "serve", "Run one node; clients connect to the raft port + 1; SIGTERM stops it");
+  serve->add_option("--id", args->id, "This node's raft id (>= 1)")->required();
+  serve->add_option("--listen", args->listen, "Raft address 127.0.0.1:PORT")->required();
+  serve->add_option("--peers", args->peers, "Every member: ID=ADDR,ID=ADDR,...")->required();
+  serve->add_option("--data", args->data, "Data directory (raft/ and db/ inside)")->required();
+  serve->add_option("--engine", args->engine, "Engine kind for a new db (lsm|btree)");
+  serve->add_option("--election-timeout-ms", args->election_timeout_ms);
+  serve->add_option("--heartbeat-timeout-ms", args->heartbeat_timeout_ms);
+  serve->add_option("--snapshot-threshold", args->snapshot_threshold,
+                    "Applied entries between raft snapshots");
+  serve->add_option("--snapshot-trailing", args->snapshot_trailing,
+                    "Entries kept in the log behind a snapshot");
+  serve->callback([=] { *exit_code = ExitFor(RunServe(*args)); });
+
+  auto add_client = [&](const char* name, const char* help) {
+    CLI::App* cmd = raftkv->add_subcommand(name, help);
+    cmd->add_option("--cluster", args->cluster, "Client addresses ADDR,ADDR,...")->required();
+    cmd->add_option("--timeout-ms", args->timeout_ms, "Give up after this long (exit 3)");
+    return cmd;
+  };
+  CLI::App* put = add_client("put", "Store KEY VALUE through raft");
+  put->add_option("KEY", args->key)->required();
+  put->add_option("VALUE", args->value)->required();
+  put->callback([=] { *exit_code = ExitFor(RunClient(*args, "put")); });
+  CLI::App* get = add_client("get", "Print KEY's value, read linearizably (exit 1 if absent)");
+  get->add_option("KEY", args->key)->required();
+  get->callback([=] { *exit_code = ExitFor(RunClient(*args, "get")); });
+  CLI::App* del = add_client("delete", "Delete KEY through raft");
+  del->add_option("KEY", args->key)->required();
+  del->callback([=] { *exit_code = ExitFor(RunClient(*args, "delete")); });
+  CLI::App* scan = add_client("scan", "Print key<TAB>value lines from --start on");
+  scan->add_option("--start", args->start, "First key (inclusive)");
+  scan->add_flag("--hash", args->hash, "Print only the count and an XXH3 hash of the pairs");
+  scan->callback([=] { *exit_code = ExitFor(RunClient(*args, "scan")); });
+  CLI::App* status = add_client("status", "Print each node's raft status (not linearizable)");
+  status->callback([=] { *exit_code = ExitFor(RunClient(*args, "status")); });
+}
+
+}  // namespace strata::tools
