@@ -19,7 +19,6 @@ namespace {
 // Smallest write buffer (checkpoint trigger is half of it).
 constexpr size_t kMemTableBytesMin = 4 * 1024;
 // Writes without sync are gathered up to this many bytes per WAL record.
-constexpr size_t kWalBufferBytes = 64 << 10;
 
 }  // namespace
 
@@ -271,10 +270,11 @@ Status BtreeImpl::LockedTurn(std::unique_lock<std::mutex>& lock) {
 // Two paths keep the WAL order equal to the apply order:
 // - Without sync (and with no synced write in flight), the batch is applied
 //   at once and its rep joins wal_buffer_, which is logged as one WAL record
-//   once it passes kWalBufferBytes, before any synced write, and at every
-//   checkpoint. A crash may lose the buffer: a suffix of the unsynced writes,
-//   never a hole (what the contract allows), and one WAL write per 64 KiB
-//   instead of one per write.
+//   before the call returns (the default, Options::wal_buffer_bytes == 0: a
+//   process crash loses no acknowledged write). With wal_buffer_bytes > 0 the
+//   buffer is logged once it passes that size, before any synced write, and
+//   at every checkpoint: a process crash may then lose the buffer, a suffix
+//   of the unsynced writes, never a hole, for one WAL write per buffer.
 // - With sync, the buffer is logged first, then the batch is appended outside
 //   the lock (the WAL's group commit merges concurrent synced writers) and
 //   applied in LSN order.
@@ -288,7 +288,9 @@ Status BtreeImpl::WriteImpl(const WriteOptions& options, const WriteBatch& batch
     // The WAL assigns the next LSN to the buffer when it is logged.
     Status s = ApplyBatch(next_apply_lsn_, batch);
     if (s.ok()) s = wal_buffer_.Append(batch);
-    if (s.ok() && wal_buffer_.ApproximateSize() >= kWalBufferBytes) s = FlushWalBufferLocked();
+    if (s.ok() && wal_buffer_.ApproximateSize() >= options_.wal_buffer_bytes) {
+      s = FlushWalBufferLocked();
+    }
     if (!s.ok()) {
       SetError(s);
       return s;

@@ -3,6 +3,7 @@
 // is SIGKILLed (once idle after the last Put, and at seeded points midway);
 // after reopening, every acknowledged key is there. Only a machine crash may
 // lose writes without sync (Options::wal_buffer_bytes trades that away).
+// Runs for every registered engine kind.
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -27,11 +28,18 @@ constexpr uint64_t kPuts = 5000;
 std::string Key(uint64_t i) { return fmt::format("key{:08}", i); }
 std::string Value(uint64_t i) { return fmt::format("value{}", i); }
 
+Options KindOptions(const std::string& kind) {
+  Options o = testing::TinyOptions();
+  o.engine = kind;
+  return o;
+}
+
 // Child: Puts keys first..first+kPuts-1 without sync, acknowledging each
 // one, then waits to be killed.
-[[noreturn]] void ChildWriter(const std::string& dir, uint64_t first, int ack_fd) {
+[[noreturn]] void ChildWriter(const Options& options, const std::string& dir, uint64_t first,
+                              int ack_fd) {
   std::unique_ptr<Engine> db;
-  Status s = strata::Open(testing::TinyOptions(), dir, &db);
+  Status s = strata::Open(options, dir, &db);
   if (!s.ok()) _exit(2);
   for (uint64_t i = first; i < first + kPuts; ++i) {
     if (!db->Put(WriteOptions{}, Key(i), Value(i)).ok()) _exit(3);
@@ -42,13 +50,14 @@ std::string Value(uint64_t i) { return fmt::format("value{}", i); }
 
 // Runs one child from `first` and kills it after `kill_after` acknowledged
 // Puts (kPuts: once it is idle). Returns how many were acknowledged.
-uint64_t RunAndKill(const std::string& dir, uint64_t first, uint64_t kill_after) {
+uint64_t RunAndKill(const Options& options, const std::string& dir, uint64_t first,
+                    uint64_t kill_after) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    ChildWriter(dir, first, fds[1]);
+    ChildWriter(options, dir, first, fds[1]);
   }
   ::close(fds[1]);
   uint64_t acked = 0;
@@ -66,7 +75,10 @@ uint64_t RunAndKill(const std::string& dir, uint64_t first, uint64_t kill_after)
   return acked;
 }
 
-TEST(LsmKillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
+class KillUnsyncedTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
+  const Options options = KindOptions(GetParam());
   const uint64_t seed = strata::testing::TestSeed(7);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   std::mt19937_64 rng(seed);
@@ -76,11 +88,11 @@ TEST(LsmKillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
   for (int round = 0; round < 4; ++round) {
     SCOPED_TRACE(fmt::format("round {}", round));
     const uint64_t kill_after = round == 0 ? kPuts : 1 + rng() % kPuts;
-    const uint64_t acked = RunAndKill(dir.path(), first, kill_after);
+    const uint64_t acked = RunAndKill(options, dir.path(), first, kill_after);
     ASSERT_GE(acked, kill_after);
     acked_ranges.emplace_back(first, first + acked);
     std::unique_ptr<Engine> db;
-    Status s = strata::Open(testing::TinyOptions(), dir.path(), &db);
+    Status s = strata::Open(options, dir.path(), &db);
     ASSERT_TRUE(s.ok()) << s.ToString();
     uint64_t missing = 0;
     uint64_t total = 0;
@@ -94,6 +106,10 @@ TEST(LsmKillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
     first += kPuts;  // a later round's keys never collide with a lost tail
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Kinds, KillUnsyncedTest,
+                         ::testing::ValuesIn(strata::RegisteredEngineKinds()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace strata::lsm
