@@ -127,22 +127,7 @@ class PosixWritableFile final : public FdWritableFile {
  public:
   using FdWritableFile::FdWritableFile;
 
-  Status WriteAt(uint64_t offset, std::string_view data) override {
-    STRATA_RETURN_IF_ERROR(CheckUsable());
-    STRATA_RETURN_IF_ERROR(CheckDirectIo(direct(), path(), offset, data.size(), data.data()));
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t r = ::pwrite(fd(), data.data() + done, data.size() - done,
-                           static_cast<off_t>(offset + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(path(), "pwrite @ " + std::to_string(offset + done), errno);
-      }
-      done += static_cast<size_t>(r);
-    }
-    GrowTo(offset + data.size());
-    return Status::Ok();
-  }
+  Status WriteAt(uint64_t offset, std::string_view data) override { return PwriteAt(offset, data); }
 
   Status WriteAtAndSync(std::span<const std::pair<uint64_t, std::string_view>> writes) override {
     for (const auto& [offset, data] : writes) STRATA_RETURN_IF_ERROR(WriteAt(offset, data));
@@ -176,6 +161,23 @@ class PosixFileLock final : public FileLock {
 
 FdWritableFile::~FdWritableFile() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+Status FdWritableFile::PwriteAt(uint64_t offset, std::string_view data) {
+  STRATA_RETURN_IF_ERROR(CheckUsable());
+  STRATA_RETURN_IF_ERROR(CheckDirectIo(direct(), path(), offset, data.size(), data.data()));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t r =
+        ::pwrite(fd(), data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(path(), "pwrite @ " + std::to_string(offset + done), errno);
+    }
+    done += static_cast<size_t>(r);
+  }
+  GrowTo(offset + data.size());
+  return Status::Ok();
 }
 
 Status FdWritableFile::CheckUsable() const {

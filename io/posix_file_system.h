@@ -59,6 +59,8 @@ class FdWritableFile : public WritableFile {
  protected:
   // The sticky failure, or InvalidArgument once closed.
   Status CheckUsable() const;
+  // Writes all of `data` at `offset` with pwrite(2) (retrying short writes).
+  Status PwriteAt(uint64_t offset, std::string_view data);
   // Records a failed fsync (all) or fdatasync and returns it: never retried,
   // because the kernel may have dropped the dirty pages.
   Status MarkSyncFailed(bool all, int err);
