@@ -125,9 +125,15 @@ TEST(WalTailLoss, TornSegmentFollowedByAnotherIsSealedAtOpen) {
   strata::testing::ScratchDir dir;
   const auto where = WriteSyncedLog(dir.path(), 50);
   ASSERT_EQ(where.back().segment_seq, 1u);
-  // The prepared next segment (the preparer may or may not have made it).
+  // The prepared next segment (the preparer may or may not have made it:
+  // create it if not).
   std::string segment2(kSegmentBytesMin, '\0');
   EncodeSegmentHeader(SegmentHeader{2, kSegmentBytesMin}, segment2.data());
+  if (!std::filesystem::exists(SegmentPath(dir.path(), 2))) {
+    ASSERT_TRUE(io::WriteFileAtomically(io::DefaultFileSystem().get(), SegmentPath(dir.path(), 2),
+                                        segment2)
+                    .ok());
+  }
   WriteFileAt(SegmentPath(dir.path(), 2), 0, segment2);
   testing::FlipBit(SegmentPath(dir.path(), 1), where.back().offset + kRecordHeaderBytes + 1, 3);
   {
