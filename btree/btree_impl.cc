@@ -136,11 +136,28 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
     }
     return ApplyBatch(lsn, *batch);
   };
-  STRATA_RETURN_IF_ERROR(wal::Log::OpenAndReplay(log_options, io::JoinPath(path_, kWalDirName),
-                                                 meta.wal_lsn, apply, &wal_));
+  const std::string wal_dir = io::JoinPath(path_, kWalDirName);
+  if (meta.wal_lsn > 1) {
+    // Open would start a new log: with none at all, records are lost.
+    bool any_segment = false;
+    STRATA_RETURN_IF_ERROR(wal::HasSegmentFile(fs_.get(), wal_dir, &any_segment));
+    if (!any_segment) {
+      return Status::Corruption(fmt::format(
+          "{}: no WAL segment, but checkpoint {} continues the WAL at lsn {} (the WAL was lost)",
+          wal_dir, meta.checkpoint, meta.wal_lsn));
+    }
+  }
+  STRATA_RETURN_IF_ERROR(
+      wal::Log::OpenAndReplay(log_options, wal_dir, meta.wal_lsn, apply, &wal_));
   // The log must continue exactly where the checkpoint ends: a gap means
   // records the tree lacks are gone (e.g. the newest meta page was damaged
-  // after its checkpoint released the log below it).
+  // after its checkpoint released the log below it). A log that holds no
+  // record from the checkpoint on and ends at or below it lost at most
+  // records the tree already holds (or never had one: a checkpoint copy
+  // whose log was continued at its LSN), so its numbering continues there.
+  if (first_lsn == 0 && wal_->next_lsn() < meta.wal_lsn) {
+    STRATA_RETURN_IF_ERROR(wal_->ContinueAt(meta.wal_lsn));
+  }
   if ((first_lsn == 0 && wal_->next_lsn() != meta.wal_lsn) ||
       (first_lsn != 0 && first_lsn != meta.wal_lsn)) {
     return Status::Corruption(fmt::format(
@@ -264,6 +281,7 @@ Status BtreeImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
 // its whole run: it is the writer meanwhile.
 Status BtreeImpl::LockedTurn(std::unique_lock<std::mutex>& lock) {
   STRATA_ASSERT(lock.owns_lock());
+  if (closed_) return Status::InvalidArgument("the engine is closed");
   return error_;
 }
 
@@ -280,6 +298,7 @@ Status BtreeImpl::LockedTurn(std::unique_lock<std::mutex>& lock) {
 //   applied in LSN order.
 Status BtreeImpl::WriteImpl(const WriteOptions& options, const WriteBatch& batch) {
   std::unique_lock lock(apply_mu_);
+  if (closed_) return Status::InvalidArgument("the engine is closed");
   if (!options.sync) {
     apply_cv_.wait(lock, [&] {
       return appends_in_flight_ == 0 || !error_.ok();
@@ -872,6 +891,18 @@ Status BtreeImpl::CheckpointLocked() {
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
   Reclaim();
   return wal_->ReleaseBefore(m.wal_lsn);
+}
+
+Status BtreeImpl::Close() {
+  std::unique_lock lock(apply_mu_);
+  if (closed_) return Status::InvalidArgument("Close: the engine is already closed");
+  Status s = error_.ok() ? CheckpointLocked() : error_;
+  if (!s.ok()) SetError(s);
+  closed_ = true;
+  // Everything is in the checkpoint: the WAL holds nothing the tree lacks.
+  wal_.reset();
+  lock_file_.reset();
+  return s;
 }
 
 Status BtreeImpl::Flush() {

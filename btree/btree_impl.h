@@ -119,8 +119,13 @@ class BtreeImpl final : public Engine {
                       uint64_t* version) override;
   EngineStats Stats() const override;
   Status Flush() override;
+  // Checkpoints, then closes the WAL and releases the directory lock.
+  Status Close() override;
   Status CompactAll() override { return Flush(); }
   Status Checkpoint(const std::string& dir) override;
+  // A new btree directory holding the tree as of options.snapshot (or now),
+  // bulk-loaded from it (btree/checkpoint.cc).
+  Status CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo* info) override;
 
   // The btree iterator type, for SeekToLast/Prev.
   std::unique_ptr<BtreeIterator> NewBtreeIterator(const ReadOptions& options);
@@ -212,6 +217,10 @@ class BtreeImpl final : public Engine {
   uint64_t MinLiveVersion();
   void SetError(const Status& s);
 
+  // An empty engine's WAL and meta continue at `lsn` (checkpoint copies
+  // continue after the state they copy).
+  Status ContinueAt(uint64_t lsn);
+
   // Checkpoints (REQUIRES apply_mu_).
   Status CheckpointLocked();
   void MaybeCheckpointLocked();
@@ -249,6 +258,7 @@ class BtreeImpl final : public Engine {
   uint64_t wal_bytes_at_checkpoint_ = 0;
   std::string branch_scratch_;  // EmitBranch's cell buffer
   Status error_;  // sticky: a failed WAL append, apply or checkpoint
+  bool closed_ = false;
 
   static constexpr size_t kKeyLockStripes = 256;
   std::mutex key_locks_[kKeyLockStripes];

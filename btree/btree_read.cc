@@ -1,5 +1,5 @@
-// BtreeImpl: reads, the iterator, snapshots, PutIfNewer, stats, checkpoint
-// copies and bulk load.
+// BtreeImpl: reads, the iterator, snapshots, PutIfNewer, stats and bulk
+// load. Checkpoint copies are in checkpoint.cc.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -10,14 +10,24 @@
 
 namespace strata::btree {
 
+namespace {
+
+// Bulk load writes its pages out in runs of this many (1 MiB of 4 KiB pages).
+constexpr size_t kBulkWriteOutPages = 256;
+
+}  // namespace
+
 class BtreeImpl::SnapshotImpl final : public Snapshot {
  public:
   SnapshotImpl(BtreeImpl* db, std::shared_ptr<const Version> v) : db_(db), v_(std::move(v)) {
     db_->snapshots_.fetch_add(1, std::memory_order_relaxed);
   }
   ~SnapshotImpl() override { db_->snapshots_.fetch_sub(1, std::memory_order_relaxed); }
-  uint64_t sequence() const override { return v_->id; }
+  // The LSN of the version's last change: unique per write, and (unlike
+  // version ids) continued across reopens and into checkpoints.
+  uint64_t sequence() const override { return v_->lsn; }
   const std::shared_ptr<const Version>& version() const { return v_; }
+  const BtreeImpl* db() const { return db_; }
 
  private:
   BtreeImpl* const db_;
@@ -32,7 +42,9 @@ std::shared_ptr<const Version> BtreeImpl::CurrentVersion() const {
 Result<std::shared_ptr<const Version>> BtreeImpl::ReadVersion(const ReadOptions& options) const {
   if (options.snapshot == nullptr) return CurrentVersion();
   const auto* snap = dynamic_cast<const SnapshotImpl*>(options.snapshot);
-  if (snap == nullptr) return Status::InvalidArgument("snapshot is not from this btree engine");
+  if (snap == nullptr || snap->db() != this) {
+    return Status::InvalidArgument("snapshot is not from this btree engine");
+  }
   return snap->version();
 }
 
@@ -315,7 +327,7 @@ void BtreeIterator::Prev() {
 EngineStats BtreeImpl::Stats() const {
   EngineStats st;
   st.user_bytes_written = user_bytes_written_.load();
-  st.wal_bytes_written = wal_->stats().bytes_written;
+  st.wal_bytes_written = wal_ != nullptr ? wal_->stats().bytes_written : 0;  // null once closed
   const PagerStats ps = pager_->stats();
   st.flush_bytes_written = ps.bytes_written;
   std::shared_ptr<const Version> v = CurrentVersion();
@@ -340,52 +352,6 @@ EngineStats BtreeImpl::Stats() const {
   p.emplace_back("cache.evictions", ps.evictions);
   p.emplace_back("cache.usage_bytes", ps.cached_bytes);
   return st;
-}
-
-Status BtreeImpl::Checkpoint(const std::string& dir) {
-  if (fs_->FileExists(io::JoinPath(dir, "KIND")) ||
-      fs_->FileExists(io::JoinPath(dir, kDataFileName))) {
-    return Status::InvalidArgument(dir + ": checkpoint target already holds a database");
-  }
-  std::unique_lock lock(apply_mu_);
-  STRATA_RETURN_IF_ERROR(LockedTurn(lock));
-  Status s = CheckpointLocked();
-  if (!s.ok()) {
-    SetError(s);
-    return s;
-  }
-  // The file as of the durable meta; no checkpoint runs while we hold the
-  // writer turn, so pages the meta reaches stay as they are.
-  STRATA_RETURN_IF_ERROR(fs_->CreateDir(dir));
-  std::unique_ptr<io::RandomAccessFile> in;
-  STRATA_RETURN_IF_ERROR(fs_->NewRandomAccessFile(data_file(), io::FileOptions{}, &in));
-  std::unique_ptr<io::WritableFile> out;
-  const std::string target = io::JoinPath(dir, kDataFileName);
-  STRATA_RETURN_IF_ERROR(fs_->NewWritableFile(target, io::FileOptions{}, &out));
-  const uint64_t bytes = durable_.page_count * page_bytes_;
-  std::string buf(1 << 20, '\0');
-  for (uint64_t off = 0; off < bytes;) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), bytes - off));
-    size_t got = 0;
-    STRATA_RETURN_IF_ERROR(in->Read(off, want, buf.data(), &got));
-    if (got != want) return Status::IOError(data_file() + ": shorter than its meta says");
-    STRATA_RETURN_IF_ERROR(out->WriteAt(off, std::string_view(buf.data(), got)));
-    off += got;
-  }
-  // The copy has a fresh WAL: its meta covers nothing of one (wal_lsn 1),
-  // and the other slot is cleared.
-  Meta m = durable_;
-  m.wal_lsn = 1;
-  std::string page(page_bytes_, '\0');
-  STRATA_RETURN_IF_ERROR(out->WriteAt(((m.checkpoint + 1) % 2) * page_bytes_, page));
-  BuildMeta(page.data(), page_bytes_, m);
-  STRATA_RETURN_IF_ERROR(out->WriteAt((m.checkpoint % 2) * page_bytes_, page));
-  STRATA_RETURN_IF_ERROR(out->Sync());
-  STRATA_RETURN_IF_ERROR(out->Close());
-  STRATA_RETURN_IF_ERROR(fs_->SyncDir(dir));
-  // KIND last: a directory with KIND is a complete database.
-  STRATA_RETURN_IF_ERROR(io::WriteFileAtomically(fs_.get(), io::JoinPath(dir, "KIND"), "btree\n"));
-  return fs_->SyncDir(io::DirName(dir));
 }
 
 // --- Bulk load ----------------------------------------------------------------
@@ -418,6 +384,23 @@ Status BtreeImpl::BulkLoad(const BulkSource& next, double fill) {
               cells.size());
     pager_->Install(std::move(pg));
     level_nodes.emplace_back(std::move(first), no);
+  };
+  // Leaves (and overflow pages) are written as they fill, kBulkWriteOutPages
+  // at a time, so the load holds only the branch levels in memory. They are
+  // fresh pages no durable meta reaches: a torn write hurts nobody, and the
+  // final checkpoint's fdatasync makes them durable before its meta.
+  const size_t dirty_at_start = dirty_.size();
+  auto write_out = [&]() -> Status {
+    std::vector<PageRef> pages;
+    for (uint64_t no : dirty_) {  // ordered: consecutive runs become one write
+      if (t.fresh.count(no) == 0) continue;
+      STRATA_ASSIGN_OR_RETURN(PageRef pg, pager_->Get(no));
+      pages.push_back(std::move(pg));
+    }
+    STRATA_RETURN_IF_ERROR(pager_->WritePages(pages));
+    for (const PageRef& pg : pages) dirty_.erase(pg->no);
+    pager_->MarkOnDisk(pages);
+    return Status::Ok();
   };
   auto group_views = [](const Group& g) {
     return std::vector<std::string_view>(g.cells.begin(), g.cells.end());
@@ -454,6 +437,7 @@ Status BtreeImpl::BulkLoad(const BulkSource& next, double fill) {
     }
     if (cur.bytes + cell.size() + kSlotBytes > target && !cur.cells.empty()) {
       if (!prev.cells.empty()) emit_leaf(group_views(prev), first_key(prev.cells.front()));
+      if (dirty_.size() >= dirty_at_start + kBulkWriteOutPages) s = write_out();
       prev = std::move(cur);
       cur = Group();
     }

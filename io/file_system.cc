@@ -1,6 +1,12 @@
 #include "io/file_system.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <string>
 
 namespace strata::io {
@@ -76,6 +82,38 @@ Status LinkOrCopyFile(FileSystem* fs, const std::string& from, const std::string
   *linked = s.ok();
   if (!s.IsNotSupported()) return s;
   return CopyFile(fs, from, to);
+}
+
+std::string ScratchDirFor(const std::string& dir, std::string_view infix) {
+  static std::atomic<uint64_t> counter{0};
+  return dir + std::string(infix) + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+Status RemoveAbandonedScratchDirs(FileSystem* fs, const std::string& dir, std::string_view infix) {
+  const std::string parent = DirName(dir);
+  const size_t slash = dir.find_last_of('/');
+  const std::string prefix =
+      (slash == std::string::npos ? dir : dir.substr(slash + 1)) + std::string(infix);
+  std::vector<std::string> names;
+  Status s = fs->ListDir(parent, &names);
+  if (s.IsNotFound()) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(s);
+  bool removed = false;
+  for (const std::string& name : names) {
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    pid_t pid = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() ||
+        *end != '-' || pid <= 0) {
+      continue;
+    }
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    STRATA_RETURN_IF_ERROR(RemoveTree(fs, JoinPath(parent, name)));
+    removed = true;
+  }
+  return removed ? fs->SyncDir(parent) : Status::Ok();
 }
 
 Status RemoveTree(FileSystem* fs, const std::string& path) {

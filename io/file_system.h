@@ -175,4 +175,13 @@ Status RemoveTree(FileSystem* fs, const std::string& path);
 std::string JoinPath(std::string_view dir, std::string_view name);
 std::string DirName(std::string_view path);
 
+// Building a directory `dir` beside where it will live (checkpoints,
+// snapshot installs): "<dir><infix><pid>-<n>", unique in this process. The
+// pid lets RemoveAbandonedScratchDirs tell whether its builder may still run.
+std::string ScratchDirFor(const std::string& dir, std::string_view infix);
+// Removes every "<dir><infix><pid>-<n>" whose process no longer exists
+// (nobody will finish or rename it), then syncs the parent if it removed
+// any. Names of live processes, or not of this shape, are left alone.
+Status RemoveAbandonedScratchDirs(FileSystem* fs, const std::string& dir, std::string_view infix);
+
 }  // namespace strata::io

@@ -16,14 +16,6 @@
 // - A fresh manifest lists the files with last sequence S, then CURRENT,
 //   then KIND, each synced, then the directory; only then is the tmp
 //   directory renamed to `dir` and its parent synced.
-#include <fmt/core.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <charconv>
-
 #include "core/assert.h"
 #include "lsm/db_impl.h"
 #include "lsm/table_builder.h"
@@ -33,37 +25,6 @@ namespace strata::lsm {
 namespace {
 
 constexpr std::string_view kCheckpointTmpInfix = ".tmp-";
-
-std::string BaseName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// "<dir>.tmp-<pid>-<n>": the pid tells later checkpoints whether its
-// builder may still be running.
-std::string CheckpointTmpDir(const std::string& dir) {
-  static std::atomic<uint64_t> counter{0};
-  return fmt::format("{}{}{}-{}", dir, kCheckpointTmpInfix, ::getpid(), counter.fetch_add(1));
-}
-
-// Removes "<dir>.tmp-<pid>-<n>" directories whose process is gone: nobody
-// will ever finish or rename them.
-Status RemoveAbandonedTmpDirs(io::FileSystem* fs, const std::string& dir) {
-  const std::string parent = io::DirName(dir);
-  const std::string prefix = BaseName(dir) + std::string(kCheckpointTmpInfix);
-  std::vector<std::string> names;
-  STRATA_RETURN_IF_ERROR(fs->ListDir(parent, &names));
-  for (const std::string& name : names) {
-    if (!name.starts_with(prefix)) continue;
-    const std::string_view rest = std::string_view(name).substr(prefix.size());
-    pid_t pid = 0;
-    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-    if (ec != std::errc() || end == rest.data() || *end != '-' || pid <= 0) continue;
-    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
-    STRATA_RETURN_IF_ERROR(io::RemoveTree(fs, io::JoinPath(parent, name)));
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -88,9 +49,9 @@ Status DBImpl::CreateCheckpoint(const CheckpointOptions& options, CheckpointInfo
   const SequenceNumber sequence = snapshot->sequence();
   STRATA_ASSERT(sequence <= last_sequence_.load(std::memory_order_acquire));
   STRATA_RETURN_IF_ERROR(Flush());
-  STRATA_RETURN_IF_ERROR(RemoveAbandonedTmpDirs(fs_.get(), dir));
+  STRATA_RETURN_IF_ERROR(io::RemoveAbandonedScratchDirs(fs_.get(), dir, kCheckpointTmpInfix));
 
-  const std::string tmp = CheckpointTmpDir(dir);
+  const std::string tmp = io::ScratchDirFor(dir, kCheckpointTmpInfix);
   CheckpointInfo local;
   STRATA_RETURN_IF_ERROR(fs_->CreateDir(tmp));
   Status s = BuildCheckpoint(tmp, sequence, &local);

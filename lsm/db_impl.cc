@@ -252,12 +252,8 @@ Status DBImpl::OpenWalAtManifestPosition(const wal::LogOptions& log_options,
   const std::string wal_dir = io::JoinPath(path_, kWalDirName);
   const uint64_t wal_lsn = versions_->wal_lsn();
   if (wal_lsn > 1) {
-    std::vector<std::string> names;
-    if (fs_->FileExists(wal_dir)) STRATA_RETURN_IF_ERROR(fs_->ListDir(wal_dir, &names));
-    const bool any_segment = std::any_of(names.begin(), names.end(), [](const std::string& name) {
-      uint64_t seq = 0;
-      return wal::ParseFileName(name, &seq) == wal::FileKind::kSegment;
-    });
+    bool any_segment = false;
+    STRATA_RETURN_IF_ERROR(wal::HasSegmentFile(fs_.get(), wal_dir, &any_segment));
     if (!any_segment) {
       return Status::Corruption(fmt::format(
           "{}: no WAL segment, but the manifest records that the WAL reached lsn {} (the WAL "

@@ -1,12 +1,5 @@
 #include "snapshot/install.h"
 
-#include <fmt/core.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <memory>
 
 #include "core/assert.h"
@@ -22,16 +15,6 @@ constexpr std::string_view kLockFileName = "LOCK";  // the LSM's; other engines 
 
 std::shared_ptr<io::FileSystem> FileSystemOf(const Options& options) {
   return options.file_system ? options.file_system : io::DefaultFileSystem();
-}
-
-std::string BaseName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string StagingDir(const std::string& dir) {
-  static std::atomic<uint64_t> counter{0};
-  return fmt::format("{}{}{}-{}", dir, kStagingInfix, ::getpid(), counter.fetch_add(1));
 }
 
 // fsync of `dir` and every directory below it.
@@ -132,24 +115,7 @@ Status CheckReplaceable(io::FileSystem* fs, const std::string& dir) {
 }  // namespace
 
 Status CleanupInstallLeftovers(io::FileSystem* fs, const std::string& dir) {
-  const std::string parent = io::DirName(dir);
-  const std::string prefix = BaseName(dir) + std::string(kStagingInfix);
-  std::vector<std::string> names;
-  Status s = fs->ListDir(parent, &names);
-  if (s.IsNotFound()) return Status::Ok();
-  STRATA_RETURN_IF_ERROR(s);
-  bool removed = false;
-  for (const std::string& name : names) {
-    if (!name.starts_with(prefix)) continue;
-    const std::string_view rest = std::string_view(name).substr(prefix.size());
-    pid_t pid = 0;
-    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-    if (ec != std::errc() || end == rest.data() || *end != '-' || pid <= 0) continue;
-    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its installer may still run
-    STRATA_RETURN_IF_ERROR(io::RemoveTree(fs, io::JoinPath(parent, name)));
-    removed = true;
-  }
-  return removed ? fs->SyncDir(parent) : Status::Ok();
+  return io::RemoveAbandonedScratchDirs(fs, dir, kStagingInfix);
 }
 
 Status PrepareInstall(const ByteSource& source, const std::string& dir, const Options& options,
@@ -158,7 +124,7 @@ Status PrepareInstall(const ByteSource& source, const std::string& dir, const Op
   std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
   STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
   STRATA_RETURN_IF_ERROR(CleanupInstallLeftovers(fs.get(), dir));
-  const std::string staging = StagingDir(dir);
+  const std::string staging = io::ScratchDirFor(dir, kStagingInfix);
   // Our pid with a number this process never used: a dead namesake's leftover.
   STRATA_RETURN_IF_ERROR(io::RemoveTree(fs.get(), staging));
   InstallVisitor visitor(staging, options, path);

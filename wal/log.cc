@@ -42,6 +42,21 @@ Status Log::Open(const LogOptions& options, const std::string& dir, std::unique_
   return OpenAndReplayWithLocation(options, dir, 0, nullptr, log, report);
 }
 
+Status HasSegmentFile(io::FileSystem* fs, const std::string& dir, bool* any) {
+  *any = false;
+  if (!fs->FileExists(dir)) return Status::Ok();
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs->ListDir(dir, &names));
+  for (const std::string& name : names) {
+    uint64_t seq = 0;
+    if (ParseFileName(name, &seq) == FileKind::kSegment) {
+      *any = true;
+      break;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Log::OpenAndReplay(const LogOptions& options, const std::string& dir, uint64_t from_lsn,
                           const ReplayFn& fn, std::unique_ptr<Log>* log, RecoveryReport* report) {
   return OpenAndReplayWithLocation(

@@ -107,6 +107,11 @@ struct LogStats {
   uint64_t group_wait_micros = 0;    // total time leaders waited
 };
 
+// Whether `dir` holds at least one segment file (a missing directory holds
+// none). Owners that recorded a WAL position use it before Open, which would
+// create a fresh log: an absent log then means lost records, not a new one.
+Status HasSegmentFile(io::FileSystem* fs, const std::string& dir, bool* any);
+
 class Log {
  public:
   // Opens or creates the log in `dir`, recovering what is there (see

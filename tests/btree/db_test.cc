@@ -254,6 +254,77 @@ TEST(BtreeDbTest, CheckpointCopyOpensAsABtreeDatabase) {
   EXPECT_TRUE(cp->Get(ReadOptions{}, "after", &v).IsNotFound());
 }
 
+// A checkpoint copy continues the WAL numbering after the state it holds,
+// across reopens of the copy, and is compact: a rebuilt tree, not the
+// source's pages.
+TEST(BtreeDbTest, CheckpointCopyContinuesAfterItsSequenceAcrossReopens) {
+  strata::testing::ScratchDir dir;
+  const std::string copy = dir.Join("copy");
+  auto db = OpenOrDie(testing::TinyOptions(512), dir.Join("db"));
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(db->Put(WriteOptions{}, fmt::format("k{:05}", rng() % 1500),
+                        std::string(rng() % 100, 'c'))
+                    .ok());
+  }
+  for (int i = 0; i < 1500; i += 2) {
+    ASSERT_TRUE(db->Delete(WriteOptions{}, fmt::format("k{:05}", i)).ok());
+  }
+  CheckpointOptions co;
+  co.dir = copy;
+  CheckpointInfo info;
+  ASSERT_TRUE(db->CreateCheckpoint(co, &info).ok());
+  EXPECT_EQ(info.sequence, db->GetSnapshot()->sequence());
+  EXPECT_EQ(info.files_linked, 0u);
+  EXPECT_LT(info.bytes_written, Property(db.get(), "btree.pages") * 512);
+  Options o = testing::TinyOptions(512);
+  o.engine = "";
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    auto cp = OpenOrDie(o, copy);
+    ASSERT_NE(cp, nullptr);
+    EXPECT_GE(cp->GetSnapshot()->sequence(), info.sequence);
+    ASSERT_TRUE(cp->Put(WriteOptions{round == 1}, fmt::format("new{}", round), "y").ok());
+    EXPECT_GT(cp->GetSnapshot()->sequence(), info.sequence + round);
+    EXPECT_TRUE(testing::CheckDir(copy).ok());
+  }
+}
+
+// After a checkpoint that moved the WAL position past 1, a lost WAL
+// directory means lost records: Corruption, never a silent fresh log.
+TEST(BtreeDbTest, LostWalAfterCheckpointIsCorruption) {
+  strata::testing::ScratchDir dir;
+  {
+    auto db = OpenOrDie(testing::TinyOptions(512), dir.path());
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(db->Put(WriteOptions{}, fmt::format("k{:05}", i), "v").ok());
+    }
+    ASSERT_TRUE(db->Flush().ok());
+    ASSERT_TRUE(db->Put(WriteOptions{true}, "after-checkpoint", "v").ok());
+  }
+  ASSERT_TRUE(io::RemoveTree(io::DefaultFileSystem().get(), dir.Join("wal")).ok());
+  std::unique_ptr<Engine> db;
+  const Status s = strata::Open(testing::TinyOptions(512), dir.path(), &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("no WAL segment"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(io::DefaultFileSystem()->FileExists(dir.Join("wal")));  // nothing created
+}
+
+TEST(BtreeDbTest, CloseCheckpointsAndRefusesLaterWrites) {
+  strata::testing::ScratchDir dir;
+  auto db = OpenOrDie(testing::TinyOptions(512), dir.path());
+  ASSERT_TRUE(db->Put(WriteOptions{}, "a", "1").ok());
+  ASSERT_TRUE(db->Close().ok());
+  EXPECT_TRUE(db->Put(WriteOptions{}, "b", "2").IsInvalidArgument());
+  EXPECT_TRUE(db->Close().IsInvalidArgument());
+  // The lock is released: another engine opens the directory at once.
+  auto again = OpenOrDie(testing::TinyOptions(512), dir.path());
+  ASSERT_NE(again, nullptr);
+  std::string v;
+  ASSERT_TRUE(again->Get(ReadOptions{}, "a", &v).ok());
+  EXPECT_EQ(v, "1");
+}
+
 TEST(BtreeDbTest, BulkLoadBuildsAFullTree) {
   for (double fill : {0.5, 0.8, 1.0}) {
     SCOPED_TRACE(fill);
