@@ -138,6 +138,11 @@ class BtreeImpl final : public Engine {
       std::function<bool(std::string* key, std::string* value, uint64_t* version)>;
   Status BulkLoad(const BulkSource& next, double fill);
 
+  // An empty engine's WAL and meta continue at `lsn`, durably: copies
+  // (checkpoints, installed snapshots) continue numbering after the state
+  // they hold. InvalidArgument unless the tree is empty and checkpointed.
+  Status ContinueAt(uint64_t lsn);
+
   const PageGeometry& geometry() const { return geo_; }
   std::string data_file() const;
   uint64_t checkpoints() const { return checkpoints_.load(); }
@@ -216,10 +221,6 @@ class BtreeImpl final : public Engine {
   void Reclaim();
   uint64_t MinLiveVersion();
   void SetError(const Status& s);
-
-  // An empty engine's WAL and meta continue at `lsn` (checkpoint copies
-  // continue after the state they copy).
-  Status ContinueAt(uint64_t lsn);
 
   // Checkpoints (REQUIRES apply_mu_).
   Status CheckpointLocked();

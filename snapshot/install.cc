@@ -1,7 +1,12 @@
 #include "snapshot/install.h"
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
+#include "btree/btree_impl.h"
 #include "core/assert.h"
 #include "lsm/bulk_load.h"
 #include "strata/engine.h"
@@ -29,8 +34,112 @@ Status SyncTree(io::FileSystem* fs, const std::string& dir) {
   return fs->SyncDir(dir);
 }
 
+// The B+ tree's bulk path. BtreeImpl::BulkLoad pulls a sorted stream while
+// the stream reader pushes verified chunks, so a loader thread pulls what
+// Add queues: at most kQueuedChunks copied chunks wait, which bounds memory
+// whatever the state's size. An error on either side stops both.
+class BtreeBulkInstall {
+ public:
+  static constexpr size_t kQueuedChunks = 2;
+
+  BtreeBulkInstall(btree::BtreeImpl* db, uint64_t sequence) : db_(db) {
+    thread_ = std::thread([this, sequence] { Run(sequence); });
+  }
+  ~BtreeBulkInstall() {
+    {
+      std::lock_guard lock(mu_);
+      if (result_.ok()) result_ = Status::IOError("bulk install abandoned");
+      closed_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Status Add(const std::vector<StreamEntry>& entries) {
+    Chunk c;
+    for (const StreamEntry& e : entries) {
+      c.entries.push_back(Entry{c.bytes.size(), e.key.size(), e.value.size(), e.version});
+      c.bytes.append(e.key);
+      c.bytes.append(e.value);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < kQueuedChunks || !result_.ok() || done_; });
+    if (!result_.ok()) return result_;
+    if (done_) return Status::InvalidArgument("bulk install: entries after the loader finished");
+    queue_.push_back(std::move(c));
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    std::lock_guard lock(mu_);
+    return result_;
+  }
+
+ private:
+  struct Entry {
+    size_t offset;
+    size_t key_bytes;
+    size_t value_bytes;
+    uint64_t version;
+  };
+  struct Chunk {
+    std::string bytes;
+    std::vector<Entry> entries;
+  };
+
+  void Run(uint64_t sequence) {
+    Status s = db_->ContinueAt(sequence + 1);
+    Chunk current;
+    size_t next = 0;
+    if (s.ok()) {
+      s = db_->BulkLoad(
+          [&](std::string* key, std::string* value, uint64_t* version) {
+            while (next == current.entries.size()) {
+              std::unique_lock lock(mu_);
+              cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+              if (queue_.empty()) return false;  // closed: the end (or an abort)
+              current = std::move(queue_.front());
+              queue_.pop_front();
+              next = 0;
+              cv_.notify_all();
+            }
+            const Entry& e = current.entries[next++];
+            key->assign(current.bytes, e.offset, e.key_bytes);
+            value->assign(current.bytes, e.offset + e.key_bytes, e.value_bytes);
+            *version = e.version;
+            return true;
+          },
+          kInstallFill);
+    }
+    std::lock_guard lock(mu_);
+    if (result_.ok()) result_ = s;  // an abort stays an abort
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  // Installed leaves are filled this far: dense, with room for some inserts.
+  static constexpr double kInstallFill = 0.9;
+
+  btree::BtreeImpl* const db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> queue_;  // guarded by mu_
+  bool closed_ = false;      // guarded by mu_: no more chunks
+  bool done_ = false;        // guarded by mu_: the loader returned
+  Status result_;            // guarded by mu_
+  std::thread thread_;
+};
+
 // Builds the new state: through the LSM's bulk loader (tables written
-// straight from the sorted stream) or, generically, by applying each
+// straight from the sorted stream), the B+ tree's (BtreeBulkInstall) or,
+// generically, by applying each
 // verified chunk as one WriteBatch to a new database. In the generic path
 // the previous chunk's batch is held back so that the last one can be
 // written with sync, which makes every earlier (unsynced) write durable.
@@ -46,10 +155,17 @@ class InstallVisitor final : public StreamVisitor {
     if (path_ == InstallPath::kFastest && header.engine_kind == "lsm") {
       return lsm::BulkLoader::Create(options_, staging_, &loader_);
     }
-    return strata::Open(options_, staging_, &engine_);
+    STRATA_RETURN_IF_ERROR(strata::Open(options_, staging_, &engine_));
+    if (path_ == InstallPath::kFastest && header.engine_kind == "btree") {
+      auto* db = dynamic_cast<btree::BtreeImpl*>(engine_.get());
+      STRATA_ASSERT(db != nullptr);
+      btree_ = std::make_unique<BtreeBulkInstall>(db, header.sequence);
+    }
+    return Status::Ok();
   }
 
   Status OnChunk(uint32_t, const std::vector<StreamEntry>& entries) override {
+    if (btree_ != nullptr) return btree_->Add(entries);
     if (loader_ != nullptr) {
       for (const StreamEntry& e : entries) {
         STRATA_RETURN_IF_ERROR(loader_->Add(e.key, e.version, e.value));
@@ -71,6 +187,14 @@ class InstallVisitor final : public StreamVisitor {
       loader_.reset();
       return Status::Ok();
     }
+    if (btree_ != nullptr) {
+      // The loader's last step is a checkpoint: everything is in btree.db.
+      Status s = btree_->Finish();
+      btree_.reset();
+      if (s.ok()) s = engine_->Close();
+      engine_.reset();
+      return s;
+    }
     STRATA_RETURN_IF_ERROR(WritePending(true));
     Status s = engine_->Flush();
     if (!s.ok() && !s.IsNotSupported()) return s;
@@ -79,6 +203,7 @@ class InstallVisitor final : public StreamVisitor {
   }
 
   void Close() {
+    btree_.reset();  // stops the loader before its engine goes
     engine_.reset();
     loader_.reset();
   }
@@ -97,6 +222,7 @@ class InstallVisitor final : public StreamVisitor {
   const InstallPath path_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<lsm::BulkLoader> loader_;
+  std::unique_ptr<BtreeBulkInstall> btree_;
   WriteBatch pending_;
   StreamInfo info_;
 };

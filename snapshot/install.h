@@ -17,8 +17,11 @@
 // processes no longer running) and every install calls it first.
 //
 // Paths: the LSM's bulk path writes its tables straight from the sorted
-// stream (lsm/bulk_load.h: no WAL, no memtable, no compaction); every other
-// kind, or InstallPath::kGeneric, opens a fresh database with strata::Open
+// stream (lsm/bulk_load.h: no WAL, no memtable, no compaction); the B+
+// tree's builds leaves left to right (BtreeImpl::BulkLoad, fed by a loader
+// thread through a queue of two chunks) and ends with a checkpoint; both
+// continue numbering after the stream's sequence. Every other kind, or
+// InstallPath::kGeneric, opens a fresh database with strata::Open
 // and applies one WriteBatch per verified chunk, the last one with sync,
 // then flushes and closes it. Either way the staging directory is synced
 // before the switch.
