@@ -88,7 +88,10 @@ Status TableBuilder::WriteBlock(std::string_view contents, bool may_compress,
                                 BlockHandle* handle) {
   std::string_view stored = contents;
   BlockType type = BlockType::kRaw;
-  if (may_compress && cctx_ != nullptr) {
+  if (may_compress && cctx_ != nullptr && skip_compression_ > 0) {
+    --skip_compression_;  // recent blocks did not compress: do not try
+  } else if (may_compress && cctx_ != nullptr) {
+    ++compression_attempts_;
     compressed_.resize(ZSTD_compressBound(contents.size()));
     const size_t n = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(),
                                        contents.data(), contents.size(), options_.zstd_level);
@@ -98,6 +101,10 @@ Status TableBuilder::WriteBlock(std::string_view contents, bool may_compress,
       stored = std::string_view(compressed_.data(), n);
       type = BlockType::kZstd;
       ++props_.compressed_block_count;
+      failed_runs_ = 0;
+    } else {
+      failed_runs_ = std::min<uint32_t>(failed_runs_ + 1, 6);
+      skip_compression_ = std::min<uint32_t>((1u << failed_runs_) - 1, kCompressionSkipMax);
     }
   }
   handle->offset = offset_;

@@ -40,6 +40,8 @@ class TableBuilder {
   void Abandon();
 
   uint64_t entry_count() const { return props_.entry_count; }
+  // Data blocks compression was tried on (see failed_runs_).
+  uint64_t compression_attempts() const { return compression_attempts_; }
   // Bytes written so far plus the open data block: exact after Finish().
   uint64_t file_bytes() const;
   const TableProperties& properties() const { return props_; }
@@ -67,6 +69,16 @@ class TableBuilder {
   std::string compressed_;     // scratch for zstd output
   std::string stored_;         // scratch for contents + trailer
   ZSTD_CCtx* cctx_ = nullptr;
+  // Incompressible data (encrypted or already compressed values) would pay
+  // a full compression attempt per block for nothing: after `failed_runs_`
+  // blocks in a row did not shrink enough, the next 2^failed_runs_ - 1
+  // blocks (at most kCompressionSkipMax) are stored raw without trying.
+  // One success resets it, so compressible data is found again within
+  // kCompressionSkipMax + 1 blocks.
+  static constexpr uint32_t kCompressionSkipMax = 63;
+  uint32_t failed_runs_ = 0;
+  uint32_t skip_compression_ = 0;
+  uint64_t compression_attempts_ = 0;
   TableProperties props_;
 };
 

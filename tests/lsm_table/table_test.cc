@@ -362,6 +362,39 @@ TEST(TableCompression, SkippedWhenItDoesNotSave) {
   EXPECT_EQ(BuildWith(dir.Join("4.sst"), strict, compressible).compressed_block_count, 0u);
 }
 
+// Incompressible blocks back off: after a run of failures most blocks are
+// stored raw without an attempt, and compressible data that follows is
+// found again within 64 blocks.
+TEST(TableCompression, BacksOffOnIncompressibleRunsAndRecovers) {
+  strata::testing::ScratchDir dir;
+  std::mt19937_64 rng(strata::testing::TestSeed(43));
+  auto fs = io::DefaultFileSystem();
+  std::unique_ptr<io::WritableFile> file;
+  ASSERT_TRUE(fs->NewWritableFile(dir.Join("000012.sst"), io::FileOptions{}, &file).ok());
+  TableOptions options = SmallBlocks(Compression::kZstd);
+  TableBuilder builder(options, file.get());
+  Model model;
+  int i = 0;
+  // 2000 entries of noise (about 400 blocks of 512 bytes), then 2000 of text.
+  for (; i < 2000; ++i) {
+    std::string noise(100, '\0');
+    for (char& c : noise) c = static_cast<char>(rng());
+    model[IKey(fmt::format("key{:05}", i), i + 1)] = noise;
+  }
+  for (; i < 4000; ++i) model[IKey(fmt::format("key{:05}", i), i + 1)] = std::string(100, 'a');
+  for (const auto& [k, v] : model) ASSERT_TRUE(builder.Add(k, v).ok());
+  ASSERT_TRUE(builder.Finish().ok());
+  ASSERT_TRUE(file->Close().ok());
+  const TableProperties& p = builder.properties();
+  // About half the blocks hold noise; attempts on them are a small share.
+  EXPECT_LT(builder.compression_attempts(), p.data_block_count / 2 + 64);
+  EXPECT_GT(p.compressed_block_count + 64, p.data_block_count - p.data_block_count / 2 - 8);
+  EXPECT_GT(p.compressed_block_count, 0u);
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(testing::OpenTable(dir.Join("000012.sst"), options, 12, nullptr, &table).ok());
+  CheckIterationMatches(*table, model);
+}
+
 }  // namespace
 }  // namespace strata::lsm
 
