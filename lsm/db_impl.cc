@@ -312,6 +312,14 @@ Status DBImpl::ApplyWalRecord(uint64_t lsn, std::string_view payload, SequenceNu
     return Status::Corruption(
         fmt::format("wal record lsn {}: {}", lsn, batch.status().message()));
   }
+  // A checksum proves the record is as written, not that the writer was
+  // right: sequence numbers have 56 bits, and 0 is below every write.
+  if (batch->Count() > 0 &&
+      (batch->sequence() == 0 || batch->sequence() > kMaxSequenceNumber - (batch->Count() - 1))) {
+    return Status::Corruption(fmt::format(
+        "wal record lsn {}: batch of {} entries at sequence {} is outside 1..{}", lsn,
+        batch->Count(), batch->sequence(), kMaxSequenceNumber));
+  }
   if (mem_->ApproximateMemoryUsage() >= memtable_switch_bytes_) {
     // Too much to hold in one memtable: the flush thread writes the full
     // ones once the engine runs. (A long WAL can hold more than the budget

@@ -19,6 +19,7 @@
 #include "tests/testing/test_util.h"
 #include "wal/format.h"
 #include "wal/inspect.h"
+#include "wal/log.h"
 
 namespace strata::lsm {
 namespace {
@@ -47,6 +48,36 @@ std::vector<std::string> WalSegments(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// A record whose checksum is right but whose batch claims sequence numbers
+// past 2^56 - 1 (or 0) is Corruption naming the record, not a wrapped or
+// truncated sequence in the memtable.
+TEST(LsmWalPosition, CraftedBatchSequenceOutOfRangeIsCorruption) {
+  for (uint64_t sequence : {kMaxSequenceNumber, kMaxSequenceNumber - 1, uint64_t{0}}) {
+    SCOPED_TRACE(sequence);
+    strata::testing::ScratchDir dir;
+    {
+      std::unique_ptr<Engine> db;
+      ASSERT_TRUE(strata::Open(TinyOptions(), dir.path(), &db).ok());
+      ASSERT_TRUE(db->Put(WriteOptions{true}, Key(1), Value(1)).ok());
+    }
+    {
+      wal::LogOptions lo;
+      std::unique_ptr<wal::Log> log;
+      ASSERT_TRUE(wal::Log::Open(lo, dir.Join(std::string(kWalDirName)), &log).ok());
+      WriteBatch batch;
+      ASSERT_TRUE(batch.Put(Key(2), "x").ok());
+      ASSERT_TRUE(batch.Put(Key(3), "y").ok());
+      ASSERT_TRUE(batch.Put(Key(4), "z").ok());
+      batch.set_sequence(sequence);
+      ASSERT_TRUE(log->Append(batch.rep(), true).ok());
+    }
+    std::unique_ptr<Engine> db;
+    const Status s = strata::Open(TinyOptions(), dir.path(), &db);
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.ToString().find("outside 1.."), std::string::npos) << s.ToString();
+  }
 }
 
 TEST(LsmWalPosition, DeletedWalSegmentsAreCorruption) {
