@@ -1,4 +1,5 @@
-// Three `strata raftkv serve` processes on loopback: thousands of writes
+// Three `strata raftkv serve` processes on loopback, for every registered
+// engine kind: 10,000 writes
 // through the client, a follower SIGKILLed and restarted (catch-up from the
 // log, then far enough behind to need a snapshot install), the leader
 // SIGKILLed (a new leader takes over), and at the end every node's engine
@@ -118,7 +119,8 @@ int RunCli(const std::string& args, std::string* out = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-class ClusterTest : public ::testing::Test {
+// One cluster per registered engine kind (`raftkv serve --engine KIND`).
+class ClusterTest : public ::testing::TestWithParam<std::string> {
  protected:
   static constexpr int kNodes = 3;
 
@@ -135,7 +137,8 @@ class ClusterTest : public ::testing::Test {
       nodes_[i] = std::make_unique<NodeProcess>(
           std::vector<std::string>{"raftkv", "serve", "--id", std::to_string(i + 1), "--listen",
                                    raft_[i], "--peers", peers, "--data", DataDir(i),
-                                   "--snapshot-threshold", "200", "--snapshot-trailing", "20"},
+                                   "--snapshot-threshold", "200", "--snapshot-trailing", "20",
+                                   "--engine", GetParam()},
           dir_.Join(fmt::format("node{}.log", i + 1)));
       nodes_[i]->Start();
     }
@@ -218,9 +221,10 @@ class ClusterTest : public ::testing::Test {
   uint64_t seq_ = 0;
 };
 
-TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
+// 10,000 client writes in all (Put, and every 37th a Delete).
+TEST_P(ClusterTest, KillsRestartsAndIdenticalEngines) {
   ASSERT_GE(WaitForLeader(), 0);
-  Write(1000);
+  Write(5000);
 
   // A follower crashes briefly: it catches up from the log.
   const int f1 = Follower();
@@ -235,7 +239,7 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
 
   // Again, far behind: the leader's log no longer has what it needs.
   nodes_[f1]->Kill();
-  Write(600);
+  Write(2000);
   nodes_[f1]->Start();
   ASSERT_TRUE(WaitCaughtUp(f1));
   st = StatusText(f1);
@@ -246,7 +250,7 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
   const int old_leader = WaitForLeader();
   ASSERT_GE(old_leader, 0);
   nodes_[old_leader]->Kill();
-  Write(400);
+  Write(2970);
   const int new_leader = WaitForLeader();
   ASSERT_GE(new_leader, 0);
   EXPECT_NE(new_leader, old_leader);
@@ -284,6 +288,7 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
   for (int i = 0; i < kNodes; ++i) {
     std::unique_ptr<Engine> engine;
     Options options = testing::TestEngineOptions();
+    options.engine = "";  // the directory's kind
     options.create_if_missing = false;
     ASSERT_TRUE(strata::Open(options, DataDir(i) + "/db", &engine).ok());
     // Everything but the applied index (a snapshot stores its own raft index,
@@ -292,10 +297,17 @@ TEST_F(ClusterTest, KillsRestartsAndIdenticalEngines) {
     std::erase_if(all, [](const auto& e) { return std::get<0>(e) == AppliedIndexKey(); });
     contents.push_back(std::move(all));
     EXPECT_EQ(testing::UserContents(engine.get()).size(), expected_.size());
+    EXPECT_EQ(engine->kind(), GetParam());
   }
   EXPECT_EQ(contents[1], contents[0]);
   EXPECT_EQ(contents[2], contents[0]);
+  EXPECT_EQ(seq_, 10000u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ClusterTest, ::testing::ValuesIn(RegisteredEngineKinds()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 TEST(ClusterUsageTest, UnknownEngineKindIsAUsageError) {
   strata::testing::ScratchDir dir;
