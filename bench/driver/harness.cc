@@ -16,7 +16,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kReportInterval = std::chrono::milliseconds(100);
 constexpr int kProgressBarWidth = 30;
 
-// Samples throughput once per second and draws the progress bar until told
+// Samples throughput once per second (and progress every kReportInterval) and draws the progress bar until told
 // to finish. Stops the clients at the deadline.
 class Reporter {
  public:
@@ -27,11 +27,13 @@ class Reporter {
   void Run(Clock::time_point start) {
     uint64_t last_ops = 0;
     auto next_second = start + std::chrono::seconds(1);
+    progress_.emplace_back(0.0, 0);
     std::unique_lock lock(mu_);
     while (!finished_) {
       cv_.wait_for(lock, kReportInterval);
       const auto now = Clock::now();
       const uint64_t done = Done();
+      progress_.emplace_back(std::chrono::duration<double>(now - start).count(), done);
       while (now >= next_second) {
         series_.push_back(static_cast<double>(done - last_ops));
         last_ops = done;
@@ -48,6 +50,7 @@ class Reporter {
     const double tail = std::chrono::duration<double>(end - (next_second - std::chrono::seconds(1)))
                             .count();
     if (tail >= 0.2) series_.push_back(static_cast<double>(Done() - last_ops) / tail);
+    progress_.emplace_back(std::chrono::duration<double>(end - start).count(), Done());
     if (spec_.progress) std::fprintf(stderr, "\r\033[K");
   }
 
@@ -58,6 +61,7 @@ class Reporter {
   }
 
   std::vector<double> TakeSeries() { return std::move(series_); }
+  std::vector<std::pair<double, uint64_t>> TakeProgress() { return std::move(progress_); }
 
  private:
   uint64_t Done() const {
@@ -86,6 +90,7 @@ class Reporter {
   std::condition_variable cv_;
   bool finished_ = false;
   std::vector<double> series_;
+  std::vector<std::pair<double, uint64_t>> progress_;
 };
 
 // One client: its share [begin, end) of the phase's ops.
@@ -156,6 +161,7 @@ Result<PhaseOutcome> RunPhase(const PhaseSpec& spec) {
     out.latency.Merge(c->latency);
   }
   out.ops_per_second = reporter.TakeSeries();
+  out.progress = reporter.TakeProgress();
   return out;
 }
 

@@ -61,6 +61,7 @@ struct PhaseOutcome {
   double seconds = 0;
   Histogram latency;
   std::vector<double> ops_per_second;
+  std::vector<std::pair<double, uint64_t>> progress;  // see WorkloadResult::progress
 };
 
 Result<PhaseOutcome> RunPhase(const PhaseSpec& spec);

@@ -157,6 +157,138 @@ std::string RenderSvg(const LineChart& chart) {
   return out;
 }
 
+std::string RenderBarSvg(const BarChart& chart) {
+  double y_hi = 0;
+  for (const auto& row : chart.values) {
+    for (double v : row) y_hi = std::max(y_hi, v);
+  }
+  const Axis ya = MakeAxis(0, y_hi > 0 ? y_hi * 1.1 : 1, false, true);
+  const double px0 = kLeft, px1 = kWidth - kRight, py0 = kHeight - kBottom, py1 = kTop;
+  std::string out = fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<title>{2}</title>\n<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
+      "<text x=\"{3}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">{2}</text>\n",
+      kWidth, kHeight, Xml(chart.title), (px0 + px1) / 2);
+  for (double t : ya.ticks) {
+    const double y = ya.Map(t, py0, py1);
+    out += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>\n"
+        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+        px0, y, px1, px0 - 6, y + 4, TickLabel(t));
+  }
+  out += fmt::format(
+      "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"black\"/>\n"
+      "<text x=\"18\" y=\"{4}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {4})\">{5}</text>\n",
+      px0, py1, px1 - px0, py0 - py1, (py0 + py1) / 2, Xml(chart.y_label));
+  const size_t groups = std::max<size_t>(chart.groups.size(), 1);
+  const size_t bars = std::max<size_t>(chart.bars.size(), 1);
+  const double group_w = (px1 - px0) / static_cast<double>(groups);
+  const double bar_w = group_w * 0.8 / static_cast<double>(bars);
+  const auto base = std::find(chart.bars.begin(), chart.bars.end(), chart.baseline);
+  const size_t base_index = static_cast<size_t>(base - chart.bars.begin());
+  for (size_t g = 0; g < chart.groups.size(); ++g) {
+    const double gx = px0 + group_w * static_cast<double>(g);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                       gx + group_w / 2, py0 + 18, Xml(chart.groups[g]));
+    for (size_t b = 0; b < chart.bars.size(); ++b) {
+      const double v = b < chart.values.size() && g < chart.values[b].size() ? chart.values[b][g]
+                                                                            : -1;
+      if (v < 0) continue;
+      const double x = gx + group_w * 0.1 + bar_w * static_cast<double>(b);
+      const double y = ya.Map(v, py0, py1);
+      out += fmt::format(
+          "<rect data-engine=\"{}\" data-workload=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" "
+          "width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
+          Xml(chart.bars[b]), Xml(chart.groups[g]), x, y, bar_w * 0.95, py0 - y,
+          kColors[b % std::size(kColors)]);
+      std::string label = TickLabel(std::round(v * 10) / 10);
+      if (base != chart.bars.end() && b != base_index && g < chart.values[base_index].size() &&
+          chart.values[base_index][g] > 0) {
+        label += fmt::format(" ({:.2f}x)", v / chart.values[base_index][g]);
+      }
+      out += fmt::format(
+          "<text x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"start\" font-size=\"10\" "
+          "transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n",
+          x + bar_w * 0.6, y - 4, Xml(label));
+    }
+  }
+  for (size_t b = 0; b < chart.bars.size(); ++b) {
+    const double ly = py1 + 10 + 20 * static_cast<double>(b);
+    std::string name = chart.bars[b];
+    if (b == base_index && base != chart.bars.end()) name += " (baseline)";
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"20\" height=\"10\" fill=\"{}\"/>\n"
+        "<text x=\"{}\" y=\"{}\">{}</text>\n",
+        px1 + 15, ly - 5, kColors[b % std::size(kColors)], px1 + 40, ly + 4, Xml(name));
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+std::vector<std::pair<double, double>> ThroughputPoints(const WorkloadResult& r) {
+  std::vector<std::pair<double, double>> points;
+  const auto& p = r.progress;
+  const double total = p.size() >= 2 ? p.back().first - p.front().first : 0;
+  if (!(total > 0)) {
+    for (size_t i = 0; i < r.ops_per_second.size(); ++i) {
+      // The last point may cover a partial second: it sits at the end of the run.
+      const double x = std::min(static_cast<double>(i + 1), std::max(r.seconds, double(i)));
+      points.emplace_back(r.seconds > 0 ? x : static_cast<double>(i + 1),
+                          r.ops_per_second[i] / 1000);
+    }
+    return points;
+  }
+  constexpr double kSampleSeconds = 0.1;
+  const double wanted = std::max(kSampleSeconds, total / kThroughputBuckets);
+  const size_t n = std::max<size_t>(2, static_cast<size_t>(std::ceil(total / wanted - 1e-9)));
+  const double bucket = total / static_cast<double>(n);
+  // Operations done at time t, interpolated between samples.
+  size_t at = 0;
+  auto done_at = [&](double t) {
+    while (at + 1 < p.size() && p[at + 1].first < t) ++at;
+    if (at + 1 >= p.size()) return static_cast<double>(p.back().second);
+    const auto [t0, n0] = p[at];
+    const auto [t1, n1] = p[at + 1];
+    const double f = t1 > t0 ? std::clamp((t - t0) / (t1 - t0), 0.0, 1.0) : 1.0;
+    return static_cast<double>(n0) + f * (static_cast<double>(n1) - static_cast<double>(n0));
+  };
+  double prev = done_at(p.front().first);
+  for (size_t i = 1; i <= n; ++i) {
+    const double t = p.front().first + bucket * static_cast<double>(i);
+    const double done = done_at(t);
+    points.emplace_back(t, (done - prev) / bucket / 1000);
+    prev = done;
+  }
+  return points;
+}
+
+BarChart BuildSummaryChart(const std::vector<EngineRun>& runs, const std::string& baseline) {
+  BarChart chart;
+  chart.title = "throughput per workload";
+  chart.y_label = "throughput (k ops/s)";
+  chart.baseline = baseline;
+  for (const EngineRun& run : runs) {
+    for (const WorkloadResult& r : run.results) {
+      if (std::find(chart.groups.begin(), chart.groups.end(), r.workload) == chart.groups.end()) {
+        chart.groups.push_back(r.workload);
+      }
+    }
+  }
+  for (const EngineRun& run : runs) {
+    chart.bars.push_back(run.engine);
+    std::vector<double> row(chart.groups.size(), -1);
+    for (const WorkloadResult& r : run.results) {
+      const size_t g = static_cast<size_t>(
+          std::find(chart.groups.begin(), chart.groups.end(), r.workload) - chart.groups.begin());
+      row[g] = r.ops_per_sec() / 1000;
+    }
+    chart.values.push_back(std::move(row));
+  }
+  return chart;
+}
+
 std::vector<std::pair<std::string, LineChart>> BuildCharts(const std::vector<EngineRun>& runs) {
   std::vector<std::string> workloads;
   for (const EngineRun& run : runs) {
@@ -174,14 +306,7 @@ std::vector<std::pair<std::string, LineChart>> BuildCharts(const std::vector<Eng
     for (const EngineRun& run : runs) {
       for (const WorkloadResult& r : run.results) {
         if (r.workload != w) continue;
-        Series t{run.engine, {}};
-        for (size_t i = 0; i < r.ops_per_second.size(); ++i) {
-          // The last point may cover a partial second: it sits at the end of the run.
-          const double x = std::min(static_cast<double>(i + 1), std::max(r.seconds, double(i)));
-          t.points.emplace_back(r.seconds > 0 ? x : static_cast<double>(i + 1),
-                                r.ops_per_second[i] / 1000);
-        }
-        tput.series.push_back(std::move(t));
+        tput.series.push_back(Series{run.engine, ThroughputPoints(r)});
         Series c{run.engine, {}};
         for (auto [nanos, fraction] : r.latency.Cdf()) {
           c.points.emplace_back(nanos / kNanosPerMicro, fraction);
@@ -196,17 +321,22 @@ std::vector<std::pair<std::string, LineChart>> BuildCharts(const std::vector<Eng
 }
 
 Status WritePlots(const std::string& dir, const std::vector<EngineRun>& runs,
-                  std::vector<std::string>* written) {
+                  std::vector<std::string>* written, const std::string& baseline) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError("--plot=" + dir + ": " + ec.message());
-  for (const auto& [name, chart] : BuildCharts(runs)) {
+  auto write = [&](const std::string& name, const std::string& svg) {
     const std::string path = dir + "/" + name;
     std::ofstream out(path, std::ios::trunc);
-    out << RenderSvg(chart);
+    out << svg;
     out.close();
     if (!out) return Status::IOError(path + ": write failed");
     written->push_back(path);
+    return Status::Ok();
+  };
+  STRATA_RETURN_IF_ERROR(write("summary.svg", RenderBarSvg(BuildSummaryChart(runs, baseline))));
+  for (const auto& [name, chart] : BuildCharts(runs)) {
+    STRATA_RETURN_IF_ERROR(write(name, RenderSvg(chart)));
   }
   return Status::Ok();
 }

@@ -67,6 +67,11 @@ std::string EncodeResult(const WorkloadResult& r) {
   std::string series;
   for (double v : r.ops_per_second) series += (series.empty() ? "" : ",") + Num(v);
   line += Field("series", series);
+  std::string progress;
+  for (auto [t, n] : r.progress) {
+    progress += (progress.empty() ? "" : ",") + Num(t) + ":" + std::to_string(n);
+  }
+  line += Field("progress", progress);
   line += Field("user_bytes_written", std::to_string(r.user_bytes_written));
   line += Field("io_write_bytes", std::to_string(r.io_write_bytes));
   if (r.syscall_write_bytes) {
@@ -118,6 +123,20 @@ Status DecodeField(std::string_view key, std::string_view value, WorkloadResult*
       double v = 0;
       ok = ParseNum(value.substr(start, comma - start), &v);
       r->ops_per_second.push_back(v);
+      start = comma + 1;
+    }
+  } else if (key == "progress") {
+    size_t start = 0;
+    while (ok && start < value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string_view::npos) comma = value.size();
+      const std::string_view pair = value.substr(start, comma - start);
+      const size_t colon = pair.find(':');
+      double t = 0;
+      uint64_t n = 0;
+      ok = colon != std::string_view::npos && ParseNum(pair.substr(0, colon), &t) &&
+           ParseNum(pair.substr(colon + 1), &n);
+      r->progress.emplace_back(t, n);
       start = comma + 1;
     }
   } else if (key == "user_bytes_written") {

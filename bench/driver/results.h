@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/driver/histogram.h"
@@ -21,6 +22,9 @@ struct WorkloadResult {
   double seconds = 0;      // wall time
   Histogram latency;       // per operation, nanoseconds
   std::vector<double> ops_per_second;  // throughput, one point per second
+  // (seconds since the start, operations done): (0, 0), then about every
+  // 100 ms, then the end; what the charts re-bucket to any resolution.
+  std::vector<std::pair<double, uint64_t>> progress;
   uint64_t user_bytes_written = 0;     // logical bytes (keys + values) written
   uint64_t io_write_bytes = 0;         // /proc/self/io write_bytes during the workload
   // /proc/self/io wchar during the workload; unset for strata's engines,

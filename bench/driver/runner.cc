@@ -111,7 +111,7 @@ Status WriteOutputs(const BenchConfig& config, const std::vector<EngineRun>& run
   }
   if (!config.plot_dir.empty()) {
     std::vector<std::string> written;
-    STRATA_RETURN_IF_ERROR(WritePlots(config.plot_dir, runs, &written));
+    STRATA_RETURN_IF_ERROR(WritePlots(config.plot_dir, runs, &written, config.baseline));
     fmt::print(stderr, "strata bench: {} SVG charts written to {}\n", written.size(),
                config.plot_dir);
   }

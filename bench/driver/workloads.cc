@@ -308,6 +308,7 @@ Result<WorkloadResult> RunWorkload(const std::string& name, WorkloadContext* con
   r.seconds = phase.seconds;
   r.latency = phase.latency;
   r.ops_per_second = std::move(phase.ops_per_second);
+  r.progress = std::move(phase.progress);
   r.user_bytes_written = phase.user_bytes_written + writer_bytes->load();
   if (io_before.ok() && io_after.ok()) {
     r.io_write_bytes = Delta(io_before->write_bytes, io_after->write_bytes);

@@ -132,6 +132,7 @@ TEST(BenchResultsTest, EngineRunRoundTripsThroughText) {
   r.seconds = 0.25;
   r.latency.Record(1234);
   r.ops_per_second = {100.5, 200};
+  r.progress = {{0, 0}, {0.125, 4}, {0.25, 10}};
   r.user_bytes_written = 1160;
   r.io_write_bytes = 2000;
   r.syscall_write_bytes = 2100;
@@ -153,6 +154,7 @@ TEST(BenchResultsTest, EngineRunRoundTripsThroughText) {
   EXPECT_DOUBLE_EQ(b.seconds, 0.25);
   EXPECT_EQ(b.latency.count(), 1u);
   EXPECT_EQ(b.ops_per_second, (std::vector<double>{100.5, 200}));
+  EXPECT_EQ(b.progress, r.progress);
   EXPECT_EQ(b.engine_device_bytes, 1500u);
   EXPECT_EQ(b.syscall_write_bytes, 2100u);
   EXPECT_FALSE(DecodeEngineRun(EncodeEngineRun(EngineRun{"x", "", "", {WorkloadResult()}}))

@@ -98,13 +98,78 @@ TEST(BenchPlotTest, WritesFilesIntoTheDirectory) {
   testing::ScratchDir dir;
   std::vector<std::string> written;
   ASSERT_TRUE(WritePlots(dir.Join("plots/sub"), Runs(), &written).ok());
-  ASSERT_EQ(written.size(), 2u);
+  ASSERT_EQ(written.size(), 3u);
+  EXPECT_TRUE(written[0].ends_with("/summary.svg")) << written[0];
   std::ifstream in(written[0]);
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(ss.str().substr(0, 5), "<?xml");
   Parse(ss.str());
   EXPECT_TRUE(WritePlots("/proc/cannot/create", Runs(), &written).IsIOError());
+}
+
+// A run of a third of a second, sampled every 100 ms, still draws a line
+// (the one-second series has a single point); a long run gets about
+// kThroughputBuckets points, not one per 100 ms sample.
+TEST(BenchPlotTest, ThroughputBucketsAdaptToTheRunLength) {
+  WorkloadResult shortrun;
+  shortrun.seconds = 0.35;
+  shortrun.ops_per_second = {30000};
+  shortrun.progress = {{0, 0}, {0.1, 10000}, {0.2, 20000}, {0.3, 30000}, {0.35, 35000}};
+  const auto p = ThroughputPoints(shortrun);
+  ASSERT_GE(p.size(), 3u);
+  EXPECT_NEAR(p.back().first, 0.35, 1e-9);
+  for (auto [t, k] : p) EXPECT_NEAR(k, 100, 1e-6) << t;  // 100k ops/s throughout
+
+  WorkloadResult longrun;
+  longrun.seconds = 600;
+  uint64_t done = 0;
+  for (int i = 0; i <= 6000; ++i) {
+    longrun.progress.emplace_back(i * 0.1, done);
+    done += i >= 3000 && i < 3010 ? 0 : 1000;  // a one-second stall in the middle
+  }
+  const auto q = ThroughputPoints(longrun);
+  EXPECT_EQ(q.size(), static_cast<size_t>(kThroughputBuckets));
+  double low = 1e9;
+  for (auto [t, k] : q) low = std::min(low, k);
+  EXPECT_LT(low, 10 * 0.95);  // the stall shows as a dip below the steady 10k ops/s
+
+  // No progress samples (results from an older run): the one-second series.
+  WorkloadResult old;
+  old.seconds = 3;
+  old.ops_per_second = {1000, 2000, 3000};
+  EXPECT_EQ(ThroughputPoints(old).size(), 3u);
+}
+
+TEST(BenchPlotTest, SummaryChartHasABarPerEngineAndWorkloadWithRatios) {
+  std::vector<EngineRun> runs;
+  for (const auto& [engine, scale] : std::vector<std::pair<std::string, double>>{
+           {"leveldb", 1.0}, {"lsm", 1.5}, {"a<b", 0.5}}) {
+    EngineRun run;
+    run.engine = engine;
+    for (const char* w : {"fillrandom", "readrandom"}) {
+      WorkloadResult r;
+      r.workload = w;
+      r.ops = static_cast<uint64_t>(100000 * scale);
+      r.seconds = 1;
+      run.results.push_back(r);
+    }
+    runs.push_back(run);
+  }
+  runs[2].results.pop_back();  // one engine without readrandom: no bar, no crash
+  const std::string svg = RenderBarSvg(BuildSummaryChart(runs, "leveldb"));
+  std::set<std::string> bars;
+  for (const auto& e : Parse(svg)) {
+    if (e.name == "rect" && e.attributes.count("data-engine")) {
+      bars.insert(e.attributes.at("data-engine") + "/" + e.attributes.at("data-workload"));
+    }
+  }
+  EXPECT_EQ(bars, (std::set<std::string>{"leveldb/fillrandom", "leveldb/readrandom",
+                                         "lsm/fillrandom", "lsm/readrandom",
+                                         "a&lt;b/fillrandom"}));
+  EXPECT_NE(svg.find("(1.50x)"), std::string::npos);
+  EXPECT_NE(svg.find("(0.50x)"), std::string::npos);
+  EXPECT_NE(svg.find("leveldb (baseline)"), std::string::npos);
 }
 
 }  // namespace
