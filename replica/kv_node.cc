@@ -199,7 +199,10 @@ Status Node::Start() {
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
   raft_set_pre_vote(&raft_, true);
   rv = raft_start(&raft_);
-  if (rv != 0) return Status::IOError(fmt::format("raft_start: {}", raft_errmsg(&raft_)));
+  if (rv != 0) {
+    return Status::IOError(fmt::format("raft_start on {}: {} ({})", options_.listen,
+                                       raft_strerror(rv), raft_errmsg(&raft_)));
+  }
 
   // The client port.
   STRATA_ASSIGN_OR_RETURN(std::string client_address, ClientAddressFor(options_.listen));

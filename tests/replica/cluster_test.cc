@@ -125,8 +125,12 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
   static constexpr int kNodes = 3;
 
   void SetUp() override {
-    // Ports from the pid, so concurrent test processes do not collide.
-    const int base = 20000 + static_cast<int>(::getpid() % 4000) * 10;
+    // Ports from the pid, so concurrent test processes do not collide, and
+    // below the kernel's ephemeral range (32768-60999 by default): a node
+    // that keeps connecting to a peer which is down can be handed the peer's
+    // own port as its local port (a TCP self-connect), and the peer then
+    // cannot bind it when it restarts.
+    const int base = 20000 + static_cast<int>(::getpid() % 1200) * 10;
     std::string peers;
     for (int i = 0; i < kNodes; ++i) {
       raft_[i] = fmt::format("127.0.0.1:{}", base + 2 * i);
