@@ -554,7 +554,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
   const auto start = std::chrono::steady_clock::now();
   Status s;
   while (true) {
-    const size_t l0_files = super_version_->version->files(0).size();
+    const size_t l0_files = super_version_.Load()->version->files(0).size();
     if (!bg_error_.ok()) {
       s = bg_error_;
       break;
@@ -605,7 +605,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
     stall_micros_.fetch_add(micros, std::memory_order_relaxed);
     stall_count_.fetch_add(1, std::memory_order_relaxed);
     InfoLog(info_log_.get(), "write stall: {} us (level-0 files {}, immutable memtables {})",
-            micros, super_version_->version->files(0).size(), imms_.size());
+            micros, super_version_.Load()->version->files(0).size(), imms_.size());
   }
   return s;
 }
@@ -643,7 +643,7 @@ void DBImpl::InstallSuperVersionLocked() {
   sv->mem = mem_;
   sv->imms = imms_;
   sv->version = versions_->current();
-  super_version_ = std::move(sv);
+  super_version_.Store(std::move(sv));
 }
 
 void DBImpl::SetBackgroundErrorLocked(const Status& s, bool resumable) {
@@ -744,7 +744,7 @@ void DBImpl::CompactionThread() {
       if (shutting_down_) return true;
       if (!bg_error_.ok()) return false;
       if (manual_compaction_requested_) return true;
-      return picker_.Score(*super_version_->version) >= 1.0;
+      return picker_.Score(*super_version_.Load()->version) >= 1.0;
     });
     if (shutting_down_) return;
     const bool manual = manual_compaction_requested_;
@@ -842,6 +842,11 @@ void DBImpl::DeleteObsoleteFiles() {
     // Best effort: a file that cannot be removed now is retried next time.
     if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
   }
+}
+
+void DBImpl::RunWithMutexHeldForTesting(const std::function<void()>& fn) {
+  std::lock_guard lock(mu_);
+  fn();
 }
 
 void DBImpl::SetObsoleteScanHookForTesting(std::function<void()> hook) {
