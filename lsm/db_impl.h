@@ -25,8 +25,9 @@
 // into the memtable), no manifest written, no background threads.
 //
 // Reads never take mu_: Get and NewIterator pin the current SuperVersion
-// (memtable, immutable memtables, Version) with one atomic shared_ptr load
-// (lsm/super_version.h) and then run without locks; an iterator holds its
+// (memtable, immutable memtables, Version) from a SuperVersionSlot (a
+// thread-local cached reference, lsm/super_version.h) and then run without
+// locks; an iterator holds its
 // SuperVersion so its memtables and files stay alive and on disk (the
 // VersionSet counts every Version still referenced as live). GetSnapshot
 // takes only snapshots_mu_, a leaf mutex that guards the snapshot list.
@@ -207,8 +208,8 @@ class DBImpl final : public Engine {
   size_t imm_bytes_ = 0;                         // sum over imms_
   size_t memtable_bytes_peak_ = 0;
   bool writer_waiting_for_room_ = false;
-  // Written under mu_, read by readers without it.
-  AtomicSuperVersion super_version_;
+  // Installed under mu_, read by readers without it.
+  SuperVersionSlot super_version_;
   // Leaf lock for snapshots_ (GetSnapshot must not wait for mu_).
   mutable std::mutex snapshots_mu_;
   std::multiset<SequenceNumber> snapshots_;

@@ -99,7 +99,7 @@ std::vector<SequenceNumber> DBImpl::LiveSnapshots() const {
 
 // Without mu_: readers never wait for writers or background work.
 std::shared_ptr<const SuperVersion> DBImpl::GetSuperVersion() const {
-  return super_version_.Load();
+  return super_version_.Get();
 }
 
 SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {

@@ -1,6 +1,7 @@
 #include "lsm/table_builder.h"
 
 #include "core/assert.h"
+#include "lsm/lz4_block.h"
 
 namespace strata::lsm {
 
@@ -97,6 +98,14 @@ Status TableBuilder::WriteBlock(std::string_view contents, bool may_compress,
     if (!ZSTD_isError(n) && static_cast<double>(n) <= limit) {
       stored = std::string_view(compressed_.data(), n);
       type = BlockType::kZstd;
+      ++props_.compressed_block_count;
+    }
+  } else if (may_compress && options_.compression == Compression::kLz4) {
+    const double limit = contents.size() * (1.0 - options_.compression_min_savings);
+    if (Lz4CompressBlock(contents, &compressed_) &&
+        static_cast<double>(compressed_.size()) <= limit) {
+      stored = compressed_;
+      type = BlockType::kLz4;
       ++props_.compressed_block_count;
     }
   }

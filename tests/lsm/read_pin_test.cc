@@ -15,6 +15,7 @@
 
 #include "lsm/db_impl.h"
 #include "lsm/manifest.h"
+#include "lsm/super_version.h"
 #include "strata/engine.h"
 #include "tests/lsm/lsm_test_util.h"
 #include "tests/testing/test_util.h"
@@ -67,6 +68,76 @@ std::set<std::string> TableFiles(const std::string& dir) {
     if (ParseDbFileName(name, &number) == DbFileKind::kTable) tables.insert(name);
   }
   return tables;
+}
+
+std::shared_ptr<const SuperVersion> MakeSuperVersion() {
+  auto sv = std::make_shared<SuperVersion>();
+  sv->mem = std::make_shared<MemTable>(1);
+  return sv;
+}
+
+// The slot hands out what was installed last; a thread takes the slot's
+// mutex once per install and then reads from its cache; the cache keeps no
+// old SuperVersion (and so no memtable or table) alive; two slots used by
+// one thread never mix.
+TEST(SuperVersionSlotTest, CachesPerThreadWithoutKeepingOldVersionsAlive) {
+  SuperVersionSlot a;
+  SuperVersionSlot b;
+  std::shared_ptr<const SuperVersion> a1 = MakeSuperVersion();
+  std::shared_ptr<const SuperVersion> b1 = MakeSuperVersion();
+  a.Install(a1);
+  b.Install(b1);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(a.Get(), a1);
+    ASSERT_EQ(b.Get(), b1);
+  }
+  // Alternating slots evict each other's cache entry, so each Get missed.
+  EXPECT_EQ(a.slow_gets(), 200u);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(a.Get(), a1);
+  EXPECT_EQ(a.slow_gets(), 201u);
+  for (int round = 0; round < 100; ++round) {
+    std::weak_ptr<const SuperVersion> old_sv = a1;
+    std::weak_ptr<MemTable> old_mem = a1->mem;
+    a1 = MakeSuperVersion();
+    a.Install(a1);
+    EXPECT_TRUE(old_sv.expired());  // neither the slot nor this thread's cache holds it
+    EXPECT_TRUE(old_mem.expired());
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(a.Get(), a1);
+  }
+  EXPECT_EQ(a.slow_gets(), 301u);
+  // Another thread has its own cache.
+  std::thread([&] { EXPECT_EQ(a.Get(), a1); }).join();
+  EXPECT_EQ(a.slow_gets(), 302u);
+}
+
+// Installs racing with readers: a reader never gets a SuperVersion older
+// than the newest one installed before its Get started.
+TEST(SuperVersionSlotTest, ReadersRacingInstalls) {
+  SuperVersionSlot slot;
+  constexpr uint64_t kInstalls = 2000;
+  std::vector<std::shared_ptr<const SuperVersion>> all;
+  for (uint64_t i = 0; i <= kInstalls; ++i) all.push_back(MakeSuperVersion());
+  std::atomic<uint64_t> installed{0};
+  slot.Install(all[0]);
+  std::atomic<uint64_t> errors{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (installed.load() < kInstalls) {
+        const uint64_t floor = installed.load();
+        std::shared_ptr<const SuperVersion> sv = slot.Get();
+        uint64_t index = 0;
+        while (index <= kInstalls && all[index] != sv) ++index;
+        if (index > kInstalls || index < floor) errors.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t i = 1; i <= kInstalls; ++i) {
+    slot.Install(all[i]);
+    installed.store(i);
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(errors.load(), 0u);
 }
 
 // With the engine mutex held (as a writer waiting in MakeRoomForWrite holds
