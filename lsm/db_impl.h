@@ -27,10 +27,9 @@
 // Reads never take mu_: Get and NewIterator pin the current SuperVersion
 // (memtable, immutable memtables, Version) from a SuperVersionSlot (a
 // thread-local cached reference, lsm/super_version.h) and then run without
-// locks; an iterator holds its
-// SuperVersion so its memtables and files stay alive and on disk (the
-// VersionSet counts every Version still referenced as live). GetSnapshot
-// takes only snapshots_mu_, a leaf mutex that guards the snapshot list.
+// locks; an iterator holds its SuperVersion so its memtables and files stay
+// alive and on disk (the VersionSet counts every Version still referenced as
+// live). GetSnapshot takes only snapshots_mu_, a leaf mutex for the list.
 //
 // Threading: every public method may be called concurrently (Close: once
 // nothing else runs). mu_ guards the writer queue, the installation of a new
@@ -117,8 +116,8 @@ class DBImpl final : public Engine {
   // that window. Null in production.
   void SetObsoleteScanHookForTesting(std::function<void()> hook);
   const VersionSet& versions_for_testing() const { return *versions_; }
-  // Test hook: runs `fn` with mu_ held (as a writer stalled in
-  // MakeRoomForWrite holds it), so that a test can show reads do not need it.
+  // Test hook: runs `fn` with mu_ held (as the write leader, flushes and
+  // compactions hold it), so that a test can show reads do not need it.
   void RunWithMutexHeldForTesting(const std::function<void()>& fn);
 
  private:

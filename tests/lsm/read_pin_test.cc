@@ -140,8 +140,8 @@ TEST(SuperVersionSlotTest, ReadersRacingInstalls) {
   EXPECT_EQ(errors.load(), 0u);
 }
 
-// With the engine mutex held (as a writer waiting in MakeRoomForWrite holds
-// it), Get, NewIterator and GetSnapshot on another thread still complete.
+// With the engine mutex held (as the write leader, flushes and compactions
+// hold it), Get, NewIterator and GetSnapshot on another thread still complete.
 // Before reads pinned the SuperVersion atomically, each of them waited for
 // the mutex: the reader never finished while the mutex was held. The wait
 // below only detects that deadlock; it is never reached when reads work.
