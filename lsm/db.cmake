@@ -15,6 +15,7 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/db_iter.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_impl.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/db_read.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/super_version.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/bulk_load.cc
   LIBS strata_lsm_table strata_wal strata_batch strata_core strata_io fmt::fmt Threads::Threads)

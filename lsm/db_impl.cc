@@ -84,6 +84,13 @@ class MemTableInserter final : public WriteBatch::Handler {
   std::string scratch_;
 };
 
+// Tables that are not bottommost (flushes, compactions with data below) use
+// the cheaper-to-read upper_level_compression; see Options.
+Compression UpperLevelCompression(const Options& options) {
+  return options.compression == Compression::kNone ? Compression::kNone
+                                                   : options.upper_level_compression;
+}
+
 }  // namespace
 
 struct DBImpl::Writer {
@@ -558,7 +565,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
   const auto start = std::chrono::steady_clock::now();
   Status s;
   while (true) {
-    const size_t l0_files = super_version_->version->files(0).size();
+    const size_t l0_files = super_version_.Get()->version->files(0).size();
     if (!bg_error_.ok()) {
       s = bg_error_;
       break;
@@ -609,7 +616,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
     stall_micros_.fetch_add(micros, std::memory_order_relaxed);
     stall_count_.fetch_add(1, std::memory_order_relaxed);
     InfoLog(info_log_.get(), "write stall: {} us (level-0 files {}, immutable memtables {})",
-            micros, super_version_->version->files(0).size(), imms_.size());
+            micros, super_version_.Get()->version->files(0).size(), imms_.size());
   }
   return s;
 }
@@ -647,7 +654,7 @@ void DBImpl::InstallSuperVersionLocked() {
   sv->mem = mem_;
   sv->imms = imms_;
   sv->version = versions_->current();
-  super_version_ = std::move(sv);
+  super_version_.Install(std::move(sv));
 }
 
 void DBImpl::SetBackgroundErrorLocked(const Status& s, bool resumable) {
@@ -710,6 +717,7 @@ Status DBImpl::FlushOldestImmutable(bool* resumable) {
                                     : mem_->wal_lsn_start();
   }
   JobContext ctx = MakeJobContext(0);
+  ctx.table_options.compression = UpperLevelCompression(options_);
   VersionEdit edit;
   JobStats stats;
   std::unique_ptr<InternalIterator> input = imm->NewIterator();
@@ -748,7 +756,7 @@ void DBImpl::CompactionThread() {
       if (shutting_down_) return true;
       if (!bg_error_.ok()) return false;
       if (manual_compaction_requested_) return true;
-      return picker_.Score(*super_version_->version) >= 1.0;
+      return picker_.Score(*super_version_.Get()->version) >= 1.0;
     });
     if (shutting_down_) return;
     const bool manual = manual_compaction_requested_;
@@ -775,6 +783,7 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c, bool* resumable) 
   const uint64_t target =
       c->output_level == 0 ? 0 : compaction_options_.target_file_bytes;
   JobContext ctx = MakeJobContext(target);
+  if (!c->bottommost) ctx.table_options.compression = UpperLevelCompression(options_);
   // Counted as the output is written, trivial moves write nothing.
   ctx.bytes_written_progress = &compaction_bytes_written_;
   VersionEdit edit;
@@ -846,6 +855,11 @@ void DBImpl::DeleteObsoleteFiles() {
     // Best effort: a file that cannot be removed now is retried next time.
     if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
   }
+}
+
+void DBImpl::RunWithMutexHeldForTesting(const std::function<void()>& fn) {
+  std::lock_guard lock(mu_);
+  fn();
 }
 
 void DBImpl::SetObsoleteScanHookForTesting(std::function<void()> hook) {

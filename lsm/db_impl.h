@@ -24,14 +24,17 @@
 // Read-only (Options::read_only): no lock file, no WAL (its records are read
 // into the memtable), no manifest written, no background threads.
 //
-// Reads take a SuperVersion (memtable, immutable memtables, Version) under a
-// short mutex and then run without locks; an iterator holds its SuperVersion
-// so its memtables and files stay alive and on disk.
+// Reads never take mu_: Get and NewIterator pin the current SuperVersion
+// (memtable, immutable memtables, Version) from a SuperVersionSlot (a
+// thread-local cached reference, lsm/super_version.h) and then run without
+// locks; an iterator holds its SuperVersion so its memtables and files stay
+// alive and on disk (the VersionSet counts every Version still referenced as
+// live). GetSnapshot takes only snapshots_mu_, a leaf mutex for the list.
 //
 // Threading: every public method may be called concurrently (Close: once
-// nothing else runs). mu_ guards the writer queue, the SuperVersion, snapshots
-// and background state; it is never held during I/O: the write leader
-// releases it while it writes the WAL, also for a memtable switch.
+// nothing else runs). mu_ guards the writer queue, the installation of a new
+// SuperVersion and background state; it is never held during I/O: the write
+// leader releases it while it writes the WAL, also for a memtable switch.
 #pragma once
 
 #include <atomic>
@@ -52,19 +55,13 @@
 #include "lsm/compaction_picker.h"
 #include "strata/disk_profile.h"
 #include "lsm/memtable.h"
+#include "lsm/super_version.h"
 #include "lsm/version_set.h"
 #include "lsm/wal_payload.h"
 #include "strata/engine.h"
 #include "wal/log.h"
 
 namespace strata::lsm {
-
-// Everything a read needs, captured at one moment.
-struct SuperVersion {
-  std::shared_ptr<MemTable> mem;
-  std::vector<std::shared_ptr<MemTable>> imms;  // newest first
-  std::shared_ptr<const Version> version;
-};
 
 class DBImpl final : public Engine {
  public:
@@ -119,6 +116,9 @@ class DBImpl final : public Engine {
   // that window. Null in production.
   void SetObsoleteScanHookForTesting(std::function<void()> hook);
   const VersionSet& versions_for_testing() const { return *versions_; }
+  // Test hook: runs `fn` with mu_ held (as the write leader, flushes and
+  // compactions hold it), so that a test can show reads do not need it.
+  void RunWithMutexHeldForTesting(const std::function<void()>& fn);
 
  private:
   class SnapshotImpl;
@@ -207,7 +207,10 @@ class DBImpl final : public Engine {
   size_t imm_bytes_ = 0;                         // sum over imms_
   size_t memtable_bytes_peak_ = 0;
   bool writer_waiting_for_room_ = false;
-  std::shared_ptr<const SuperVersion> super_version_;
+  // Installed under mu_, read by readers without it.
+  SuperVersionSlot super_version_;
+  // Leaf lock for snapshots_ (GetSnapshot must not wait for mu_).
+  mutable std::mutex snapshots_mu_;
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;
   std::function<void()> obsolete_scan_hook_;  // tests only

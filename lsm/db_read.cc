@@ -82,24 +82,24 @@ class ErrorIterator final : public Iterator {
 }  // namespace
 
 std::unique_ptr<Snapshot> DBImpl::GetSnapshot() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(snapshots_mu_);
   auto it = snapshots_.insert(last_sequence_.load(std::memory_order_acquire));
   return std::make_unique<SnapshotImpl>(this, it);
 }
 
 void DBImpl::ReleaseSnapshot(std::multiset<SequenceNumber>::iterator it) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(snapshots_mu_);
   snapshots_.erase(it);
 }
 
 std::vector<SequenceNumber> DBImpl::LiveSnapshots() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(snapshots_mu_);
   return std::vector<SequenceNumber>(snapshots_.begin(), snapshots_.end());
 }
 
+// Without mu_: readers never wait for writers or background work.
 std::shared_ptr<const SuperVersion> DBImpl::GetSuperVersion() const {
-  std::lock_guard lock(mu_);
-  return super_version_;
+  return super_version_.Get();
 }
 
 SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
@@ -241,8 +241,11 @@ EngineStats DBImpl::Stats() const {
   p.emplace_back("cache.usage_bytes", cache_->usage_bytes());
   p.emplace_back("bloom.negatives", bloom_negatives_.load());
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(snapshots_mu_);
     p.emplace_back("lsm.snapshots", snapshots_.size());
+  }
+  {
+    std::lock_guard lock(mu_);
     p.emplace_back("lsm.background_errors", bg_error_count_);
     p.emplace_back("lsm.background_error.resumable",
                    !bg_error_.ok() && bg_error_resumable_ ? 1 : 0);

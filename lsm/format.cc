@@ -7,6 +7,7 @@
 #include "core/checksum.h"
 #include "core/coding.h"
 #include "io/file_system.h"
+#include "lsm/lz4_block.h"
 
 namespace strata::lsm {
 
@@ -132,7 +133,8 @@ Status VerifyStoredBlock(const BlockHandle& handle, const std::string& name,
     return TableCorruption(name, handle.offset, "block checksum mismatch");
   }
   if (type_byte != static_cast<uint8_t>(BlockType::kRaw) &&
-      type_byte != static_cast<uint8_t>(BlockType::kZstd)) {
+      type_byte != static_cast<uint8_t>(BlockType::kZstd) &&
+      type_byte != static_cast<uint8_t>(BlockType::kLz4)) {
     return TableCorruption(name, handle.offset + handle.bytes,
                            "unknown block compression type " + std::to_string(type_byte));
   }
@@ -172,6 +174,16 @@ Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
     return Status::Ok();
   }
   size_t raw_bytes = 0;
+  if (type == BlockType::kLz4) {
+    size_t data_offset = 0;
+    STRATA_RETURN_IF_ERROR(Lz4BlockRawBytes(contents, name, handle.offset, kBlockBytesMax,
+                                            &raw_bytes, &data_offset));
+    std::string raw(raw_bytes, '\0');
+    STRATA_RETURN_IF_ERROR(
+        Lz4DecompressBlock(contents, data_offset, name, handle.offset, raw.data(), raw_bytes));
+    *block = std::move(raw);
+    return Status::Ok();
+  }
   STRATA_RETURN_IF_ERROR(ZstdContentBytes(handle, name, contents, &raw_bytes));
   std::string raw(raw_bytes, '\0');
   STRATA_RETURN_IF_ERROR(ZstdDecompress(handle, name, contents, raw.data(), raw_bytes));
@@ -189,6 +201,16 @@ Status DecodeStoredBlock(const BlockHandle& handle, const std::string& name,
     return Status::Ok();
   }
   size_t raw_bytes = 0;
+  if (type == BlockType::kLz4) {
+    size_t data_offset = 0;
+    STRATA_RETURN_IF_ERROR(Lz4BlockRawBytes(contents, name, handle.offset, kBlockBytesMax,
+                                            &raw_bytes, &data_offset));
+    BlockBuffer raw(raw_bytes);
+    STRATA_RETURN_IF_ERROR(
+        Lz4DecompressBlock(contents, data_offset, name, handle.offset, raw.data(), raw_bytes));
+    *block = std::move(raw);
+    return Status::Ok();
+  }
   STRATA_RETURN_IF_ERROR(ZstdContentBytes(handle, name, contents, &raw_bytes));
   BlockBuffer raw(raw_bytes);
   STRATA_RETURN_IF_ERROR(ZstdDecompress(handle, name, contents, raw.data(), raw_bytes));
@@ -226,6 +248,8 @@ const char* BlockTypeName(uint8_t type) {
       return "raw";
     case static_cast<uint8_t>(BlockType::kZstd):
       return "zstd";
+    case static_cast<uint8_t>(BlockType::kLz4):
+      return "lz4";
     default:
       return "unknown";
   }

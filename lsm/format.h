@@ -26,7 +26,7 @@ inline constexpr uint64_t kTableMagic = 0x5453617461727473ull;
 inline constexpr uint32_t kTableFormatVersion = 1;
 
 // On-disk block compression types: never renumbered; 0 is never valid.
-enum class BlockType : uint8_t { kRaw = 1, kZstd = 2 };
+enum class BlockType : uint8_t { kRaw = 1, kZstd = 2, kLz4 = 3 };
 
 // compression type (1) + XXH3-64 of contents and type byte (8).
 inline constexpr size_t kBlockTrailerBytes = 1 + 8;

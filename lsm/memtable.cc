@@ -61,12 +61,23 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
                    std::string* value) const {
   if (!filter_.MayContain(BloomHash(user_key))) return false;
-  // Encode the lookup key as an arena-style entry so the comparator accepts it.
-  std::string lookup;
-  PutVarint32(&lookup, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
-  AppendInternalKey(&lookup, user_key, seq, kValueTypeForSeek);
+  // Encode the lookup key as an arena-style entry so the comparator accepts
+  // it; on the stack for the usual key sizes (a heap string cost a malloc and
+  // a free per lookup).
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t lookup_bytes = VarintLength(internal_key_bytes) + internal_key_bytes;
+  char stack_buf[128];
+  std::unique_ptr<char[]> heap_buf;
+  char* lookup = stack_buf;
+  if (lookup_bytes > sizeof(stack_buf)) {
+    heap_buf = std::make_unique<char[]>(lookup_bytes);
+    lookup = heap_buf.get();
+  }
+  char* p = lookup + EncodeVarint64(lookup, internal_key_bytes);
+  std::memcpy(p, user_key.data(), user_key.size());
+  EncodeFixed64(p + user_key.size(), PackTag(seq, kValueTypeForSeek));
   Table::Iterator it(&table_);
-  it.Seek(lookup.data());
+  it.Seek(lookup);
   if (!it.Valid()) return false;
   const char* next = nullptr;
   const std::string_view ikey = DecodeLengthPrefixed(it.key(), &next);

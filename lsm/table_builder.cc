@@ -1,6 +1,7 @@
 #include "lsm/table_builder.h"
 
 #include "core/assert.h"
+#include "lsm/lz4_block.h"
 
 namespace strata::lsm {
 
@@ -105,6 +106,14 @@ Status TableBuilder::WriteBlock(std::string_view contents, bool may_compress,
     } else {
       failed_runs_ = std::min<uint32_t>(failed_runs_ + 1, 6);
       skip_compression_ = std::min<uint32_t>((1u << failed_runs_) - 1, kCompressionSkipMax);
+    }
+  } else if (may_compress && options_.compression == Compression::kLz4) {
+    const double limit = contents.size() * (1.0 - options_.compression_min_savings);
+    if (Lz4CompressBlock(contents, &compressed_) &&
+        static_cast<double>(compressed_.size()) <= limit) {
+      stored = compressed_;
+      type = BlockType::kLz4;
+      ++props_.compressed_block_count;
     }
   }
   handle->offset = offset_;

@@ -66,7 +66,7 @@ class TableBuilder {
 
   uint64_t offset_ = 0;        // bytes handed to WriteRaw
   std::string write_buffer_;   // batches small appends into fewer file writes
-  std::string compressed_;     // scratch for zstd output
+  std::string compressed_;     // scratch for zstd or lz4 output
   std::string stored_;         // scratch for contents + trailer
   ZSTD_CCtx* cctx_ = nullptr;
   // Incompressible data (encrypted or already compressed values) would pay

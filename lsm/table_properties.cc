@@ -14,6 +14,7 @@ namespace {
 // On-disk compression codes in the properties block: 0 is never valid.
 constexpr uint64_t kPropCompressionNone = 1;
 constexpr uint64_t kPropCompressionZstd = 2;
+constexpr uint64_t kPropCompressionLz4 = 3;
 
 struct NumberField {
   const char* name;
@@ -46,9 +47,9 @@ std::string Varint(uint64_t v) {
 std::string EncodeTableProperties(const TableProperties& props) {
   std::map<std::string, std::string> fields;
   for (const NumberField& f : kNumberFields) fields[f.name] = Varint(props.*f.field);
-  fields["strata.compression"] = Varint(props.compression == Compression::kZstd
-                                            ? kPropCompressionZstd
-                                            : kPropCompressionNone);
+  fields["strata.compression"] = Varint(props.compression == Compression::kZstd  ? kPropCompressionZstd
+                                        : props.compression == Compression::kLz4 ? kPropCompressionLz4
+                                                                                 : kPropCompressionNone);
   fields["strata.largest_key"] = props.largest_key;
   fields["strata.smallest_key"] = props.smallest_key;
   // Every entry is a restart: names stay whole, so a hex dump reads plainly.
@@ -77,11 +78,13 @@ Status DecodeTableProperties(std::string block, const std::string& name, uint64_
     uint64_t number = 0;
     const bool is_number = GetVarint64(&value, &number) && value.empty();
     if (key == "strata.compression") {
-      if (!is_number || (number != kPropCompressionNone && number != kPropCompressionZstd)) {
+      if (!is_number || (number != kPropCompressionNone && number != kPropCompressionZstd &&
+                         number != kPropCompressionLz4)) {
         return TableCorruption(name, offset, "bad compression property");
       }
-      props->compression = number == kPropCompressionZstd ? Compression::kZstd
-                                                          : Compression::kNone;
+      props->compression = number == kPropCompressionZstd  ? Compression::kZstd
+                           : number == kPropCompressionLz4 ? Compression::kLz4
+                                                           : Compression::kNone;
       continue;
     }
     for (const NumberField& f : kNumberFields) {

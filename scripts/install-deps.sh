@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  liburing-dev libxxhash-dev libzstd-dev
+  liburing-dev libxxhash-dev libzstd-dev liblz4-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libfmt-dev
   librocksdb-dev libleveldb-dev liblmdb-dev

@@ -205,7 +205,9 @@ Status RunProps(const std::string& path) {
   fmt::print("data_bytes: {}\nraw_data_bytes: {}\n", p.data_bytes, p.raw_data_bytes);
   fmt::print("raw_key_bytes: {}\nraw_value_bytes: {}\n", p.raw_key_bytes, p.raw_value_bytes);
   fmt::print("index_bytes: {}\nfilter_bytes: {}\n", p.index_bytes, p.filter_bytes);
-  fmt::print("compression: {}\n", p.compression == Compression::kZstd ? "zstd" : "none");
+  fmt::print("compression: {}\n", p.compression == Compression::kZstd  ? "zstd"
+                                  : p.compression == Compression::kLz4 ? "lz4"
+                                                                       : "none");
   fmt::print("smallest_seq: {}\nlargest_seq: {}\n", p.smallest_seq, p.largest_seq);
   if (p.entry_count > 0) {
     fmt::print("smallest_key: {}\nlargest_key: {}\n", DescribeKey(p.smallest_key),

@@ -40,7 +40,7 @@ enum class CompactionStyle : uint8_t {
   kSizeTiered = 2,
 };
 
-enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
+enum class Compression : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
 
 // What the WAL does with a bad record that is followed by valid ones.
 enum class WalRecoveryMode : uint8_t {
@@ -78,6 +78,11 @@ struct Options {
   size_t block_bytes = 0;
   int bloom_bits_per_key = 10;
   Compression compression = Compression::kZstd;
+  // LSM: tables written by flushes and by compactions that do not write the
+  // bottommost data use this instead (LZ4 decompresses several times faster
+  // than zstd; the bottom holds most of the data and keeps `compression`).
+  // Ignored when `compression` is kNone.
+  Compression upper_level_compression = Compression::kLz4;
   int zstd_level = 3;
   // A compressed block is kept only if it saves at least this fraction.
   double compression_min_savings = 0.125;
