@@ -105,10 +105,10 @@ void RunEngine(const Config& c, const std::string& kind) {
                kind, range_left, each_left, c.num - half);
     std::exit(1);
   }
-  fmt::print("{:<6} delete {} of {} keys: DeleteRange {:.3f} ms, one Delete per key {:.3f} ms, "
-             "ratio {:.0f}x\n",
-             kind, half, c.num, range_seconds * 1e3, each_seconds * 1e3,
-             each_seconds / range_seconds);
+  fmt::print(
+      "{:<6} delete {} of {} keys: DeleteRange {:.3f} ms, one Delete per key {:.3f} ms, "
+      "ratio {:.0f}x\n",
+      kind, half, c.num, range_seconds * 1e3, each_seconds * 1e3, each_seconds / range_seconds);
   if (!c.keep) {
     std::filesystem::remove_all(range_dir);
     std::filesystem::remove_all(each_dir);
@@ -143,8 +143,9 @@ Config ParseArgs(int argc, char** argv) {
     } else if (arg == "--keep") {
       c.keep = true;
     } else {
-      fmt::print(stderr, "usage: strata_delete_range_bench [--dir DIR] [--num N] "
-                         "[--value-bytes B] [--engines lsm,btree] [--keep]\n");
+      fmt::print(stderr,
+                 "usage: strata_delete_range_bench [--dir DIR] [--num N] "
+                 "[--value-bytes B] [--engines lsm,btree] [--keep]\n");
       std::exit(2);
     }
   }

@@ -387,22 +387,24 @@ Status BtreeImpl::ApplyBatch(uint64_t lsn, const WriteBatch& batch) {
   t.root = base->root;
   t.height = base->height;
   t.entries = base->entries;
-  OpCollector collector([&](bool del, std::string_view key, std::string_view value,
-                            bool versioned, uint64_t version) {
-    if (key.size() > geo_.key_max) {
-      return Status::Corruption(fmt::format("wal record lsn {}: key of {} bytes above the limit",
-                                            lsn, key.size()));
-    }
-    Op op;
-    op.is_delete = del;
-    op.key = key;
-    op.value = value;
-    op.versioned = versioned;
-    op.version = version;
-    return ApplyOp(&t, op);
-  }, [&](std::string_view begin, std::string_view end) {
-    return ApplyRangeDelete(&t, begin, end);
-  });
+  OpCollector collector(
+      [&](bool del, std::string_view key, std::string_view value, bool versioned,
+          uint64_t version) {
+        if (key.size() > geo_.key_max) {
+          return Status::Corruption(
+              fmt::format("wal record lsn {}: key of {} bytes above the limit", lsn, key.size()));
+        }
+        Op op;
+        op.is_delete = del;
+        op.key = key;
+        op.value = value;
+        op.versioned = versioned;
+        op.version = version;
+        return ApplyOp(&t, op);
+      },
+      [&](std::string_view begin, std::string_view end) {
+        return ApplyRangeDelete(&t, begin, end);
+      });
   STRATA_RETURN_IF_ERROR(batch.Iterate(&collector));
   Commit(&t);
   return Status::Ok();

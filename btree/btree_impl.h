@@ -205,8 +205,8 @@ class BtreeImpl final : public Engine {
   Status RangeDeleteNode(Txn* t, uint64_t page, uint32_t level, std::string_view begin,
                          std::string_view end, const std::string_view* lo,
                          const std::string_view* hi, MutateResult* r);
-  Status RangeDeleteLeaf(Txn* t, const PageRef& page, std::string_view begin,
-                         std::string_view end, MutateResult* r);
+  Status RangeDeleteLeaf(Txn* t, const PageRef& page, std::string_view begin, std::string_view end,
+                         MutateResult* r);
   Status FreeSubtree(Txn* t, uint64_t page, uint32_t level);
   Status RebalanceTouched(Txn* t, std::vector<BranchEntry>* ents, uint32_t child_level);
   Status FixFreshBranch(Txn* t, uint64_t page, uint32_t level, MutateResult* r);

@@ -24,8 +24,11 @@ class DBIter final : public Iterator {
   DBIter(std::shared_ptr<const void> pin, std::unique_ptr<InternalIterator> internal,
          SequenceNumber sequence, std::optional<std::string> upper_bound,
          std::vector<std::shared_ptr<const RangeDelIndex>> range_dels)
-      : pin_(std::move(pin)), iter_(std::move(internal)), sequence_(sequence),
-        upper_bound_(std::move(upper_bound)), range_dels_(std::move(range_dels)) {}
+      : pin_(std::move(pin)),
+        iter_(std::move(internal)),
+        sequence_(sequence),
+        upper_bound_(std::move(upper_bound)),
+        range_dels_(std::move(range_dels)) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
@@ -206,12 +209,10 @@ class DBIter final : public Iterator {
 
 }  // namespace
 
-std::unique_ptr<Iterator> NewDBIterator(std::shared_ptr<const void> pin,
-                                        std::unique_ptr<InternalIterator> internal,
-                                        SequenceNumber sequence,
-                                        std::optional<std::string> upper_bound,
-                                        std::vector<std::shared_ptr<const RangeDelIndex>>
-                                            range_dels) {
+std::unique_ptr<Iterator> NewDBIterator(
+    std::shared_ptr<const void> pin, std::unique_ptr<InternalIterator> internal,
+    SequenceNumber sequence, std::optional<std::string> upper_bound,
+    std::vector<std::shared_ptr<const RangeDelIndex>> range_dels) {
   return std::make_unique<DBIter>(std::move(pin), std::move(internal), sequence,
                                   std::move(upper_bound), std::move(range_dels));
 }

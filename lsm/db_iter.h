@@ -20,12 +20,10 @@
 
 namespace strata::lsm {
 
-std::unique_ptr<Iterator> NewDBIterator(std::shared_ptr<const void> pin,
-                                        std::unique_ptr<InternalIterator> internal,
-                                        SequenceNumber sequence,
-                                        std::optional<std::string> upper_bound,
-                                        std::vector<std::shared_ptr<const RangeDelIndex>>
-                                            range_dels = {});
+std::unique_ptr<Iterator> NewDBIterator(
+    std::shared_ptr<const void> pin, std::unique_ptr<InternalIterator> internal,
+    SequenceNumber sequence, std::optional<std::string> upper_bound,
+    std::vector<std::shared_ptr<const RangeDelIndex>> range_dels = {});
 
 // Strips the version prefix of a kVersionedValue; false if it is too short.
 bool SplitVersionedValue(std::string_view stored, uint64_t* version, std::string_view* value);

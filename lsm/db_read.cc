@@ -115,7 +115,8 @@ bool RangeDeleted(const SuperVersion& sv, std::string_view user_key, SequenceNum
                   SequenceNumber found_seq) {
   SequenceNumber covering = 0;
   auto note = [&](const MemTable& m) {
-    if (m.has_range_dels()) covering = std::max(covering, m.RangeDels()->MaxCoveringSeq(user_key, seq));
+    if (m.has_range_dels())
+      covering = std::max(covering, m.RangeDels()->MaxCoveringSeq(user_key, seq));
   };
   note(*sv.mem);
   for (const auto& imm : sv.imms) note(*imm);

@@ -80,8 +80,7 @@ bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* typ
   return true;
 }
 
-void MemTable::AddRangeTombstone(SequenceNumber seq, std::string_view begin,
-                                 std::string_view end) {
+void MemTable::AddRangeTombstone(SequenceNumber seq, std::string_view begin, std::string_view end) {
   STRATA_ASSERT(begin < end);
   {
     std::lock_guard lock(range_del_mu_);

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lsm/arena.h"
 #include "lsm/dbformat.h"

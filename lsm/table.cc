@@ -100,8 +100,7 @@ Status Table::ReadRangeDelBlock() {
   }
   if (!has_block) return Status::Ok();
   BlockHandle handle{props_.range_del_offset, props_.range_del_bytes};
-  if (handle.offset < data_end_ || handle.bytes == 0 ||
-      handle.bytes > footer_.properties.offset ||
+  if (handle.offset < data_end_ || handle.bytes == 0 || handle.bytes > footer_.properties.offset ||
       handle.offset > footer_.properties.offset - handle.bytes - kBlockTrailerBytes) {
     return TableCorruption(name_, footer_.properties.offset,
                            fmt::format("range-deletion block [{}, +{}) outside the meta area",

@@ -32,7 +32,7 @@ struct TableProperties {
   // smallest/largest key and seq describe the point entries only.
   uint64_t range_del_count = 0;
   uint64_t range_del_offset = 0;
-  uint64_t range_del_bytes = 0;  // block contents, trailer excluded
+  uint64_t range_del_bytes = 0;                  // block contents, trailer excluded
   Compression compression = Compression::kNone;  // what the builder was asked to use
 };
 

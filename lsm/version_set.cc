@@ -179,8 +179,8 @@ size_t Version::FileCount() const {
 }
 
 Status Version::Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
-                    bool* found, ValueType* type, std::string* value,
-                    LookupStats* stats, SequenceNumber* found_seq) const {
+                    bool* found, ValueType* type, std::string* value, LookupStats* stats,
+                    SequenceNumber* found_seq) const {
   *found = false;
   const std::string lookup = LookupKey(user_key, seq);
   for (const auto& f : files_[0]) {
@@ -209,8 +209,7 @@ void Version::NoteRangeDels() {
   }
 }
 
-SequenceNumber Version::MaxCoveringTombstone(std::string_view user_key,
-                                             SequenceNumber seq) const {
+SequenceNumber Version::MaxCoveringTombstone(std::string_view user_key, SequenceNumber seq) const {
   if (!has_range_dels_) return 0;
   SequenceNumber best = 0;
   auto probe = [&](const FileMetaData& f) {

@@ -67,8 +67,8 @@ class Version {
   // Newest entry of user_key with sequence <= seq in the tables. *found is
   // false when no table has one; else *type and *value (raw stored value).
   // *found_seq (if not null) gets the entry's sequence.
-  Status Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
-             bool* found, ValueType* type, std::string* value, LookupStats* stats,
+  Status Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq, bool* found,
+             ValueType* type, std::string* value, LookupStats* stats,
              SequenceNumber* found_seq = nullptr) const;
 
   // Whether any file holds range tombstones (false: reads skip them all).

@@ -147,8 +147,8 @@ Status CollectBlocks(const Table& table, const std::string& file, std::vector<Bl
   out->push_back(BlockInfo{"index", f.index, 0, f.index.bytes, block_index});
   out->push_back(BlockInfo{"properties", f.properties, 0, f.properties.bytes, 0});
   if (const auto& p = table.properties(); p.range_del_count > 0) {
-    out->push_back(BlockInfo{"range-deletion", {p.range_del_offset, p.range_del_bytes}, 0,
-                             p.range_del_bytes, p.range_del_count});
+    const lsm::BlockHandle handle{p.range_del_offset, p.range_del_bytes};
+    out->push_back(BlockInfo{"range-deletion", handle, 0, handle.bytes, p.range_del_count});
   }
   for (BlockInfo& b : *out) {
     const uint64_t type_offset = b.handle.offset + b.handle.bytes;
@@ -181,8 +181,7 @@ Status RunDump(const std::string& path, bool hex, uint64_t limit) {
   if (n == limit && it->Valid()) fmt::print("... (--limit {} reached)\n", limit);
   if (table->range_dels() != nullptr) {
     for (const lsm::RangeTombstone& t : table->range_dels()->tombstones()) {
-      fmt::print("range deletion ['{}', '{}') @ {}\n", Escape(t.begin), Escape(t.end),
-                 t.seq);
+      fmt::print("range deletion ['{}', '{}') @ {}\n", Escape(t.begin), Escape(t.end), t.seq);
     }
   }
   if (!hex) return Status::Ok();

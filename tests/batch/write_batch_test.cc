@@ -159,7 +159,12 @@ TEST(WriteBatchTest, DeleteRangeEncodingMatchesFormatDoc) {
   WriteBatch b;
   ASSERT_TRUE(b.DeleteRange("a", "c").ok());
   b.set_sequence(7);
-  const std::string want("\x07\0\0\0\0\0\0\0\x01\0\0\0\x04\x01" "a" "\x01" "c", 17);
+  const std::string want(
+      "\x07\0\0\0\0\0\0\0\x01\0\0\0\x04\x01"
+      "a"
+      "\x01"
+      "c",
+      17);
   EXPECT_EQ(b.rep(), want);
 }
 

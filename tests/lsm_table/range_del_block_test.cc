@@ -58,9 +58,9 @@ void WriteAll(const std::string& path, const std::string& bytes) {
 TEST(RangeDelBlockTest, RoundTripAndFormatVersion) {
   strata::testing::ScratchDir dir;
   const std::string with = dir.Join("with.sst"), without = dir.Join("without.sst");
-  ASSERT_TRUE(BuildWithTombstones(with, {{"k010", "k020", 200}, {"a", "k005", 150},
-                                         {"k010", "k015", 300}})
-                  .ok());
+  ASSERT_TRUE(
+      BuildWithTombstones(with, {{"k010", "k020", 200}, {"a", "k005", 150}, {"k010", "k015", 300}})
+          .ok());
   ASSERT_TRUE(BuildWithTombstones(without, {}).ok());
   std::unique_ptr<Table> t;
   ASSERT_TRUE(testing::OpenTable(with, Options(), kFileNumber, nullptr, &t).ok());
@@ -119,8 +119,8 @@ TEST(RangeDelBlockTest, CraftedBlocksAreCorruption) {
          (*b)[5] = 'z';
        },
        "begin >= end"},
-      {"sequence zero",
-       [](std::string* b) { EncodeFixed64(b->data() + 4 + 2 + 5, 0); }, "sequence 0"},
+      {"sequence zero", [](std::string* b) { EncodeFixed64(b->data() + 4 + 2 + 5, 0); },
+       "sequence 0"},
       {"out of order",
        [](std::string* b) {
          // Second tombstone's end k015 -> k025 sorts after the third's k020.
@@ -128,14 +128,13 @@ TEST(RangeDelBlockTest, CraftedBlocksAreCorruption) {
          (*b)[second + 5 + 1 + 2] = '2';
        },
        "out of order"},
-      {"length past the end",
-       [](std::string* b) { (*b)[4] = 0x7f; }, "truncated"},
+      {"length past the end", [](std::string* b) { (*b)[4] = 0x7f; }, "truncated"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string path = dir.Join(fmt::format("{:06}.sst", kFileNumber));
-    ASSERT_TRUE(BuildWithTombstones(path, {{"k010", "k020", 200}, {"a", "k005", 150},
-                                           {"k010", "k015", 300}})
+    ASSERT_TRUE(BuildWithTombstones(
+                    path, {{"k010", "k020", 200}, {"a", "k005", 150}, {"k010", "k015", 300}})
                     .ok());
     CraftBlock(path, c.edit);
     std::unique_ptr<Table> t;

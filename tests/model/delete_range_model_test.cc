@@ -86,8 +86,8 @@ class DeleteRangeModel {
   }
 
   Options EngineOptions() const {
-    Options o = lsm::testing::TinyOptions(
-        rng_seed_parity_ ? CompactionStyle::kSizeTiered : CompactionStyle::kLeveled);
+    Options o = lsm::testing::TinyOptions(rng_seed_parity_ ? CompactionStyle::kSizeTiered
+                                                           : CompactionStyle::kLeveled);
     o.engine = kind_;
     o.memtable_bytes = 16 * 1024;  // the smallest budget: a flush every ~60 writes
     o.l0_compaction_trigger = 2;
@@ -246,7 +246,8 @@ class DeleteRangeModel {
     std::vector<Model::const_iterator> seen;
     it->Seek(lower);
     for (; want != end && seen.size() < limit; ++want) {
-      ASSERT_TRUE(it->Valid()) << "forward: missing " << want->first << " " << it->status().ToString();
+      ASSERT_TRUE(it->Valid()) << "forward: missing " << want->first << " "
+                               << it->status().ToString();
       ASSERT_EQ(it->key(), want->first);
       ASSERT_EQ(it->value(), want->second) << want->first;
       seen.push_back(want);
@@ -298,8 +299,7 @@ class DeleteRangeModel {
   RunCounts counts_;
 };
 
-class DeleteRangeModelTest
-    : public ::testing::TestWithParam<std::tuple<std::string, uint64_t>> {};
+class DeleteRangeModelTest : public ::testing::TestWithParam<std::tuple<std::string, uint64_t>> {};
 
 TEST_P(DeleteRangeModelTest, MatchesStdMap) {
   const auto& [kind, default_seed] = GetParam();
