@@ -44,6 +44,12 @@ Status WalkRep(std::string_view rep, WriteBatch::Handler* handler, uint32_t* cou
       case BatchEntryType::kDelete:
         if (handler) s = handler->OnDelete(key);
         break;
+      case BatchEntryType::kDeleteRange:
+        if (!GetLengthPrefixed(&input, &value)) return bad("truncated range end");
+        if (value.size() > kKeyBytesMax) return bad("range end exceeds kKeyBytesMax");
+        if (key.compare(value) >= 0) return bad("empty or inverted range (begin >= end)");
+        if (handler) s = handler->OnDeleteRange(key, value);
+        break;
       case BatchEntryType::kPutVersioned:
         if (!GetFixed64(&input, &version)) return bad("truncated version");
         if (!GetLengthPrefixed(&input, &value)) return bad("truncated value");
@@ -70,6 +76,7 @@ WriteBatch::WriteBatch() { Clear(); }
 
 void WriteBatch::Clear() {
   rep_.assign(kHeaderBytes, '\0');
+  status_ = Status::Ok();
 }
 
 uint32_t WriteBatch::Count() const { return DecodeFixed32(rep_.data() + kCountOffset); }
@@ -132,7 +139,25 @@ Status WriteBatch::PutVersioned(std::string_view key, uint64_t version, std::str
   return Status::Ok();
 }
 
+Status WriteBatch::DeleteRange(std::string_view begin, std::string_view end) {
+  if (begin.compare(end) >= 0) {
+    Status s = Status::InvalidArgument(
+        "DeleteRange: empty or inverted range (begin " + std::to_string(begin.size()) +
+        " bytes must sort before end " + std::to_string(end.size()) + " bytes, bytewise)");
+    if (status_.ok()) status_ = s;
+    return s;
+  }
+  STRATA_RETURN_IF_ERROR(CheckLimits(begin.size(), 0));
+  STRATA_RETURN_IF_ERROR(CheckLimits(end.size(), begin.size()));
+  rep_.push_back(static_cast<char>(BatchEntryType::kDeleteRange));
+  PutLengthPrefixed(&rep_, begin);
+  PutLengthPrefixed(&rep_, end);
+  SetCount(Count() + 1);
+  return Status::Ok();
+}
+
 Status WriteBatch::Append(const WriteBatch& other) {
+  if (!other.status_.ok() && status_.ok()) status_ = other.status_;
   const size_t body = other.rep_.size() - kHeaderBytes;
   if (rep_.size() + body > kWriteBatchBytesMax) {
     return Status::InvalidArgument("write batch would exceed kWriteBatchBytesMax");

@@ -246,6 +246,8 @@ class KeyLimitChecker final : public WriteBatch::Handler {
   Status OnPutVersioned(std::string_view key, uint64_t, std::string_view value) override {
     return Check(key, value);
   }
+  // The bounds are never stored: any size the batch accepts is fine.
+  Status OnDeleteRange(std::string_view, std::string_view) override { return Status::Ok(); }
 
  private:
   Status Check(std::string_view key, std::string_view value) const {
@@ -266,6 +268,7 @@ class KeyLimitChecker final : public WriteBatch::Handler {
 }  // namespace
 
 Status BtreeImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
+  STRATA_RETURN_IF_ERROR(batch.status());  // e.g. a refused DeleteRange
   if (batch.Count() == 0) return Status::Ok();
   if (batch.ApproximateSize() > wal_payload_bytes_max_) {
     return Status::InvalidArgument(fmt::format(
@@ -373,9 +376,9 @@ namespace {
 
 class OpCollector final : public WriteBatch::Handler {
  public:
-  explicit OpCollector(std::function<Status(bool, std::string_view, std::string_view, bool,
-                                            uint64_t)> fn)
-      : fn_(std::move(fn)) {}
+  OpCollector(std::function<Status(bool, std::string_view, std::string_view, bool, uint64_t)> fn,
+              std::function<Status(std::string_view, std::string_view)> range_fn)
+      : fn_(std::move(fn)), range_fn_(std::move(range_fn)) {}
   Status OnPut(std::string_view key, std::string_view value) override {
     return fn_(false, key, value, false, 0);
   }
@@ -383,9 +386,13 @@ class OpCollector final : public WriteBatch::Handler {
   Status OnPutVersioned(std::string_view key, uint64_t version, std::string_view value) override {
     return fn_(false, key, value, true, version);
   }
+  Status OnDeleteRange(std::string_view begin, std::string_view end) override {
+    return range_fn_(begin, end);
+  }
 
  private:
   std::function<Status(bool, std::string_view, std::string_view, bool, uint64_t)> fn_;
+  std::function<Status(std::string_view, std::string_view)> range_fn_;
 };
 
 }  // namespace
@@ -399,20 +406,24 @@ Status BtreeImpl::ApplyBatch(uint64_t lsn, const WriteBatch& batch) {
   t.root = base->root;
   t.height = base->height;
   t.entries = base->entries;
-  OpCollector collector([&](bool del, std::string_view key, std::string_view value,
-                            bool versioned, uint64_t version) {
-    if (key.size() > geo_.key_max) {
-      return Status::Corruption(fmt::format("wal record lsn {}: key of {} bytes above the limit",
-                                            lsn, key.size()));
-    }
-    Op op;
-    op.is_delete = del;
-    op.key = key;
-    op.value = value;
-    op.versioned = versioned;
-    op.version = version;
-    return ApplyOp(&t, op);
-  });
+  OpCollector collector(
+      [&](bool del, std::string_view key, std::string_view value, bool versioned,
+          uint64_t version) {
+        if (key.size() > geo_.key_max) {
+          return Status::Corruption(
+              fmt::format("wal record lsn {}: key of {} bytes above the limit", lsn, key.size()));
+        }
+        Op op;
+        op.is_delete = del;
+        op.key = key;
+        op.value = value;
+        op.versioned = versioned;
+        op.version = version;
+        return ApplyOp(&t, op);
+      },
+      [&](std::string_view begin, std::string_view end) {
+        return ApplyRangeDelete(&t, begin, end);
+      });
   STRATA_RETURN_IF_ERROR(batch.Iterate(&collector));
   Commit(&t);
   return Status::Ok();
@@ -510,6 +521,15 @@ Status BtreeImpl::ApplyOp(Txn* t, const Op& op) {
   MutateResult r;
   STRATA_RETURN_IF_ERROR(Mutate(t, t->root, t->height - 1, op, &r));
   if (!r.changed) return Status::Ok();
+  return SetRoot(t, r);
+}
+
+Status BtreeImpl::SetRoot(Txn* t, const MutateResult& r) {
+  if (r.nodes.empty()) {  // a range delete emptied the tree
+    t->root = 0;
+    t->height = 0;
+    return Status::Ok();
+  }
   if (r.nodes.size() > 1) {
     std::vector<BranchEntry> ents;
     for (const NodeOut& n : r.nodes) ents.push_back(BranchEntry{n.key, n.page});

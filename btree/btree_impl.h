@@ -205,6 +205,21 @@ class BtreeImpl final : public Engine {
   Status FlushWalBufferLocked();
   Status ApplyBatch(uint64_t lsn, const WriteBatch& batch);
   Status ApplyOp(Txn* t, const Op& op);
+  // Installs a mutated root (0, 1 or 2 nodes) and collapses a root branch
+  // with one child or an empty root leaf.
+  Status SetRoot(Txn* t, const MutateResult& r);
+  // btree/range_delete.cc: DeleteRange page by page. Subtrees wholly inside
+  // [begin, end) are freed without a key lookup (a walk frees their pages
+  // and overflow chains); at most two root-to-leaf paths are rewritten.
+  Status ApplyRangeDelete(Txn* t, std::string_view begin, std::string_view end);
+  Status RangeDeleteNode(Txn* t, uint64_t page, uint32_t level, std::string_view begin,
+                         std::string_view end, const std::string_view* lo,
+                         const std::string_view* hi, MutateResult* r);
+  Status RangeDeleteLeaf(Txn* t, const PageRef& page, std::string_view begin, std::string_view end,
+                         MutateResult* r);
+  Status FreeSubtree(Txn* t, uint64_t page, uint32_t level);
+  Status RebalanceTouched(Txn* t, std::vector<BranchEntry>* ents, uint32_t child_level);
+  Status FixFreshBranch(Txn* t, uint64_t page, uint32_t level, MutateResult* r);
   Status Mutate(Txn* t, uint64_t page, uint32_t level, const Op& op, MutateResult* r);
   Status MutateLeaf(Txn* t, const PageRef& page, const Op& op, MutateResult* r);
   Status MutateBranch(Txn* t, const PageRef& page, uint32_t level, const Op& op,

@@ -116,6 +116,29 @@ Status DBImpl::BuildCheckpoint(const std::string& tmp, SequenceNumber sequence,
   return fs_->SyncDir(tmp);
 }
 
+namespace {
+
+// The tombstones of `index` with sequence <= `sequence` go on into the
+// rewritten table; its key range grows to cover them (as compaction outputs
+// do, lsm/compaction_job.h).
+void AddRangeDelsAsOf(const RangeDelIndex& index, SequenceNumber sequence, TableBuilder* builder,
+                      FileMetaData* out) {
+  for (const RangeTombstone& t : index.tombstones()) {
+    if (t.seq > sequence) continue;
+    std::string lo, hi;
+    AppendInternalKey(&lo, t.begin, kMaxSequenceNumber, ValueType::kDeletion);
+    AppendInternalKey(&hi, t.end, kMaxSequenceNumber, kValueTypeForSeek);
+    if (out->entry_count == 0 || CompareInternalKeys(lo, out->smallest) < 0) out->smallest = lo;
+    if (out->entry_count == 0 || CompareInternalKeys(hi, out->largest) > 0) out->largest = hi;
+    out->smallest_seq = std::min(out->smallest_seq, t.seq);
+    out->largest_seq = std::max(out->largest_seq, t.seq);
+    ++out->entry_count;
+    builder->AddRangeTombstone(t);
+  }
+}
+
+}  // namespace
+
 // Writes the entries of `f` with sequence <= `sequence` to a new table in
 // `dir` (numbered from the source's counter, so it collides with no linked
 // table) and describes it in *out; entry_count 0 means none survived and
@@ -154,6 +177,9 @@ Status DBImpl::RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence,
   if (!it->status().ok()) {
     builder.Abandon();
     return it->status();
+  }
+  if (f.table->range_dels() != nullptr) {
+    AddRangeDelsAsOf(*f.table->range_dels(), sequence, &builder, out);
   }
   if (out->entry_count == 0) {
     builder.Abandon();

@@ -13,6 +13,15 @@
 // older can exist below it, so the number carries no information, and
 // zeros compress better (the 8-byte tag of every key).
 //
+// Range tombstones (lsm/range_del.h) of the inputs drop every entry they
+// cover in the same stripe (no snapshot between the entry and the
+// tombstone). They are written on into the outputs, each to the file that is
+// open when the merge reaches its begin; a file is never cut inside one of
+// its tombstones, and its key range (smallest/largest) includes them, so the
+// files of a level stay disjoint and a lookup finds every tombstone that may
+// cover its key. A bottommost output drops the tombstones every snapshot
+// sees (nothing older that they could hide is left below).
+//
 // A flush is the same merge over one memtable, never bottommost.
 //
 // Threading: a job runs on one background thread; it reads pinned inputs and
@@ -28,6 +37,7 @@
 
 #include "io/file_system.h"
 #include "lsm/compaction_picker.h"
+#include "lsm/range_del.h"
 #include "lsm/table_builder.h"
 #include "lsm/version_set.h"
 
@@ -62,8 +72,10 @@ struct JobContext {
 // Writes the merge of `input` (sorted internal keys) into tables at
 // `output_level`, adding them to `edit`. Output files are fsynced and the
 // directory too, so the edit may be logged right after.
+// `range_dels`: the inputs' range tombstones (null: none).
 Status WriteMergedTables(const JobContext& ctx, InternalIterator* input, int output_level,
-                         bool bottommost, VersionEdit* edit, JobStats* stats);
+                         bool bottommost, VersionEdit* edit, JobStats* stats,
+                         std::shared_ptr<const RangeDelIndex> range_dels = nullptr);
 
 // Runs a picked compaction (or trivial move) and fills `edit`.
 Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* edit,

@@ -77,6 +77,10 @@ class MemTableInserter final : public WriteBatch::Handler {
     mem_->Add(seq_++, ValueType::kVersionedValue, key, scratch_);
     return Status::Ok();
   }
+  Status OnDeleteRange(std::string_view begin, std::string_view end) override {
+    mem_->AddRangeTombstone(seq_++, begin, end);
+    return Status::Ok();
+  }
 
  private:
   SequenceNumber seq_;
@@ -420,6 +424,7 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
 
 Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch) {
   STRATA_RETURN_IF_ERROR(CheckWritable());
+  STRATA_RETURN_IF_ERROR(batch.status());  // e.g. a refused DeleteRange
   if (batch.Count() == 0) return Status::Ok();
   if (batch.ApproximateSize() > wal_payload_bytes_max_) {
     return Status::InvalidArgument(fmt::format(
@@ -721,7 +726,7 @@ Status DBImpl::FlushOldestImmutable(bool* resumable) {
   VersionEdit edit;
   JobStats stats;
   std::unique_ptr<InternalIterator> input = imm->NewIterator();
-  Status s = WriteMergedTables(ctx, input.get(), 0, false, &edit, &stats);
+  Status s = WriteMergedTables(ctx, input.get(), 0, false, &edit, &stats, imm->RangeDels());
   *resumable = !s.ok();
   if (s.ok()) {
     edit.SetWalLsn(release_lsn);

@@ -22,9 +22,13 @@ namespace {
 class DBIter final : public Iterator {
  public:
   DBIter(std::shared_ptr<const void> pin, std::unique_ptr<InternalIterator> internal,
-         SequenceNumber sequence, std::optional<std::string> upper_bound)
-      : pin_(std::move(pin)), iter_(std::move(internal)), sequence_(sequence),
-        upper_bound_(std::move(upper_bound)) {}
+         SequenceNumber sequence, std::optional<std::string> upper_bound,
+         std::vector<std::shared_ptr<const RangeDelIndex>> range_dels)
+      : pin_(std::move(pin)),
+        iter_(std::move(internal)),
+        sequence_(sequence),
+        upper_bound_(std::move(upper_bound)),
+        range_dels_(std::move(range_dels)) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
@@ -101,6 +105,15 @@ class DBIter final : public Iterator {
     return false;
   }
 
+  // The entry's type, or kDeletion when a range tombstone covers it.
+  ValueType EffectiveType(const ParsedInternalKey& parsed) const {
+    if (range_dels_.empty() || parsed.type == ValueType::kDeletion) return parsed.type;
+    return RangeCovered(parsed) ? ValueType::kDeletion : parsed.type;
+  }
+  [[gnu::noinline]] bool RangeCovered(const ParsedInternalKey& parsed) const {
+    return parsed.sequence < MaxCoveringSeq(range_dels_, parsed.user_key, sequence_);
+  }
+
   // Moves to the first visible, live entry at or after the internal
   // iterator's position; entries of skip_key_ are skipped when `skipping`.
   void FindNextUserEntry(bool skipping) {
@@ -111,7 +124,7 @@ class DBIter final : public Iterator {
       if (parsed.sequence > sequence_) continue;
       if (skipping && parsed.user_key == skip_key_) continue;
       if (upper_bound_ && parsed.user_key >= *upper_bound_) return;
-      if (parsed.type == ValueType::kDeletion) {
+      if (EffectiveType(parsed) == ValueType::kDeletion) {
         skip_key_.assign(parsed.user_key);
         skipping = true;
         continue;
@@ -166,7 +179,7 @@ class DBIter final : public Iterator {
       if (!Parse(&parsed)) return;
       if (parsed.sequence > sequence_) continue;
       if (newest_type != ValueType::kDeletion && parsed.user_key < saved_key_) break;
-      newest_type = parsed.type;
+      newest_type = EffectiveType(parsed);
       saved_key_.assign(parsed.user_key);
       if (newest_type != ValueType::kDeletion) {
         const std::string_view stored = iter_->value();
@@ -182,6 +195,7 @@ class DBIter final : public Iterator {
   std::unique_ptr<InternalIterator> iter_;
   const SequenceNumber sequence_;
   const std::optional<std::string> upper_bound_;
+  const std::vector<std::shared_ptr<const RangeDelIndex>> range_dels_;  // usually empty
   Direction direction_ = kForward;
   bool valid_ = false;
   std::string_view key_;
@@ -195,12 +209,12 @@ class DBIter final : public Iterator {
 
 }  // namespace
 
-std::unique_ptr<Iterator> NewDBIterator(std::shared_ptr<const void> pin,
-                                        std::unique_ptr<InternalIterator> internal,
-                                        SequenceNumber sequence,
-                                        std::optional<std::string> upper_bound) {
+std::unique_ptr<Iterator> NewDBIterator(
+    std::shared_ptr<const void> pin, std::unique_ptr<InternalIterator> internal,
+    SequenceNumber sequence, std::optional<std::string> upper_bound,
+    std::vector<std::shared_ptr<const RangeDelIndex>> range_dels) {
   return std::make_unique<DBIter>(std::move(pin), std::move(internal), sequence,
-                                  std::move(upper_bound));
+                                  std::move(upper_bound), std::move(range_dels));
 }
 
 }  // namespace strata::lsm

@@ -107,6 +107,39 @@ SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
   return last_sequence_.load(std::memory_order_acquire);
 }
 
+namespace {
+
+// Whether a range tombstone visible at `seq` hides the version of user_key
+// at found_seq. Without tombstones: a few pointer and flag tests.
+bool RangeDeleted(const SuperVersion& sv, std::string_view user_key, SequenceNumber seq,
+                  SequenceNumber found_seq) {
+  SequenceNumber covering = 0;
+  auto note = [&](const MemTable& m) {
+    if (m.has_range_dels())
+      covering = std::max(covering, m.RangeDels()->MaxCoveringSeq(user_key, seq));
+  };
+  note(*sv.mem);
+  for (const auto& imm : sv.imms) note(*imm);
+  if (sv.version->has_range_dels()) {
+    covering = std::max(covering, sv.version->MaxCoveringTombstone(user_key, seq));
+  }
+  return found_seq < covering;
+}
+
+// The range-tombstone indexes an iterator over `sv` must honour (empty
+// almost always).
+std::vector<std::shared_ptr<const RangeDelIndex>> RangeDelsOf(const SuperVersion& sv) {
+  std::vector<std::shared_ptr<const RangeDelIndex>> out;
+  if (auto index = sv.mem->RangeDels()) out.push_back(std::move(index));
+  for (const auto& imm : sv.imms) {
+    if (auto index = imm->RangeDels()) out.push_back(std::move(index));
+  }
+  sv.version->AddRangeDels(&out);
+  return out;
+}
+
+}  // namespace
+
 Status DBImpl::GetInternal(const ReadOptions& options, std::string_view key, ValueType* type,
                            std::string* value) {
   if (key.size() > kKeyBytesMax) {
@@ -124,17 +157,19 @@ Status DBImpl::GetInternal(const ReadOptions& options, std::string_view key, Val
   // so the read is a consistent state (as of the switch at the latest).
   std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
   const SequenceNumber seq = ReadSequence(options);
-  bool found = sv->mem->Get(key, seq, type, value);
+  SequenceNumber found_seq = 0;
+  bool found = sv->mem->Get(key, seq, type, value, &found_seq);
   for (size_t i = 0; !found && i < sv->imms.size(); ++i) {
-    found = sv->imms[i]->Get(key, seq, type, value);
+    found = sv->imms[i]->Get(key, seq, type, value, &found_seq);
   }
   if (!found) {
     LookupStats stats;
-    Status s = sv->version->Get(options, key, seq, &found, type, value, &stats);
+    Status s = sv->version->Get(options, key, seq, &found, type, value, &stats, &found_seq);
     bloom_negatives_.fetch_add(stats.bloom_negatives, std::memory_order_relaxed);
     STRATA_RETURN_IF_ERROR(s);
   }
   if (!found || *type == ValueType::kDeletion) return Status::NotFound("key not found");
+  if (RangeDeleted(*sv, key, seq, found_seq)) return Status::NotFound("key not found");
   return Status::Ok();
 }
 
@@ -197,7 +232,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   for (const auto& imm : sv->imms) children.push_back(imm->NewIterator());
   sv->version->AddIterators(options, &children);
   return std::make_unique<LiveIterator>(
-      this, NewDBIterator(sv, NewMergingIterator(std::move(children)), seq, options.upper_bound));
+      this, NewDBIterator(sv, NewMergingIterator(std::move(children)), seq, options.upper_bound,
+                          RangeDelsOf(*sv)));
 }
 
 std::string DBImpl::profile_description() const {

@@ -93,7 +93,8 @@ Status DecodeFooter(std::string_view bytes, uint64_t file_bytes, const std::stri
   footer->filter = GetHandleFixed(p + 16);
   footer->properties = GetHandleFixed(p + 32);
   footer->format_version = DecodeFixed32(p + 48);
-  if (footer->format_version != kTableFormatVersion) {
+  if (footer->format_version != kTableFormatVersion &&
+      footer->format_version != kTableFormatVersionRangeDel) {
     return TableCorruption(name, footer_offset + 48,
                            "unsupported format version " + std::to_string(footer->format_version));
   }

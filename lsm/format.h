@@ -24,6 +24,9 @@ namespace strata::lsm {
 // "strataST" read as a little-endian fixed64.
 inline constexpr uint64_t kTableMagic = 0x5453617461727473ull;
 inline constexpr uint32_t kTableFormatVersion = 1;
+// Tables that hold range tombstones (a range-deletion block): a reader that
+// only knows version 1 refuses them instead of ignoring the deletions.
+inline constexpr uint32_t kTableFormatVersionRangeDel = 2;
 
 // On-disk block compression types: never renumbered; 0 is never valid.
 enum class BlockType : uint8_t { kRaw = 1, kZstd = 2, kLz4 = 3 };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/assert.h"
 #include "core/coding.h"
 #include "lsm/bloom.h"
 
@@ -59,7 +60,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 }
 
 bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
-                   std::string* value) const {
+                   std::string* value, SequenceNumber* found_seq) const {
   if (!filter_.MayContain(BloomHash(user_key))) return false;
   // Encode the lookup key as an arena-style entry so the comparator accepts
   // it; on the stack for the usual key sizes (a heap string cost a malloc and
@@ -84,9 +85,35 @@ bool MemTable::Get(std::string_view user_key, SequenceNumber seq, ValueType* typ
   ParsedInternalKey parsed;
   if (!ParseInternalKey(ikey, &parsed) || parsed.user_key != user_key) return false;
   *type = parsed.type;
+  if (found_seq != nullptr) *found_seq = parsed.sequence;
   const std::string_view v = DecodeLengthPrefixed(ikey.data() + ikey.size(), nullptr);
   value->assign(v.data(), v.size());
   return true;
+}
+
+void MemTable::AddRangeTombstone(SequenceNumber seq, std::string_view begin, std::string_view end) {
+  STRATA_ASSERT(begin < end);
+  {
+    std::lock_guard lock(range_del_mu_);
+    range_dels_.push_back(RangeTombstone{std::string(begin), std::string(end), seq});
+    range_del_index_.reset();
+  }
+  range_del_bytes_.fetch_add(sizeof(RangeTombstone) + begin.size() + end.size(),
+                             std::memory_order_relaxed);
+  range_del_count_.fetch_add(1, std::memory_order_release);
+  entry_count_.store(entry_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (seq > largest_sequence_.load(std::memory_order_relaxed)) {
+    largest_sequence_.store(seq, std::memory_order_relaxed);
+  }
+}
+
+std::shared_ptr<const RangeDelIndex> MemTable::RangeDels() const {
+  if (!has_range_dels()) return nullptr;
+  std::lock_guard lock(range_del_mu_);
+  if (range_del_index_ == nullptr) {
+    range_del_index_ = std::make_shared<const RangeDelIndex>(range_dels_);
+  }
+  return range_del_index_;
 }
 
 class MemTable::Iter final : public InternalIterator {

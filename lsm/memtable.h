@@ -11,12 +11,15 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lsm/arena.h"
 #include "lsm/dbformat.h"
 #include "lsm/memtable_filter.h"
+#include "lsm/range_del.h"
 #include "lsm/skiplist.h"
 
 namespace strata::lsm {
@@ -37,13 +40,24 @@ class MemTable {
   // if there is none; otherwise sets *type and *value (the stored value,
   // which for kVersionedValue still has its version prefix). A bloom filter
   // over the user keys answers most lookups of absent keys without a search.
-  bool Get(std::string_view user_key, SequenceNumber seq, ValueType* type,
-           std::string* value) const;
+  // *found_seq (if not null) gets the entry's sequence.
+  bool Get(std::string_view user_key, SequenceNumber seq, ValueType* type, std::string* value,
+           SequenceNumber* found_seq = nullptr) const;
+
+  // A range tombstone (lsm/range_del.h): kept in a small list beside the
+  // skiplist, counted in entry_count() and in the memory usage.
+  void AddRangeTombstone(SequenceNumber seq, std::string_view begin, std::string_view end);
+  // Null when the memtable holds no range tombstone (one atomic load);
+  // else an immutable index of all of them (rebuilt after an Add).
+  std::shared_ptr<const RangeDelIndex> RangeDels() const;
+  bool has_range_dels() const { return range_del_count_.load(std::memory_order_acquire) > 0; }
 
   std::unique_ptr<InternalIterator> NewIterator() const;
 
   // Everything the memtable holds: entries, skiplist nodes and arena slack.
-  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+  size_t ApproximateMemoryUsage() const {
+    return arena_.MemoryUsage() + range_del_bytes_.load(std::memory_order_relaxed);
+  }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
   uint64_t wal_lsn_start() const { return wal_lsn_start_; }
   // Largest sequence added (0 when empty).
@@ -64,6 +78,11 @@ class MemTable {
   MemTableFilter filter_{&arena_};  // allocates from arena_
   std::atomic<uint64_t> entry_count_{0};
   std::atomic<SequenceNumber> largest_sequence_{0};
+  std::atomic<uint64_t> range_del_count_{0};
+  std::atomic<size_t> range_del_bytes_{0};
+  mutable std::mutex range_del_mu_;  // guards the two below
+  std::vector<RangeTombstone> range_dels_;
+  mutable std::shared_ptr<const RangeDelIndex> range_del_index_;  // null: stale
 };
 
 }  // namespace strata::lsm

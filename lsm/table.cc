@@ -1,5 +1,7 @@
 #include "lsm/table.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -83,7 +85,39 @@ Status Table::ReadMetaBlocks() {
       return TableCorruption(name_, footer_.filter.offset, "malformed bloom filter");
     }
   }
+  STRATA_RETURN_IF_ERROR(ReadRangeDelBlock());
   return CheckIndex();
+}
+
+// Only tables of format version 2 have one, and they always do. The block
+// lies between the data blocks and the properties block.
+Status Table::ReadRangeDelBlock() {
+  const bool has_block = props_.range_del_count > 0;
+  if (has_block != (footer_.format_version == kTableFormatVersionRangeDel)) {
+    return TableCorruption(name_, footer_.properties.offset,
+                           fmt::format("format version {} with {} range tombstones",
+                                       footer_.format_version, props_.range_del_count));
+  }
+  if (!has_block) return Status::Ok();
+  BlockHandle handle{props_.range_del_offset, props_.range_del_bytes};
+  if (handle.offset < data_end_ || handle.bytes == 0 || handle.bytes > footer_.properties.offset ||
+      handle.offset > footer_.properties.offset - handle.bytes - kBlockTrailerBytes) {
+    return TableCorruption(name_, footer_.properties.offset,
+                           fmt::format("range-deletion block [{}, +{}) outside the meta area",
+                                       handle.offset, handle.bytes));
+  }
+  std::string block;
+  STRATA_RETURN_IF_ERROR(ReadBlock(*file_, handle, name_, &block));
+  std::vector<RangeTombstone> tombstones;
+  STRATA_RETURN_IF_ERROR(DecodeRangeDelBlock(block, name_, handle.offset, &tombstones));
+  if (tombstones.size() != props_.range_del_count) {
+    return TableCorruption(name_, handle.offset,
+                           fmt::format("range-deletion block holds {} tombstones, the "
+                                       "properties say {}",
+                                       tombstones.size(), props_.range_del_count));
+  }
+  range_dels_ = std::make_shared<const RangeDelIndex>(std::move(tombstones));
+  return Status::Ok();
 }
 
 // Once at open, so that lookups can trust the index: every entry is a

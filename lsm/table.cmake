@@ -10,6 +10,7 @@ strata_library(strata_lsm_table
     ${CMAKE_CURRENT_LIST_DIR}/format.cc
     ${CMAKE_CURRENT_LIST_DIR}/lz4_block.cc
     ${CMAKE_CURRENT_LIST_DIR}/merging_iterator.cc
+    ${CMAKE_CURRENT_LIST_DIR}/range_del.cc
     ${CMAKE_CURRENT_LIST_DIR}/table.cc
     ${CMAKE_CURRENT_LIST_DIR}/table_builder.cc
     ${CMAKE_CURRENT_LIST_DIR}/table_iterator.cc

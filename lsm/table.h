@@ -27,6 +27,7 @@
 #include "lsm/block_cache.h"
 #include "lsm/dbformat.h"
 #include "lsm/format.h"
+#include "lsm/range_del.h"
 #include "lsm/table_options.h"
 #include "lsm/table_properties.h"
 #include "strata/options.h"
@@ -57,6 +58,9 @@ class Table {
   // False only when the bloom filter rules the key out (true without a filter).
   bool KeyMayMatch(std::string_view user_key) const;
   const TableProperties& properties() const { return props_; }
+  // The table's range tombstones, read and validated at Open; null when it
+  // has none (the common case costs one pointer test).
+  const std::shared_ptr<const RangeDelIndex>& range_dels() const { return range_dels_; }
 
   // Reads every data block (bypassing the cache), checks its checksum,
   // entries and that keys increase across the whole table.
@@ -83,6 +87,7 @@ class Table {
   Table() = default;
   Status ReadMetaBlocks();
   Status CheckIndex() const;
+  Status ReadRangeDelBlock();
   Status ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* readahead,
                               BlockBuffer* stored, bool* have_stored) const;
 
@@ -97,6 +102,7 @@ class Table {
   std::shared_ptr<const Block> index_;
   std::string filter_;  // empty without a filter
   TableProperties props_;
+  std::shared_ptr<const RangeDelIndex> range_dels_;
   size_t pinned_bytes_ = 0;
 };
 

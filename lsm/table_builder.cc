@@ -1,5 +1,7 @@
 #include "lsm/table_builder.h"
 
+#include <algorithm>
+
 #include "core/assert.h"
 #include "lsm/lz4_block.h"
 
@@ -157,6 +159,16 @@ Status TableBuilder::Finish() {
   status_ = WriteBlock(index_block_.Finish(), /*may_compress=*/false, &footer.index);
   if (!status_.ok()) return status_;
   props_.index_bytes = footer.index.bytes + kBlockTrailerBytes;
+  if (!range_dels_.empty()) {
+    std::sort(range_dels_.begin(), range_dels_.end(), RangeTombstoneBefore);
+    BlockHandle handle;
+    status_ = WriteBlock(EncodeRangeDelBlock(range_dels_), /*may_compress=*/false, &handle);
+    if (!status_.ok()) return status_;
+    props_.range_del_count = range_dels_.size();
+    props_.range_del_offset = handle.offset;
+    props_.range_del_bytes = handle.bytes;
+    footer.format_version = kTableFormatVersionRangeDel;
+  }
   const std::string props_block = EncodeTableProperties(props_);
   status_ = WriteBlock(props_block, /*may_compress=*/false, &footer.properties);
   if (!status_.ok()) return status_;
@@ -166,6 +178,12 @@ Status TableBuilder::Finish() {
   status_ = WriteRaw(footer_bytes);
   if (status_.ok()) status_ = FlushWriteBuffer();
   return status_;
+}
+
+void TableBuilder::AddRangeTombstone(const RangeTombstone& tombstone) {
+  STRATA_ASSERT(!closed_);
+  STRATA_ASSERT(tombstone.begin < tombstone.end);
+  range_dels_.push_back(tombstone);
 }
 
 void TableBuilder::Abandon() {

@@ -13,11 +13,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "io/file_system.h"
 #include "lsm/block_builder.h"
 #include "lsm/bloom.h"
 #include "lsm/format.h"
+#include "lsm/range_del.h"
 #include "lsm/table_options.h"
 #include "lsm/table_properties.h"
 
@@ -34,6 +36,9 @@ class TableBuilder {
   // REQUIRES: internal_key is a valid internal key, strictly greater than the
   // previous one (CompareInternalKeys); Finish()/Abandon() not called.
   Status Add(std::string_view internal_key, std::string_view value);
+  // Range tombstones for the range-deletion block, in any order; may be
+  // called any number of times before Finish().
+  void AddRangeTombstone(const RangeTombstone& tombstone);
   // Writes the last data block, filter, index, properties and footer.
   Status Finish();
   // Stops without writing the tail; the caller deletes the file.
@@ -80,6 +85,7 @@ class TableBuilder {
   uint32_t skip_compression_ = 0;
   uint64_t compression_attempts_ = 0;
   TableProperties props_;
+  std::vector<RangeTombstone> range_dels_;
 };
 
 }  // namespace strata::lsm

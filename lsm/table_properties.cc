@@ -30,6 +30,9 @@ constexpr NumberField kNumberFields[] = {
     {"strata.filter_bytes", &TableProperties::filter_bytes},
     {"strata.index_bytes", &TableProperties::index_bytes},
     {"strata.largest_seq", &TableProperties::largest_seq},
+    {"strata.range_del_bytes", &TableProperties::range_del_bytes},
+    {"strata.range_del_count", &TableProperties::range_del_count},
+    {"strata.range_del_offset", &TableProperties::range_del_offset},
     {"strata.raw_data_bytes", &TableProperties::raw_data_bytes},
     {"strata.raw_key_bytes", &TableProperties::raw_key_bytes},
     {"strata.raw_value_bytes", &TableProperties::raw_value_bytes},
@@ -46,7 +49,13 @@ std::string Varint(uint64_t v) {
 
 std::string EncodeTableProperties(const TableProperties& props) {
   std::map<std::string, std::string> fields;
-  for (const NumberField& f : kNumberFields) fields[f.name] = Varint(props.*f.field);
+  for (const NumberField& f : kNumberFields) {
+    // Tables without range tombstones keep the format 1 properties exactly.
+    if (props.range_del_count == 0 && std::string_view(f.name).starts_with("strata.range_del")) {
+      continue;
+    }
+    fields[f.name] = Varint(props.*f.field);
+  }
   fields["strata.compression"] = Varint(props.compression == Compression::kZstd  ? kPropCompressionZstd
                                         : props.compression == Compression::kLz4 ? kPropCompressionLz4
                                                                                  : kPropCompressionNone);
@@ -101,6 +110,9 @@ Status CheckTableProperties(const TableProperties& props, const std::string& nam
                             uint64_t offset) {
   if (props.smallest_seq > props.largest_seq) {
     return TableCorruption(name, offset, "properties: smallest_seq above largest_seq");
+  }
+  if (props.range_del_count == 0 && (props.range_del_offset != 0 || props.range_del_bytes != 0)) {
+    return TableCorruption(name, offset, "properties: a range-deletion block without tombstones");
   }
   if (props.entry_count == 0) {
     if (!props.smallest_key.empty() || !props.largest_key.empty() ||

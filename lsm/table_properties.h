@@ -27,6 +27,12 @@ struct TableProperties {
   std::string largest_key;
   SequenceNumber smallest_seq = 0;
   SequenceNumber largest_seq = 0;
+  // The range-deletion block (lsm/FORMAT.md): written, with table format
+  // version 2, only when the table holds range tombstones (count > 0).
+  // smallest/largest key and seq describe the point entries only.
+  uint64_t range_del_count = 0;
+  uint64_t range_del_offset = 0;
+  uint64_t range_del_bytes = 0;                  // block contents, trailer excluded
   Compression compression = Compression::kNone;  // what the builder was asked to use
 };
 

@@ -46,7 +46,7 @@ size_t FindFile(const FileList& files, std::string_view internal_key) {
 // Probes one table; *done when it held an entry for user_key.
 Status ProbeTable(const ReadOptions& options, const FileMetaData& f, std::string_view lookup,
                   std::string_view user_key, bool* done, ValueType* type, std::string* value,
-                  LookupStats* stats) {
+                  LookupStats* stats, SequenceNumber* found_seq) {
   bool found = false, bloom_negative = false;
   std::string ikey;
   ++stats->tables_probed;
@@ -61,6 +61,7 @@ Status ProbeTable(const ReadOptions& options, const FileMetaData& f, std::string
   if (parsed.user_key != user_key) return Status::Ok();
   *done = true;
   *type = parsed.type;
+  if (found_seq != nullptr) *found_seq = parsed.sequence;
   return Status::Ok();
 }
 
@@ -155,6 +156,7 @@ std::shared_ptr<const Version> Version::FromLevels(std::vector<FileList> levels)
     v->files_[level] = std::move(levels[level]);
   }
   SortLevels(v->files_);
+  v->NoteRangeDels();
   return v;
 }
 
@@ -177,13 +179,14 @@ size_t Version::FileCount() const {
 }
 
 Status Version::Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
-                    bool* found, ValueType* type, std::string* value,
-                    LookupStats* stats) const {
+                    bool* found, ValueType* type, std::string* value, LookupStats* stats,
+                    SequenceNumber* found_seq) const {
   *found = false;
   const std::string lookup = LookupKey(user_key, seq);
   for (const auto& f : files_[0]) {
     if (user_key < f->smallest_user_key() || user_key > f->largest_user_key()) continue;
-    STRATA_RETURN_IF_ERROR(ProbeTable(options, *f, lookup, user_key, found, type, value, stats));
+    STRATA_RETURN_IF_ERROR(
+        ProbeTable(options, *f, lookup, user_key, found, type, value, stats, found_seq));
     if (*found) return Status::Ok();
   }
   for (int level = 1; level < kLevelCount; ++level) {
@@ -191,10 +194,49 @@ Status Version::Get(const ReadOptions& options, std::string_view user_key, Seque
     const size_t i = FindFile(files, lookup);
     if (i >= files.size() || user_key < files[i]->smallest_user_key()) continue;
     STRATA_RETURN_IF_ERROR(
-        ProbeTable(options, *files[i], lookup, user_key, found, type, value, stats));
+        ProbeTable(options, *files[i], lookup, user_key, found, type, value, stats, found_seq));
     if (*found) return Status::Ok();
   }
   return Status::Ok();
+}
+
+void Version::NoteRangeDels() {
+  has_range_dels_ = false;
+  for (const FileList& files : files_) {
+    for (const auto& f : files) {
+      if (f->table != nullptr && f->table->range_dels() != nullptr) has_range_dels_ = true;
+    }
+  }
+}
+
+SequenceNumber Version::MaxCoveringTombstone(std::string_view user_key, SequenceNumber seq) const {
+  if (!has_range_dels_) return 0;
+  SequenceNumber best = 0;
+  auto probe = [&](const FileMetaData& f) {
+    const auto& index = f.table->range_dels();
+    if (index != nullptr) best = std::max(best, index->MaxCoveringSeq(user_key, seq));
+  };
+  for (const auto& f : files_[0]) {
+    if (user_key < f->smallest_user_key() || user_key > f->largest_user_key()) continue;
+    probe(*f);
+  }
+  const std::string lookup = LookupKey(user_key, seq);
+  for (int level = 1; level < kLevelCount; ++level) {
+    const FileList& files = files_[level];
+    const size_t i = FindFile(files, lookup);
+    if (i >= files.size() || user_key < files[i]->smallest_user_key()) continue;
+    probe(*files[i]);
+  }
+  return best;
+}
+
+void Version::AddRangeDels(std::vector<std::shared_ptr<const RangeDelIndex>>* out) const {
+  if (!has_range_dels_) return;
+  for (const FileList& files : files_) {
+    for (const auto& f : files) {
+      if (f->table->range_dels() != nullptr) out->push_back(f->table->range_dels());
+    }
+  }
 }
 
 void Version::AddIterators(const ReadOptions& options,
@@ -284,6 +326,7 @@ Status VersionSet::ReplayManifest(const std::string& manifest_name,
     v->files_[level].push_back(std::move(f));
   }
   SortLevels(v->files_);
+  v->NoteRangeDels();
   // Below L0 a level is one sorted run: lookups binary-search it.
   for (int level = 1; level < kLevelCount; ++level) {
     const FileList& list = v->files_[level];
@@ -499,6 +542,7 @@ std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdi
     v->files_[level].push_back(std::make_shared<FileMetaData>(f));
   }
   SortLevels(v->files_);
+  v->NoteRangeDels();
   return v;
 }
 

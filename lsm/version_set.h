@@ -66,8 +66,18 @@ class Version {
 
   // Newest entry of user_key with sequence <= seq in the tables. *found is
   // false when no table has one; else *type and *value (raw stored value).
-  Status Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq,
-             bool* found, ValueType* type, std::string* value, LookupStats* stats) const;
+  // *found_seq (if not null) gets the entry's sequence.
+  Status Get(const ReadOptions& options, std::string_view user_key, SequenceNumber seq, bool* found,
+             ValueType* type, std::string* value, LookupStats* stats,
+             SequenceNumber* found_seq = nullptr) const;
+
+  // Whether any file holds range tombstones (false: reads skip them all).
+  bool has_range_dels() const { return has_range_dels_; }
+  // The largest sequence <= seq of a range tombstone covering user_key in
+  // the files whose key range holds it; 0 when none.
+  SequenceNumber MaxCoveringTombstone(std::string_view user_key, SequenceNumber seq) const;
+  // The range-tombstone indexes of every file (for iterators).
+  void AddRangeDels(std::vector<std::shared_ptr<const RangeDelIndex>>* out) const;
 
   // One iterator per L0 file and one concatenating iterator per deeper level.
   void AddIterators(const ReadOptions& options,
@@ -79,7 +89,9 @@ class Version {
 
  private:
   friend class VersionSet;
+  void NoteRangeDels();  // sets has_range_dels_ once the files are in place
   FileList files_[kLevelCount];
+  bool has_range_dels_ = false;
 };
 
 // Iterator over the disjoint, sorted files of one level, opening each

@@ -146,6 +146,10 @@ Status CollectBlocks(const Table& table, const std::string& file, std::vector<Bl
   if (!f.filter.empty()) out->push_back(BlockInfo{"filter", f.filter, 0, f.filter.bytes, 0});
   out->push_back(BlockInfo{"index", f.index, 0, f.index.bytes, block_index});
   out->push_back(BlockInfo{"properties", f.properties, 0, f.properties.bytes, 0});
+  if (const auto& p = table.properties(); p.range_del_count > 0) {
+    const lsm::BlockHandle handle{p.range_del_offset, p.range_del_bytes};
+    out->push_back(BlockInfo{"range-deletion", handle, 0, handle.bytes, p.range_del_count});
+  }
   for (BlockInfo& b : *out) {
     const uint64_t type_offset = b.handle.offset + b.handle.bytes;
     if (type_offset < file.size()) b.type = static_cast<uint8_t>(file[type_offset]);
@@ -175,6 +179,11 @@ Status RunDump(const std::string& path, bool hex, uint64_t limit) {
   }
   STRATA_RETURN_IF_ERROR(it->status());
   if (n == limit && it->Valid()) fmt::print("... (--limit {} reached)\n", limit);
+  if (table->range_dels() != nullptr) {
+    for (const lsm::RangeTombstone& t : table->range_dels()->tombstones()) {
+      fmt::print("range deletion ['{}', '{}') @ {}\n", Escape(t.begin), Escape(t.end), t.seq);
+    }
+  }
   if (!hex) return Status::Ok();
 
   std::string file;
@@ -209,6 +218,7 @@ Status RunProps(const std::string& path) {
                                   : p.compression == Compression::kLz4 ? "lz4"
                                                                        : "none");
   fmt::print("smallest_seq: {}\nlargest_seq: {}\n", p.smallest_seq, p.largest_seq);
+  if (p.range_del_count > 0) fmt::print("range_del_count: {}\n", p.range_del_count);
   if (p.entry_count > 0) {
     fmt::print("smallest_key: {}\nlargest_key: {}\n", DescribeKey(p.smallest_key),
                DescribeKey(p.largest_key));

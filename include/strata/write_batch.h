@@ -8,6 +8,7 @@
 //   fixed64 sequence | fixed32 count | entry*
 //   entry = u8 type | varint32 key_bytes | key
 //           [fixed64 version, for kPutVersioned] [varint32 value_bytes | value]
+//   (kDeleteRange: key = begin, value = end; begin < end bytewise)
 //
 // Thread safety: not thread-safe; one owner at a time.
 #pragma once
@@ -25,6 +26,7 @@ enum class BatchEntryType : uint8_t {
   kPut = 1,
   kDelete = 2,
   kPutVersioned = 3,  // an unconditional put that also stores a version
+  kDeleteRange = 4,   // deletes every key in [begin, end); begin < end bytewise
 };
 
 class WriteBatch {
@@ -39,8 +41,18 @@ class WriteBatch {
   Status Put(std::string_view key, std::string_view value);
   Status Delete(std::string_view key);
   Status PutVersioned(std::string_view key, uint64_t version, std::string_view value);
+  // Deletes every key k with begin <= k < end (bytewise), atomically with the
+  // rest of the batch; it takes one sequence number, like a Delete. An empty
+  // or inverted range (begin >= end) is InvalidArgument: the batch records
+  // the error (status()), and every engine refuses to write such a batch, so
+  // nothing of it is applied even if the caller ignores this return value.
+  Status DeleteRange(std::string_view begin, std::string_view end);
   // Appends every entry of `other` (InvalidArgument if the result is too big).
   Status Append(const WriteBatch& other);
+
+  // Ok unless an update was refused as invalid (see DeleteRange); engines
+  // return it from Write before applying anything. Clear() resets it.
+  const Status& status() const { return status_; }
 
   void Clear();
   uint32_t Count() const;
@@ -59,6 +71,8 @@ class WriteBatch {
     virtual Status OnDelete(std::string_view key) = 0;
     virtual Status OnPutVersioned(std::string_view key, uint64_t version,
                                   std::string_view value) = 0;
+    // begin < end (bytewise), checked by the decoder.
+    virtual Status OnDeleteRange(std::string_view begin, std::string_view end) = 0;
   };
   Status Iterate(Handler* handler) const;
 
@@ -76,6 +90,7 @@ class WriteBatch {
   void SetCount(uint32_t count);
 
   std::string rep_;
+  Status status_;
 };
 
 }  // namespace strata

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/coding.h"
 #include "strata/limits.h"
 
 namespace strata {
@@ -22,6 +23,10 @@ struct Recorder : WriteBatch::Handler {
   }
   Status OnPutVersioned(std::string_view k, uint64_t ver, std::string_view v) override {
     ops.push_back("putv " + std::string(k) + "@" + std::to_string(ver) + "=" + std::string(v));
+    return Status::Ok();
+  }
+  Status OnDeleteRange(std::string_view b, std::string_view e) override {
+    ops.push_back("delrange [" + std::string(b) + "," + std::string(e) + ")");
     return Status::Ok();
   }
 };
@@ -131,6 +136,78 @@ TEST(WriteBatchTest, AppendConcatenates) {
   Recorder r;
   ASSERT_TRUE(a.Iterate(&r).ok());
   EXPECT_EQ(r.ops, (std::vector<std::string>{"put a=1", "del b", "put c=3"}));
+}
+
+TEST(WriteBatchTest, DeleteRangeRoundTripsInOrder) {
+  WriteBatch b;
+  ASSERT_TRUE(b.Put("a", "1").ok());
+  ASSERT_TRUE(b.DeleteRange("b", "d").ok());
+  ASSERT_TRUE(b.DeleteRange("", std::string(1, '\0')).ok());  // the smallest range
+  ASSERT_TRUE(b.Delete("e").ok());
+  EXPECT_EQ(b.Count(), 4u);
+  b.set_sequence(9);
+  Result<WriteBatch> parsed = WriteBatch::Parse(b.Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  Recorder r;
+  ASSERT_TRUE(parsed->Iterate(&r).ok());
+  EXPECT_EQ(r.ops, (std::vector<std::string>{"put a=1", "delrange [b,d)",
+                                             std::string("delrange [,\0)", 13), "del e"}));
+}
+
+// The bytes batch/FORMAT.md shows for DeleteRange("a", "c") at sequence 7.
+TEST(WriteBatchTest, DeleteRangeEncodingMatchesFormatDoc) {
+  WriteBatch b;
+  ASSERT_TRUE(b.DeleteRange("a", "c").ok());
+  b.set_sequence(7);
+  const std::string want(
+      "\x07\0\0\0\0\0\0\0\x01\0\0\0\x04\x01"
+      "a"
+      "\x01"
+      "c",
+      17);
+  EXPECT_EQ(b.rep(), want);
+}
+
+TEST(WriteBatchTest, EmptyOrInvertedRangeIsInvalidAndPoisonsTheBatch) {
+  for (auto [begin, end] : std::vector<std::pair<std::string, std::string>>{
+           {"b", "b"}, {"c", "b"}, {"", ""}, {"ab", "a"}}) {
+    WriteBatch b;
+    ASSERT_TRUE(b.Put("x", "1").ok());
+    const size_t size = b.ApproximateSize();
+    Status s = b.DeleteRange(begin, end);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.ToString().find("range"), std::string::npos) << s.ToString();
+    EXPECT_EQ(b.Count(), 1u);
+    EXPECT_EQ(b.ApproximateSize(), size);
+    EXPECT_TRUE(b.status().IsInvalidArgument());
+    WriteBatch c;
+    ASSERT_TRUE(c.Append(b).ok());
+    EXPECT_TRUE(c.status().IsInvalidArgument());  // the error travels with Append
+    b.Clear();
+    EXPECT_TRUE(b.status().ok());
+  }
+}
+
+TEST(WriteBatchTest, DecoderRejectsInvertedOrOversizedRange) {
+  auto rep_with = [](std::string_view begin, std::string_view end) {
+    std::string rep(WriteBatch::kHeaderBytes, '\0');
+    rep[8] = 1;  // count
+    rep.push_back(static_cast<char>(BatchEntryType::kDeleteRange));
+    PutLengthPrefixed(&rep, begin);
+    PutLengthPrefixed(&rep, end);
+    return rep;
+  };
+  EXPECT_TRUE(WriteBatch::FromRep(rep_with("a", "b")).ok());
+  for (const std::string& rep : {rep_with("b", "a"), rep_with("a", "a"), rep_with("", ""),
+                                 rep_with("a", std::string(kKeyBytesMax + 1, 'z'))}) {
+    Result<WriteBatch> r = WriteBatch::FromRep(rep);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+    EXPECT_NE(r.status().ToString().find("@ 12"), std::string::npos) << r.status().ToString();
+  }
+  std::string truncated = rep_with("a", "b");
+  truncated.pop_back();
+  EXPECT_TRUE(WriteBatch::FromRep(truncated).status().IsCorruption());
 }
 
 }  // namespace

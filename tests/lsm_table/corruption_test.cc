@@ -219,7 +219,7 @@ TEST(TableCorruption, ForeignFileAndBadFooter) {
   ASSERT_TRUE(DecodeFooter(std::string_view(bytes).substr(bytes.size() - kFooterBytes),
                            bytes.size(), "x", &footer)
                   .ok());
-  footer.format_version = kTableFormatVersion + 1;
+  footer.format_version = kTableFormatVersionRangeDel + 1;
   bytes.resize(bytes.size() - kFooterBytes);
   EncodeFooter(footer, &bytes);
   ASSERT_TRUE(io::WriteFileAtomically(fs.get(), path, bytes).ok());
