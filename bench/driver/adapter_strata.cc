@@ -111,8 +111,7 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
   STRATA_RETURN_IF_ERROR(Open(options, dir, &engine));
   // The decision the engine made (and stored, when it detected it).
   ResolvedDiskProfile profile;
-  io::DetectOptions detect;
-  detect.allow_probe = false;
+  io::DetectOptions detect;  // the engine's probe, if it ran, is remembered: no second one
   STRATA_RETURN_IF_ERROR(
       io::ResolveDiskProfile(io::DefaultFileSystem().get(), requested, dir, detect, &profile));
   std::string settings =
@@ -120,7 +119,9 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
       ", block_cache_bytes=" + FormatBytes(options.block_cache_bytes) + ", bloom=" +
       std::to_string(options.bloom_bits_per_key) + " bits/key, compression=zstd level " +
       std::to_string(options.zstd_level) + ", profile=" + std::string(DiskProfileName(profile.profile)) + " (" +
-      profile.source + ": " + profile.reason + "), block_bytes/compaction/direct io from the profile";
+      profile.reason +
+      (profile.source == "stored" || profile.source == "detected" ? "; " + profile.source : "") +
+      "), block_bytes/compaction/direct io from the profile";
   if (model != nullptr) settings += ", device model=" + config.device_model;
   *db = std::make_unique<StrataBenchDb>(std::move(engine), std::move(model), std::move(settings));
   return Status::Ok();
