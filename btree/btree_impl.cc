@@ -9,6 +9,7 @@
 
 #include "btree/check.h"
 #include "core/assert.h"
+#include "io/disk_detect.h"
 #include "strata/disk_profile.h"
 #include "wal/limits.h"
 
@@ -53,8 +54,11 @@ Status BtreeImpl::Open(const Options& options, const std::string& path,
   STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
   size_t page_bytes = options.block_bytes;
   const bool explicit_size = page_bytes != 0;
+  ResolvedDiskProfile profile;
+  io::DetectOptions detect;
+  detect.allow_probe = !options.read_only;
+  STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), options.profile, path, detect, &profile));
   if (!explicit_size) {
-    const ResolvedDiskProfile profile = ResolveDiskProfile(options.profile, path);
     page_bytes = profile.profile == DiskProfile::kHdd ? kPageBytesHdd : kPageBytesSsd;
   }
   if (!ValidPageBytes(page_bytes)) {
@@ -64,6 +68,9 @@ Status BtreeImpl::Open(const Options& options, const std::string& path,
   }
   std::unique_ptr<BtreeImpl> db(new BtreeImpl(options, path, fs, page_bytes));
   STRATA_RETURN_IF_ERROR(db->Recover(explicit_size));
+  // After recovery (a new directory holds its data file first); best effort:
+  // without it the next open detects again.
+  if (!options.read_only) (void)io::PersistDiskProfile(fs.get(), path, profile);
   *engine = std::move(db);
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/assert.h"
+#include "io/direct_append_file.h"
 #include "lsm/merging_iterator.h"
 
 namespace strata::lsm {
@@ -98,7 +99,13 @@ class OutputWriter {
     meta_.number = ctx_.new_file_number();
     meta_.smallest_seq = kMaxSequenceNumber;
     const std::string path = io::JoinPath(ctx_.versions->dir(), TableFileName(meta_.number));
-    STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
+    if (ctx_.direct_io) {
+      bool direct = false;
+      STRATA_RETURN_IF_ERROR(io::NewDirectAppendFile(ctx_.fs, path, ctx_.direct_write_buffer_bytes,
+                                                     &file_, &direct));
+    } else {
+      STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
+    }
     builder_ = std::make_unique<TableBuilder>(ctx_.table_options, file_.get());
     return Status::Ok();
   }

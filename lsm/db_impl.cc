@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "core/assert.h"
+#include "io/disk_detect.h"
 #include "lsm/info_log.h"
 #include "lsm/lsm_engine.h"
 #include "wal/format.h"
@@ -19,9 +20,8 @@ namespace strata::lsm {
 namespace {
 
 // Backpressure (L0 files, or size-tiered runs): writes slow down by
-// kSlowdownMicros each at the first limit and wait at the second.
-constexpr size_t kL0SlowdownFiles = 20;
-constexpr size_t kL0StopFiles = 36;
+// kSlowdown each at Options::l0_slowdown_writes_trigger and wait at
+// Options::l0_stop_writes_trigger.
 constexpr auto kSlowdown = std::chrono::milliseconds(1);
 // Full memtables waiting for the flush thread before writers wait.
 constexpr size_t kImmutableMemTablesMax = 1;
@@ -122,7 +122,8 @@ DBImpl::DBImpl(const Options& options, std::string path, std::shared_ptr<io::Fil
           c.style = profile_.profile == DiskProfile::kHdd ? CompactionStyle::kSizeTiered
                                                           : CompactionStyle::kLeveled;
         }
-        c.target_file_bytes = options.memtable_bytes;
+        c.target_file_bytes =
+            options.target_file_bytes != 0 ? options.target_file_bytes : options.memtable_bytes;
         c.level1_target_bytes = 4 * static_cast<uint64_t>(options.memtable_bytes);
         c.l0_compaction_trigger = options.l0_compaction_trigger;
         c.tiered_run_count_trigger = options.l0_compaction_trigger;
@@ -158,6 +159,12 @@ Status DBImpl::Open(const Options& options, const std::string& path,
         "l0_compaction_trigger {} (at least 1) or block_cache_shard_bits {} (0..{}) out of range",
         options.l0_compaction_trigger, options.block_cache_shard_bits, kBlockCacheShardBitsMax));
   }
+  if (options.l0_slowdown_writes_trigger < 1 ||
+      options.l0_stop_writes_trigger < options.l0_slowdown_writes_trigger) {
+    return Status::InvalidArgument(
+        fmt::format("need 1 <= l0_slowdown_writes_trigger {} <= l0_stop_writes_trigger {}",
+                    options.l0_slowdown_writes_trigger, options.l0_stop_writes_trigger));
+  }
   if (options.info_log_bytes_max == 0) return Status::InvalidArgument("info_log_bytes_max is 0");
   std::shared_ptr<io::FileSystem> fs =
       options.file_system ? options.file_system : io::DefaultFileSystem();
@@ -166,7 +173,10 @@ Status DBImpl::Open(const Options& options, const std::string& path,
   if (!options.read_only && options.create_if_missing) {
     STRATA_RETURN_IF_ERROR(fs->CreateDir(path));
   }
-  ResolvedDiskProfile profile = ResolveDiskProfile(options.profile, path);
+  ResolvedDiskProfile profile;
+  io::DetectOptions detect;
+  detect.allow_probe = !options.read_only;  // the probe writes a scratch file
+  STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), options.profile, path, detect, &profile));
   std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
   const auto start = std::chrono::steady_clock::now();
   db->info_log_ = options.info_log;
@@ -189,6 +199,10 @@ Status DBImpl::Open(const Options& options, const std::string& path,
     *engine = std::move(db);
     return Status::Ok();
   }
+  // After recovery, so that a crash never leaves PROFILE alone in a new
+  // directory. Best effort: without it the next open detects again.
+  s = io::PersistDiskProfile(fs.get(), path, db->profile_);
+  if (!s.ok()) InfoLog(db->info_log_.get(), "profile not stored: {}", s.ToString());
   db->flush_thread_ = std::thread([d = db.get()] { d->FlushThread(); });
   db->compaction_thread_ = std::thread([d = db.get()] { d->CompactionThread(); });
   {
@@ -579,7 +593,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       s = Status::IOError("engine is closing");
       break;
     }
-    if (allow_delay && l0_files >= kL0SlowdownFiles) {
+    if (allow_delay && l0_files >= static_cast<size_t>(options_.l0_slowdown_writes_trigger)) {
       // Give compaction some room once per write rather than stalling hard.
       stalled = true;
       lock.unlock();
@@ -590,7 +604,8 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
     }
     if (!force && mem_->ApproximateMemoryUsage() < memtable_switch_bytes_) break;
     if (force && mem_->entry_count() == 0) break;
-    if (imms_.size() >= kImmutableMemTablesMax || l0_files >= kL0StopFiles) {
+    if (imms_.size() >= kImmutableMemTablesMax ||
+        l0_files >= static_cast<size_t>(options_.l0_stop_writes_trigger)) {
       // The memtable budget is spent (or L0 is full): wait for a flush.
       stalled = true;
       writer_waiting_for_room_ = true;
@@ -690,6 +705,7 @@ JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
   ctx.versions = versions_.get();
   ctx.table_options = table_options_;
   ctx.target_file_bytes = target_file_bytes;
+  ctx.direct_io = options_.use_direct_io.value_or(profile_.profile == DiskProfile::kHdd);
   ctx.new_file_number = [this] { return NewPendingFileNumber(); };
   ctx.snapshots = LiveSnapshots();
   return ctx;

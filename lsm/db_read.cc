@@ -237,8 +237,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
 }
 
 std::string DBImpl::profile_description() const {
-  return fmt::format("{} ({}), compaction {}",
-                     profile_.profile == DiskProfile::kHdd ? "hdd" : "ssd", profile_.reason,
+  return fmt::format("{}, compaction {}", DescribeDiskProfile(profile_),
                      compaction_options_.style == CompactionStyle::kSizeTiered ? "size-tiered"
                                                                               : "leveled");
 }

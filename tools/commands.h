@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "strata/disk_profile.h"
 #include "strata/status.h"
 
 namespace strata::tools {
@@ -20,6 +21,10 @@ inline constexpr int kExitCorruptionOrIo = 3;
 // Maps a Status to the exit statuses above and prints a one-line message on
 // stderr when not ok.
 int ExitFor(const Status& status);
+
+// Prints a disk profile decision as "profile.<field> <value>" lines
+// (tools/io_commands.cc; `strata io probe`, `strata kv DIR stats`).
+void PrintDiskProfile(const ResolvedDiskProfile& profile);
 
 // Each subcommand sets *exit_code from its callback.
 using RegisterFn = void (*)(CLI::App& app, int* exit_code);

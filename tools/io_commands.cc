@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "io/disk_detect.h"
 #include "io/file_system.h"
 #include "tools/commands.h"
 
@@ -50,7 +51,49 @@ Status RunSmoke(const std::string& dir, int count, size_t block_bytes) {
   return fs->RemoveFile(path);
 }
 
+// The stored decision of DIR (if any), then a fresh detection with the probe
+// run whatever the rotational flag says.
+Status RunProbe(const std::string& dir, const std::string& sysfs_root) {
+  auto fs = io::DefaultFileSystem();
+  STRATA_RETURN_IF_ERROR(fs->CreateDir(dir));
+  io::DetectOptions detect;
+  detect.sysfs_root = sysfs_root;
+  ResolvedDiskProfile stored;
+  if (fs->FileExists(io::JoinPath(dir, io::kProfileFileName))) {
+    STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), DiskProfile::kAuto, dir, detect,
+                                                  &stored));
+    if (stored.source == "stored") {
+      fmt::print("stored in {}/{}:\n", dir, io::kProfileFileName);
+      PrintDiskProfile(stored);
+    }
+  }
+  detect.read_stored = false;
+  detect.force_probe = true;
+  ResolvedDiskProfile now;
+  STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), DiskProfile::kAuto, dir, detect, &now));
+  fmt::print("detected now:\n");
+  PrintDiskProfile(now);
+  return Status::Ok();
+}
+
 }  // namespace
+
+void PrintDiskProfile(const ResolvedDiskProfile& p) {
+  fmt::print("profile {}\n", DiskProfileName(p.profile));
+  fmt::print("profile.source {}\n", p.source);
+  fmt::print("profile.reason {}\n", p.reason);
+  if (p.source != "detected" && p.source != "stored") return;
+  fmt::print("profile.device {}\n", p.device.empty() ? "-" : p.device);
+  fmt::print("profile.rotational {}\n", p.rotational);
+  fmt::print("profile.rotational_trusted {}\n", p.rotational_trusted ? 1 : 0);
+  fmt::print("profile.probed {}\n", p.probed ? 1 : 0);
+  if (!p.probed) return;
+  fmt::print("profile.probe.random_reads {}\n", p.probe.random_reads);
+  fmt::print("profile.probe.random_read_us {:.1f}\n", p.probe.random_read_ns / 1e3);
+  fmt::print("profile.probe.sequential_reads {}\n", p.probe.sequential_reads);
+  fmt::print("profile.probe.sequential_read_us {:.1f}\n", p.probe.sequential_read_ns / 1e3);
+  fmt::print("profile.probe.elapsed_us {}\n", p.probe.elapsed_us);
+}
 
 void RegisterIoCommands(CLI::App& app, int* exit_code) {
   CLI::App* io_cmd = app.add_subcommand("io", "io layer checks");
@@ -63,6 +106,14 @@ void RegisterIoCommands(CLI::App& app, int* exit_code) {
   smoke->add_option("--count", *count, "Blocks to write")->check(CLI::PositiveNumber);
   smoke->add_option("--block-bytes", *block, "Bytes per block")->check(CLI::PositiveNumber);
   smoke->callback([=] { *exit_code = ExitFor(RunSmoke(*dir, *count, *block)); });
+
+  CLI::App* probe = io_cmd->add_subcommand(
+      "probe", "Disk profile of DIR: its stored decision, and detection with the probe now");
+  auto probe_dir = std::make_shared<std::string>();
+  auto sysfs_root = std::make_shared<std::string>("/sys");
+  probe->add_option("DIR", *probe_dir, "Database or scratch directory")->required();
+  probe->add_option("--sysfs-root", *sysfs_root, "Where sysfs is (tests pass a fake tree)");
+  probe->callback([=] { *exit_code = ExitFor(RunProbe(*probe_dir, *sysfs_root)); });
 }
 
 }  // namespace strata::tools

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "io/disk_detect.h"
 #include "io/file_system.h"
 #include "strata/engine.h"
 #include "tools/commands.h"
@@ -125,6 +126,14 @@ Status RunStats(const KvArgs& args) {
   STRATA_RETURN_IF_ERROR(OpenDb(args, &db, true));
   const EngineStats st = db->Stats();
   fmt::print("kind {}\n", db->kind());
+  // What this open resolved (the same rules as the engine's: STRATA_PROFILE,
+  // else the stored decision; no probe, read-only).
+  ResolvedDiskProfile profile;
+  io::DetectOptions detect;
+  detect.allow_probe = false;
+  STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(io::DefaultFileSystem().get(), DiskProfile::kAuto,
+                                                args.dir, detect, &profile));
+  PrintDiskProfile(profile);
   for (const auto& [name, value] : st.properties) fmt::print("{} {}\n", name, value);
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 
 #include "bench/driver/adapter.h"
 #include "strata/disk_profile.h"
+#include "io/disk_detect.h"
 #include "io/file_system.h"
 #include "strata/engine.h"
 
@@ -102,19 +103,25 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
   const DiskProfile requested = config.profile == "ssd"   ? DiskProfile::kSsd
                                 : config.profile == "hdd" ? DiskProfile::kHdd
                                                           : DiskProfile::kAuto;
-  const ResolvedDiskProfile profile = ResolveDiskProfile(requested, dir);
-  options.profile = profile.profile;
+  options.profile = requested;
   std::shared_ptr<io::FileSystem> model;
   STRATA_RETURN_IF_ERROR(MakeDeviceModel(config.device_model, &model));
   options.file_system = model;
   std::unique_ptr<Engine> engine;
   STRATA_RETURN_IF_ERROR(Open(options, dir, &engine));
+  // The decision the engine made (and stored, when it detected it).
+  ResolvedDiskProfile profile;
+  io::DetectOptions detect;  // the engine's probe, if it ran, is remembered: no second one
+  STRATA_RETURN_IF_ERROR(
+      io::ResolveDiskProfile(io::DefaultFileSystem().get(), requested, dir, detect, &profile));
   std::string settings =
       "strata " + std::string(kind) + ": memtable_bytes=" + FormatBytes(options.memtable_bytes) +
       ", block_cache_bytes=" + FormatBytes(options.block_cache_bytes) + ", bloom=" +
       std::to_string(options.bloom_bits_per_key) + " bits/key, compression=zstd level " +
       std::to_string(options.zstd_level) + ", profile=" + std::string(DiskProfileName(profile.profile)) + " (" +
-      profile.reason + "), block_bytes/compaction/direct io from the profile";
+      profile.reason +
+      (profile.source == "stored" || profile.source == "detected" ? "; " + profile.source : "") +
+      "), block_bytes/compaction/direct io from the profile";
   if (model != nullptr) settings += ", device model=" + config.device_model;
   *db = std::make_unique<StrataBenchDb>(std::move(engine), std::move(model), std::move(settings));
   return Status::Ok();

@@ -29,9 +29,12 @@ class InfoLogger {
   virtual void Log(std::string_view line) = 0;
 };
 
-// Which kind of disk the engine tunes itself for. kAuto reads
-// /sys/block/<dev>/queue/rotational; the environment variable STRATA_PROFILE
-// (ssd|hdd) overrides it, because virtio disks often claim rotational=1.
+// Which kind of disk the engine tunes itself for. kAuto: the environment
+// variable STRATA_PROFILE (ssd|hdd), else the decision stored with the
+// database (PROFILE), else detection: the device's rotational flag, or a
+// short probe where that flag is not trusted (virtio disks often claim
+// rotational=1). strata/disk_profile.h has the rules; docs/PROFILES.md the
+// values each profile sets.
 enum class DiskProfile : uint8_t { kAuto = 0, kSsd = 1, kHdd = 2 };
 
 enum class CompactionStyle : uint8_t {
@@ -93,7 +96,12 @@ struct Options {
   // InvalidArgument (strata/limits.h).
   uint64_t wal_segment_bytes = 64 * kMiB;
   WalRecoveryMode wal_recovery = WalRecoveryMode::kStrict;
-  // Unset means "from the disk profile".
+  // O_DIRECT for table files written by flushes and compactions (large
+  // sequential writes that would otherwise push the readers' pages out of
+  // the page cache; written through a 1 MiB aligned buffer). Unset: the disk
+  // profile decides: on for hdd, off for ssd (docs/PROFILES.md). true also
+  // writes the WAL with O_DIRECT (records padded to 4 KiB blocks). Where the
+  // file system refuses O_DIRECT (tmpfs) tables are written buffered.
   std::optional<bool> use_direct_io;
 
   // Null means the default io_uring file system.
@@ -107,6 +115,16 @@ struct Options {
   // Leveled: L0 files that trigger a compaction into the base level.
   // Size-tiered: runs that trigger a merge. At least 1.
   int l0_compaction_trigger = 4;
+  // Backpressure on L0 files (size-tiered: runs). At l0_slowdown_writes_trigger
+  // each write that switches a memtable first sleeps 1 ms; at
+  // l0_stop_writes_trigger writers wait for compaction. Required:
+  // 1 <= l0_slowdown_writes_trigger <= l0_stop_writes_trigger; a compaction
+  // trigger above them leaves writers waiting for a manual compaction.
+  int l0_slowdown_writes_trigger = 20;
+  int l0_stop_writes_trigger = 36;
+  // Compaction outputs below L0 are cut at a key boundary once they reach
+  // this size. 0: memtable_bytes (a flushed memtable's worth).
+  uint64_t target_file_bytes = 0;
   // The block cache has 2^block_cache_shard_bits shards (0..8), each with an
   // equal slice of block_cache_bytes: more shards, less lock contention,
   // but a smaller slice per shard (a block larger than a slice is not cached).

@@ -169,3 +169,25 @@ TEST(LsmToolsTest, ManifestDumpFailsWhereOpenFails) {
 }
 
 }  // namespace
+
+// The disk profile: `kv stats` shows the decision stored at creation,
+// `io probe` the stored one and a fresh detection with the probe's figures.
+TEST(LsmToolsTest, ProfileShownByStatsAndProbe) {
+  ::unsetenv("STRATA_PROFILE");
+  strata::testing::ScratchDir dir;
+  const std::string db = dir.Join("db");
+  ASSERT_EQ(RunCli(fmt::format("kv {} put k v", db)).exit_code, 0);
+  const RunResult stats = RunCli(fmt::format("kv {} stats", db));
+  EXPECT_EQ(stats.exit_code, 0);
+  EXPECT_NE(stats.out.find("\nprofile.source stored\n"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("\nprofile.reason auto: "), std::string::npos) << stats.out;
+  const RunResult probe = RunCli(fmt::format("io probe {}", db));
+  EXPECT_EQ(probe.exit_code, 0);
+  EXPECT_EQ(probe.out.rfind(fmt::format("stored in {}/PROFILE:\nprofile ", db), 0), 0u)
+      << probe.out;
+  EXPECT_NE(probe.out.find("detected now:\nprofile "), std::string::npos) << probe.out;
+  EXPECT_NE(probe.out.find("profile.probe.random_read_us "), std::string::npos) << probe.out;
+  // A damaged PROFILE: stats refuses the database (exit 3), naming the file.
+  std::ofstream(db + "/PROFILE", std::ios::app) << "x";
+  EXPECT_EQ(RunCli(fmt::format("kv {} stats", db)).exit_code, 3);
+}
