@@ -80,7 +80,8 @@ void OpenEngine(ScratchDir* dir) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace strata;
-  static fuzz::ScratchDir* dir = new fuzz::ScratchDir();
+  static fuzz::ScratchDir scratch;  // removed at exit
+  fuzz::ScratchDir* dir = &scratch;
   fuzz::Input in;
   if (!fuzz::SplitInput(data, size, &in)) return 0;
   const size_t page_bytes = fuzz::PageBytesOf(in.bytes);

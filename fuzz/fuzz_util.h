@@ -69,6 +69,7 @@ inline io::FileSystem* PosixFs() {
 class ScratchDir {
  public:
   ScratchDir() {
+    (void)PosixFs();  // constructed first, so it outlives a static ScratchDir
     const char* base = std::getenv("STRATA_FUZZ_TMPDIR");
     std::string root = base != nullptr ? base : (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     path_ = root + "/strata-fuzz-" + std::to_string(getpid());

@@ -43,7 +43,8 @@ void Fixup(std::string* f) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace strata;
-  static fuzz::ScratchDir* dir = new fuzz::ScratchDir();
+  static fuzz::ScratchDir scratch;  // removed at exit
+  fuzz::ScratchDir* dir = &scratch;
   fuzz::Input in;
   if (!fuzz::SplitInput(data, size, &in)) return 0;
   if (in.fixup()) fuzz::Fixup(&in.bytes);
