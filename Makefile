@@ -2,9 +2,12 @@
 #   make demo   install deps, build Release, run the main job
 #   make test   install deps, build Release, run the whole test suite
 # Other presets: make build PRESET=asan, make check PRESET=asan.
+#   make fuzz   build the libFuzzer targets (clang-14, preset fuzz) and run
+#               each for FUZZ_SECONDS (docs/FUZZING.md)
 PRESET ?= release
+FUZZ_SECONDS ?= 60
 
-.PHONY: deps configure build demo test check clean
+.PHONY: deps configure build demo test check clean fuzz
 
 deps:
 	./scripts/install-deps.sh
@@ -24,6 +27,10 @@ test:
 
 check: build
 	ctest --preset $(PRESET)
+
+fuzz:
+	$(MAKE) build PRESET=fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
 
 clean:
 	rm -rf build

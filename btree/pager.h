@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "btree/format.h"
+#include "core/thread_annotations.h"
 #include "io/file_system.h"
 #include "strata/status.h"
 
@@ -118,13 +119,20 @@ class Pager {
   const size_t page_bytes_;
   std::atomic<size_t> cache_bytes_;
   std::unique_ptr<io::RandomAccessFile> reader_;
+  // Used only by page writes (WritePages, WriteRaw, EnsurePages, Sync), which
+  // BtreeImpl calls under its apply_mu_ (checkpoints) or while opening; no
+  // mutex here.
   std::unique_ptr<io::WritableFile> writer_;
+  // The slot arrays: chunk pointers are published with release stores and
+  // never freed before the Pager; each slot is read and written only under
+  // LockFor(page number), a striped spin lock (no annotation: the stripe
+  // depends on the page number).
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   mutable SpinLock locks_[kLockStripes];
   std::atomic<uint64_t> limit_{0};  // one past the highest page number seen
 
-  std::mutex evict_mu_;
-  uint64_t clock_hand_ = 0;  // guarded by evict_mu_
+  std::mutex evict_mu_;  // one MaybeEvict sweep at a time
+  uint64_t clock_hand_ STRATA_GUARDED_BY(evict_mu_) = 0;
 
   std::atomic<int64_t> cached_bytes_{0};
   std::atomic<uint64_t> hits_{0};

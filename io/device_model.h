@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/thread_annotations.h"
 #include "io/file_system.h"
 
 namespace strata::io {
@@ -163,15 +164,17 @@ class DeviceModelFileSystem : public FileSystem {
   const DeviceModelConfig config_;
   const std::string name_;
 
+  // mu_ guards the whole device state below (one device, one queue).
   mutable std::mutex mu_;
-  DeviceModelStats stats_;
-  uint64_t head_address_ = 0;  // HDD: where the last request ended
-  uint64_t next_slot_ = 0;
-  std::unordered_map<std::string, uint64_t> slots_;  // normalized path -> slot
+  DeviceModelStats stats_ STRATA_GUARDED_BY(mu_);
+  uint64_t head_address_ STRATA_GUARDED_BY(mu_) = 0;  // HDD: where the last request ended
+  uint64_t next_slot_ STRATA_GUARDED_BY(mu_) = 0;
+  // normalized path -> slot
+  std::unordered_map<std::string, uint64_t> slots_ STRATA_GUARDED_BY(mu_);
   // SSD: per slot, the partly written page held in the write buffer.
-  std::unordered_map<uint64_t, uint64_t> open_pages_;
-  std::unordered_set<uint64_t> touched_erase_blocks_;
-  uint64_t pages_since_erase_ = 0;
+  std::unordered_map<uint64_t, uint64_t> open_pages_ STRATA_GUARDED_BY(mu_);
+  std::unordered_set<uint64_t> touched_erase_blocks_ STRATA_GUARDED_BY(mu_);
+  uint64_t pages_since_erase_ STRATA_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace strata::io

@@ -75,6 +75,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "io/file_system.h"
 
 namespace strata::io {
@@ -256,20 +257,22 @@ class FaultFileSystem : public FileSystem {
   std::shared_ptr<FileSystem> base_;
   std::string name_;
 
+  // mu_ guards every piece of simulated state below; the file handles take
+  // it for each operation.
   mutable std::mutex mu_;
-  uint64_t epoch_ = 1;  // bumped by every crash; handles remember theirs
-  uint64_t next_node_id_ = 1;
-  std::unordered_map<uint64_t, Node> nodes_;
-  std::unordered_map<std::string, uint64_t> live_;  // current name -> node
+  uint64_t epoch_ STRATA_GUARDED_BY(mu_) = 1;  // bumped by every crash; handles remember theirs
+  uint64_t next_node_id_ STRATA_GUARDED_BY(mu_) = 1;
+  std::unordered_map<uint64_t, Node> nodes_ STRATA_GUARDED_BY(mu_);
+  std::unordered_map<std::string, uint64_t> live_ STRATA_GUARDED_BY(mu_);  // name -> node
   // Names changed since their directory's last SyncDir -> node they durably
   // name (nullopt: durably absent).
-  std::map<std::string, std::optional<uint64_t>> durable_names_;
-  std::optional<ErrorInjection> injection_;
-  uint64_t injection_seen_ = 0;
-  uint64_t injection_failed_ = 0;
-  std::optional<TearSpec> tear_;
-  std::vector<BitFlip> flips_;
-  FaultStats stats_;
+  std::map<std::string, std::optional<uint64_t>> durable_names_ STRATA_GUARDED_BY(mu_);
+  std::optional<ErrorInjection> injection_ STRATA_GUARDED_BY(mu_);
+  uint64_t injection_seen_ STRATA_GUARDED_BY(mu_) = 0;
+  uint64_t injection_failed_ STRATA_GUARDED_BY(mu_) = 0;
+  std::optional<TearSpec> tear_ STRATA_GUARDED_BY(mu_);
+  std::vector<BitFlip> flips_ STRATA_GUARDED_BY(mu_);
+  FaultStats stats_ STRATA_GUARDED_BY(mu_);
 };
 
 }  // namespace strata::io

@@ -11,6 +11,7 @@ PACKAGES=(
   librocksdb-dev libleveldb-dev liblmdb-dev
   libraft-dev libuv1-dev
   fio
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "wal/buffer.h"
 #include "wal/log.h"
 #include "wal/segment_scan.h"
@@ -137,34 +138,43 @@ class LogImpl final : public Log {
   const std::shared_ptr<io::FileSystem> fs_;
   std::unique_ptr<io::FileLock> dir_lock_;
 
+  // mu_ guards the log's shared state below: the LSN counters, the segment
+  // list, the commit queue and the preparer's hand-off. Open and recovery
+  // run before any other thread sees the log and take it only where the
+  // preparer may already run.
   mutable std::mutex mu_;
-  Status failed_;
-  uint64_t next_lsn_ = 1;
-  uint64_t written_lsn_ = 0;
-  uint64_t synced_lsn_ = 0;
-  std::deque<Segment> segments_;  // oldest first; back() receives new records
-  std::deque<GroupPtr> queue_;    // formed, not yet taken by a leader
-  bool leader_active_ = false;
+  Status failed_ STRATA_GUARDED_BY(mu_);
+  uint64_t next_lsn_ STRATA_GUARDED_BY(mu_) = 1;
+  uint64_t written_lsn_ STRATA_GUARDED_BY(mu_) = 0;
+  uint64_t synced_lsn_ STRATA_GUARDED_BY(mu_) = 0;
+  // oldest first; back() receives new records
+  std::deque<Segment> segments_ STRATA_GUARDED_BY(mu_);
+  std::deque<GroupPtr> queue_ STRATA_GUARDED_BY(mu_);  // formed, not yet taken by a leader
+  bool leader_active_ STRATA_GUARDED_BY(mu_) = false;
   // Group-commit wait (log.cc WaitForAppendersLocked), under mu_.
-  uint32_t queued_sync_waiters_ = 0;  // sync waiters in queue_
-  uint32_t expected_sync_waiters_ = 0;  // appenders of the last commit round
-  uint32_t leader_wait_target_ = 0;     // nonzero while a leader waits
-  uint64_t sync_nanos_avg_ = 0;         // moving average of synced writes
-  std::condition_variable leader_cv_;
-  uint64_t written_seq_ = 0;  // segment the leader writes; older ones are sealed
-  LogStats stats_;
-  std::vector<std::string> free_files_;  // recyclable segment files (names)
+  uint32_t queued_sync_waiters_ STRATA_GUARDED_BY(mu_) = 0;    // sync waiters in queue_
+  uint32_t expected_sync_waiters_ STRATA_GUARDED_BY(mu_) = 0;  // appenders of the last round
+  uint32_t leader_wait_target_ STRATA_GUARDED_BY(mu_) = 0;     // nonzero while a leader waits
+  uint64_t sync_nanos_avg_ STRATA_GUARDED_BY(mu_) = 0;         // average of synced writes
+  std::condition_variable leader_cv_;  // waited on with mu_
+  // segment the leader writes; older ones are sealed
+  uint64_t written_seq_ STRATA_GUARDED_BY(mu_) = 0;
+  LogStats stats_ STRATA_GUARDED_BY(mu_);
+  // recyclable segment files (names)
+  std::vector<std::string> free_files_ STRATA_GUARDED_BY(mu_);
 
-  // Preparer thread state (under mu_).
+  // Preparer thread state (under mu_; preparer_ itself is started and joined
+  // by the owner).
   std::thread preparer_;
-  std::condition_variable prep_cv_;
-  bool stop_ = false;
-  bool preparer_started_ = false;  // started by the first Append
-  uint64_t prep_want_ = 0;      // seq to prepare next (0: none)
-  uint64_t prepared_seq_ = 0;   // seq of the ready file (0: none)
-  Status prep_status_;
+  std::condition_variable prep_cv_;  // waited on with mu_
+  bool stop_ STRATA_GUARDED_BY(mu_) = false;
+  bool preparer_started_ STRATA_GUARDED_BY(mu_) = false;  // started by the first Append
+  uint64_t prep_want_ STRATA_GUARDED_BY(mu_) = 0;     // seq to prepare next (0: none)
+  uint64_t prepared_seq_ STRATA_GUARDED_BY(mu_) = 0;  // seq of the ready file (0: none)
+  Status prep_status_ STRATA_GUARDED_BY(mu_);
 
-  // Leader only.
+  // Leader only (the one thread with leader_active_ set, which it set under
+  // mu_): no mutex.
   std::unique_ptr<io::WritableFile> file_;
   uint64_t file_seq_ = 0;
   std::string tail_block_;  // O_DIRECT: bytes of the partial last block
@@ -172,7 +182,7 @@ class LogImpl final : public Log {
 
   std::mutex release_mu_;  // one ReleaseBefore at a time
   std::mutex read_mu_;
-  std::map<uint64_t, std::shared_ptr<io::RandomAccessFile>> readers_;
+  std::map<uint64_t, std::shared_ptr<io::RandomAccessFile>> readers_ STRATA_GUARDED_BY(read_mu_);
 };
 
 }  // namespace strata::wal

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "strata/log_store.h"
 #include "wal/log.h"
 #include "wal/log_store_record.h"
@@ -81,13 +82,17 @@ class GroupLog final : public LogStore {
 
   LogStoreHostImpl* const host_;
   const uint64_t group_;
+  // write_mu_ orders this group's WAL writes (held from encoding a record to
+  // applying it); state_mu_ guards the in-memory index below: shared to
+  // read, exclusive to apply. Lock order: write_mu_, then state_mu_.
   std::mutex write_mu_;
-  mutable std::shared_mutex state_mu_;
-  uint64_t first_index_ = 1;
-  uint64_t prev_term_ = 0;
-  std::deque<EntryRef> entries_;  // entries_[k] has index first_index_ + k
-  HardState hard_;
-  uint64_t meta_lsn_ = 0;
+  mutable std::shared_mutex state_mu_ STRATA_ACQUIRED_AFTER(write_mu_);
+  uint64_t first_index_ STRATA_GUARDED_BY(state_mu_) = 1;
+  uint64_t prev_term_ STRATA_GUARDED_BY(state_mu_) = 0;
+  // entries_[k] has index first_index_ + k
+  std::deque<EntryRef> entries_ STRATA_GUARDED_BY(state_mu_);
+  HardState hard_ STRATA_GUARDED_BY(state_mu_);
+  uint64_t meta_lsn_ STRATA_GUARDED_BY(state_mu_) = 0;
 };
 
 class LogStoreHostImpl final : public LogStoreHost {
@@ -113,8 +118,11 @@ class LogStoreHostImpl final : public LogStoreHost {
   Status CheckReplayed() const;
 
   std::unique_ptr<Log> log_;
+  // mu_ guards the group map (a group, once created, lives as long as the
+  // host); release_mu_ lets one MaybeRelease run at a time and is taken
+  // before mu_ and the groups' mutexes.
   mutable std::mutex mu_;
-  std::map<uint64_t, std::unique_ptr<GroupLog>> groups_;
+  std::map<uint64_t, std::unique_ptr<GroupLog>> groups_ STRATA_GUARDED_BY(mu_);
   std::mutex release_mu_;
 };
 

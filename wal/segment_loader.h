@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "io/file_system.h"
+#include "core/thread_annotations.h"
 #include "wal/buffer.h"
 
 namespace strata::wal {
@@ -56,11 +57,14 @@ class SegmentLoader {
 
   io::FileSystem* const fs_;
   const std::vector<Item> items_;
+  // mu_ guards the slots' hand-off between the reader thread and the scan
+  // (a slot's buf bytes below its published `ready` are read without it:
+  // the reader never rewrites them until the scan frees the slot).
   std::mutex mu_;
-  std::condition_variable cv_;
-  Slot slots_[2];       // item i lives in slots_[i % 2]
-  size_t current_ = 0;  // the item the scan reads
-  bool stop_ = false;
+  std::condition_variable cv_;  // waited on with mu_
+  Slot slots_[2] STRATA_GUARDED_BY(mu_);  // item i lives in slots_[i % 2]
+  size_t current_ STRATA_GUARDED_BY(mu_) = 0;  // the item the scan reads
+  bool stop_ STRATA_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };
 
