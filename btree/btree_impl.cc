@@ -64,6 +64,7 @@ Status BtreeImpl::Open(const Options& options, const std::string& path,
   }
   std::unique_ptr<BtreeImpl> db(new BtreeImpl(options, path, fs, page_bytes));
   STRATA_RETURN_IF_ERROR(db->Recover(explicit_size));
+  db->StartScrubber();
   *engine = std::move(db);
   return Status::Ok();
 }
@@ -191,6 +192,7 @@ Status BtreeImpl::LoadFreeList(const Meta& meta) {
 }
 
 BtreeImpl::~BtreeImpl() {
+  if (scrubber_ != nullptr) scrubber_->Stop();
   if (wal_ != nullptr) {
     std::lock_guard lock(apply_mu_);
     if (error_.ok()) (void)CheckpointLocked();
