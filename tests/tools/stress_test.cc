@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "io/file_system.h"
 #include "strata/engine.h"
 #include "tests/testing/test_util.h"
 #include "tools/stress/expected_state.h"
@@ -84,6 +85,26 @@ TEST(StressStateTest, SurvivesReopenAndRefusesAnotherKeyCount) {
   EXPECT_TRUE(s->pending(4).none());
   std::unique_ptr<ExpectedState> other;
   EXPECT_TRUE(ExpectedState::Open(dir.Join("e"), 11, &other).IsInvalidArgument());
+}
+
+TEST(StressStateTest, RefusesAFileWithoutItsMagic) {
+  testing::ScratchDir dir;
+  {
+    std::unique_ptr<ExpectedState> s;
+    ASSERT_TRUE(ExpectedState::Open(dir.Join("e"), 10, &s).ok());
+  }
+  // The size of a 10-key state and its key count, but zeros where the magic
+  // goes: not a state file.
+  std::string zeros;
+  ASSERT_TRUE(io::ReadFileToString(io::DefaultFileSystem().get(), dir.Join("e"), &zeros).ok());
+  zeros.assign(zeros.size(), '\0');
+  zeros[8] = 10;  // the key count word (host order: little-endian here)
+  std::unique_ptr<io::WritableFile> out;
+  ASSERT_TRUE(io::DefaultFileSystem()->NewWritableFile(dir.Join("z"), io::FileOptions{}, &out).ok());
+  ASSERT_TRUE(out->Append(zeros).ok());
+  ASSERT_TRUE(out->Close().ok());
+  std::unique_ptr<ExpectedState> s;
+  EXPECT_TRUE(ExpectedState::Open(dir.Join("z"), 10, &s).IsInvalidArgument());
 }
 
 TEST_P(StressVerifyTest, CleanWorkloadVerifies) {

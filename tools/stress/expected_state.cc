@@ -15,7 +15,7 @@ namespace strata::stress {
 
 namespace {
 
-constexpr uint64_t kMagic = 0x5354524553535631;  // "STRESSV1"
+constexpr uint64_t kStateMagic = 0x5354524553535631;  // "STRESSV1"
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kKeyBytes = 16;
 
@@ -73,8 +73,8 @@ Status ExpectedState::Open(const std::string& path, uint64_t key_count,
   if (fresh) {
     words[kKeyCount] = key_count;
     words[kNextGeneration] = 1;
-    words[kMagic] = kMagic;
-  } else if (words[kMagic] != kMagic || words[kKeyCount] != key_count) {
+    words[kMagic] = kStateMagic;
+  } else if (words[kMagic] != kStateMagic || words[kKeyCount] != key_count) {
     ::munmap(map, bytes);
     return Status::InvalidArgument(path + ": not an expected-state file for this key count");
   }
