@@ -115,7 +115,8 @@ int RunRound(const StressOptions& o, const std::string& kind, uint64_t round,
   int status = 0;
   if (WaitUntil(pid, Clock::now() + verify_timeout,
                 [&] { return state->verifications() > verified; }, &status)) {
-    return ChildExit(status) == kExitOk ? kExitError : ChildExit(status);
+    const int code = ChildExit(status);  // a working child never ends by itself
+    return code == kExitOk ? kExitError : code;
   }
   if (state->verifications() == verified) {
     fmt::print(stderr, "strata stress: round {}: no verification within the timeout\n", round);
