@@ -98,6 +98,47 @@ TEST_P(StressFaultTest, InjectedErrorsAreReportedAndLoseNothingAcknowledged) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
+// One fsync fails, once (a later one would succeed): the write waiting for it
+// is not acknowledged, and neither is any write after it, so nothing is
+// reported durable that the power loss then takes away.
+TEST_P(StressFaultTest, AfterAFailedFsyncNoWriteIsReportedDurable) {
+  testing::ScratchDir dir;
+  auto fault = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+  Options options = StressEngineOptions(GetParam());
+  options.file_system = fault;
+  std::unique_ptr<ExpectedState> state;
+  ASSERT_TRUE(ExpectedState::Open(dir.Join("expected"), kKeys, &state).ok());
+  std::unique_ptr<Engine> db;
+  ASSERT_TRUE(Open(options, dir.Join("db"), &db).ok());
+  WorkloadOptions wo;
+  wo.threads = 1;
+  wo.sync = true;
+  wo.ops_per_thread = 300;
+  ASSERT_TRUE(Workload(db.get(), state.get(), wo).Run().ok());
+
+  io::ErrorInjection once;
+  once.ops = io::Mask(io::FaultOp::kSync);
+  fault->InjectError(once);
+  wo.seed = 2;
+  wo.ops_per_thread = kOps;
+  Status s = Workload(db.get(), state.get(), wo).Run();
+  EXPECT_EQ(fault->stats().injected_errors, 1u);
+  ASSERT_FALSE(s.ok()) << "a write was acknowledged although its fsync failed";
+  EXPECT_FALSE(IsViolation(s)) << s.ToString();
+  // The error is sticky: later writes fail although fsync works again.
+  wo.seed = 3;
+  s = Workload(db.get(), state.get(), wo).Run();
+  EXPECT_FALSE(s.ok()) << "a write was acknowledged after a failed fsync";
+  EXPECT_FALSE(IsViolation(s)) << s.ToString();
+
+  ASSERT_TRUE(fault->DropUnsyncedData().ok());
+  db.reset();
+  fault->ClearFaults();
+  ASSERT_TRUE(Open(options, dir.Join("db"), &db).ok());
+  s = VerifyAfterRestart(db.get(), state.get());
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StressFaultTest, ::testing::ValuesIn(RegisteredEngineKinds()),
                          [](const auto& info) { return info.param; });
 
