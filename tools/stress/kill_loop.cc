@@ -29,6 +29,9 @@ constexpr int kExitError = 3;
 constexpr std::chrono::milliseconds kPollInterval{5};
 // A child that has not verified the database after this long is stuck.
 constexpr std::chrono::seconds kVerifyTimeoutMin{120};
+// The scrubber's rate in each child: a pass over the small database in a
+// fraction of a round.
+constexpr uint64_t kScrubBytesPerSecond = 4 * kMiB;
 // Each child's workload seed: the run's seed and the round, spread apart.
 constexpr uint64_t kRoundSeedStride = 7919;
 
@@ -55,8 +58,18 @@ int ExitForStatus(const Status& s) {
 int ChildMain(const StressOptions& o, const std::string& kind, uint64_t round, bool verify_only) {
   std::unique_ptr<ExpectedState> state;
   Status s = ExpectedState::Open(o.expected_state, o.keys, &state);
+  Options engine_options = StressEngineOptions(kind);
+  // The scrubber runs beside the workload: nothing damages the files, so any
+  // corruption it reports (a real one, or a pass misreading a file that is
+  // being rewritten) fails the run.
+  engine_options.scrub_bytes_per_second = kScrubBytesPerSecond;
+  engine_options.on_scrub_corruption = [round](const Status& corruption) {
+    fmt::print(stderr, "strata stress: round {}: violation: the scrubber reported {}\n", round,
+               corruption.ToString());
+    ::_exit(kExitViolation);
+  };
   std::unique_ptr<Engine> db;
-  if (s.ok()) s = Open(StressEngineOptions(kind), o.db, &db);
+  if (s.ok()) s = Open(engine_options, o.db, &db);
   if (s.ok()) s = VerifyAfterRestart(db.get(), state.get());
   if (s.ok()) state->CountVerification();
   if (s.ok() && verify_only) s = db->Close();
