@@ -71,6 +71,7 @@ Status BtreeImpl::Open(const Options& options, const std::string& path,
   // After recovery (a new directory holds its data file first); best effort:
   // without it the next open detects again.
   if (!options.read_only) (void)io::PersistDiskProfile(fs.get(), path, profile);
+  db->StartScrubber();
   *engine = std::move(db);
   return Status::Ok();
 }
@@ -215,6 +216,7 @@ Status BtreeImpl::LoadFreeList(const Meta& meta) {
 }
 
 BtreeImpl::~BtreeImpl() {
+  if (scrubber_ != nullptr) scrubber_->Stop();
   if (wal_ != nullptr) {
     std::lock_guard lock(apply_mu_);
     if (error_.ok()) (void)CheckpointLocked();

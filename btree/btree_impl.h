@@ -38,6 +38,7 @@
 #include "btree/format.h"
 #include "btree/pager.h"
 #include "io/file_system.h"
+#include "io/scrub.h"
 #include "strata/engine.h"
 #include "wal/log.h"
 
@@ -147,6 +148,12 @@ class BtreeImpl final : public Engine {
   std::string data_file() const;
   uint64_t checkpoints() const { return checkpoints_.load(); }
 
+  // btree/scrub.cc: re-reads and verifies every page of the newest durable
+  // checkpoint once through `limiter` (btree::CheckFile), reporting a
+  // corruption (Options::scrub_bytes_per_second runs it in the background).
+  Status ScrubOnce(io::ByteRateLimiter* limiter, const io::ScrubReportFn& report,
+                   io::ScrubCounters* counters);
+
  private:
   friend class BtreeIterator;
   class SnapshotImpl;
@@ -236,6 +243,7 @@ class BtreeImpl final : public Engine {
   void Reclaim();
   uint64_t MinLiveVersion();
   void SetError(const Status& s);
+  void StartScrubber();  // btree/scrub.cc
 
   // Checkpoints (REQUIRES apply_mu_).
   Status CheckpointLocked();
@@ -282,6 +290,8 @@ class BtreeImpl final : public Engine {
   std::atomic<uint64_t> user_bytes_written_{0};
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> snapshots_{0};
+  // Options::scrub_bytes_per_second. Last, so that it stops first.
+  std::unique_ptr<io::BackgroundScrubber> scrubber_;
 };
 
 }  // namespace strata::btree

@@ -347,6 +347,7 @@ EngineStats BtreeImpl::Stats() const {
     p.emplace_back("btree.dirty_pages", dirty_.size());
     p.emplace_back("btree.checkpoint_id", durable_.checkpoint);
   }
+  if (scrubber_ != nullptr) scrubber_->AppendProperties(&p);
   p.emplace_back("cache.hits", ps.hits);
   p.emplace_back("cache.misses", ps.misses);
   p.emplace_back("cache.evictions", ps.evictions);

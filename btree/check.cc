@@ -225,16 +225,20 @@ class Checker {
 }  // namespace
 
 Status CheckFile(io::FileSystem* fs, const std::string& file, CheckReport* report) {
-  *report = CheckReport();
   std::unique_ptr<io::RandomAccessFile> in;
   STRATA_RETURN_IF_ERROR(fs->NewRandomAccessFile(file, io::FileOptions{}, &in));
-  STRATA_RETURN_IF_ERROR(LoadNewestMeta(*in, &report->page_bytes, &report->meta));
-  STRATA_ASSIGN_OR_RETURN(uint64_t size, in->Size());
+  return CheckFile(*in, report);
+}
+
+Status CheckFile(const io::RandomAccessFile& in, CheckReport* report) {
+  *report = CheckReport();
+  STRATA_RETURN_IF_ERROR(LoadNewestMeta(in, &report->page_bytes, &report->meta));
+  STRATA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
   if (size < report->meta.page_count * report->page_bytes) {
-    return Status::Corruption(fmt::format("{}: {} bytes, the meta says {} pages of {}", file, size,
-                                          report->meta.page_count, report->page_bytes));
+    return Status::Corruption(fmt::format("{}: {} bytes, the meta says {} pages of {}", in.path(),
+                                          size, report->meta.page_count, report->page_bytes));
   }
-  Checker checker(*in, report->page_bytes, report);
+  Checker checker(in, report->page_bytes, report);
   return checker.Run();
 }
 

@@ -37,5 +37,7 @@ struct CheckReport {
 // or is a meta page, exactly one of them. The first violation is Corruption
 // naming the page and its byte offset in the file.
 Status CheckFile(io::FileSystem* fs, const std::string& file, CheckReport* report);
+// The same on an open file (the scrubber passes a rate-limited one).
+Status CheckFile(const io::RandomAccessFile& in, CheckReport* report);
 
 }  // namespace strata::btree

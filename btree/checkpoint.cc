@@ -75,6 +75,7 @@ Status BtreeImpl::CreateCheckpoint(const CheckpointOptions& options, CheckpointI
     copy_options.create_if_missing = true;
     copy_options.error_if_exists = true;
     copy_options.block_bytes = page_bytes_;
+    copy_options.scrub_bytes_per_second = 0;  // a short-lived loader needs no scrubber
     // The loader writes leaves as it goes: a small pool is enough.
     copy_options.block_cache_bytes = std::min<size_t>(options_.block_cache_bytes, 8 << 20);
     std::unique_ptr<Engine> engine;

@@ -20,3 +20,4 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/bulk_load.cc
   LIBS strata_lsm_table strata_wal strata_batch strata_core strata_io fmt::fmt Threads::Threads)
 set(STRATA_ENGINE_LIBRARIES ${STRATA_ENGINE_LIBRARIES} strata_lsm strata_lsm_table PARENT_SCOPE)
+target_sources(strata_lsm PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/scrub.cc)

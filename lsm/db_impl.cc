@@ -209,6 +209,7 @@ Status DBImpl::Open(const Options& options, const std::string& path,
     std::lock_guard lock(db->mu_);
     db->compact_cv_.notify_one();
   }
+  db->StartScrubber();
   *engine = std::move(db);
   return Status::Ok();
 }
@@ -373,6 +374,7 @@ Status DBImpl::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) {
     return Status::InvalidArgument("Close: the engine is already closed");
   }
+  if (scrubber_ != nullptr) scrubber_->Stop();
   // Log what is buffered and sync, so that a clean close loses nothing.
   Status s = wal_ != nullptr ? FlushWalBuffer(true) : Status::Ok();
   {

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "io/file_system.h"
+#include "io/scrub.h"
 #include "lsm/block_cache.h"
 #include "lsm/compaction_job.h"
 #include "lsm/compaction_picker.h"
@@ -120,6 +121,12 @@ class DBImpl final : public Engine {
   // compactions hold it), so that a test can show reads do not need it.
   void RunWithMutexHeldForTesting(const std::function<void()>& fn);
 
+  // lsm/scrub.cc: re-reads and verifies every live SSTable once through
+  // `limiter`, reporting each corrupt one (Options::scrub_bytes_per_second
+  // runs it in the background; `strata scrub` once).
+  Status ScrubOnce(io::ByteRateLimiter* limiter, const io::ScrubReportFn& report,
+                   io::ScrubCounters* counters);
+
  private:
   class SnapshotImpl;
   class LiveIterator;
@@ -166,6 +173,7 @@ class DBImpl final : public Engine {
   // (a table write: its file is abandoned), so Resume may retry it.
   void SetBackgroundErrorLocked(const Status& s, bool resumable);
   void DeleteObsoleteFiles();
+  void StartScrubber();  // lsm/scrub.cc
   Status WaitForImmutablesFlushed();
   Status BuildCheckpoint(const std::string& tmp, SequenceNumber sequence, CheckpointInfo* info);
   Status RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence, const std::string& dir,
@@ -228,6 +236,7 @@ class DBImpl final : public Engine {
   bool compaction_running_ = false;
   std::thread flush_thread_;
   std::thread compaction_thread_;
+  std::unique_ptr<io::BackgroundScrubber> scrubber_;  // Options::scrub_bytes_per_second
 
   // Striped locks for PutIfNewer: one key maps to one mutex, so unrelated
   // keys proceed in parallel.

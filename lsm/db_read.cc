@@ -271,6 +271,7 @@ EngineStats DBImpl::Stats() const {
   p.emplace_back("lsm.write_groups", write_groups_.load());
   p.emplace_back("lsm.profile.hdd", profile_.profile == DiskProfile::kHdd ? 1 : 0);
   p.emplace_back("lsm.compaction_style", static_cast<uint64_t>(compaction_options_.style));
+  if (scrubber_ != nullptr) scrubber_->AppendProperties(&p);
   p.emplace_back("cache.hits", cache_->hits());
   p.emplace_back("cache.misses", cache_->misses());
   p.emplace_back("cache.usage_bytes", cache_->usage_bytes());

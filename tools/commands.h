@@ -39,5 +39,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
 void RegisterBtreeCommands(CLI::App& app, int* exit_code);
 void RegisterRaftkvCommands(CLI::App& app, int* exit_code);
+void RegisterScrubCommands(CLI::App& app, int* exit_code);   // tools/scrub_commands.cc
+void RegisterStressCommands(CLI::App& app, int* exit_code);  // tools/stress_commands.cc
 
 }  // namespace strata::tools

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
       RegisterSnapshotCommands,
       RegisterBtreeCommands,
       RegisterRaftkvCommands,
+      RegisterScrubCommands,
+      RegisterStressCommands,
   };
   for (RegisterFn fn : registrations) fn(app, &exit_code);
   try {

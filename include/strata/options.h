@@ -3,12 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "strata/limits.h"
+#include "strata/status.h"
 
 namespace strata {
 
@@ -150,6 +152,16 @@ struct Options {
   // read-only mode), renamed to LOG.old when it reaches info_log_bytes_max.
   std::shared_ptr<InfoLogger> info_log;
   size_t info_log_bytes_max = 1 * kMiB;
+
+  // Background scrub (io/scrub.h): a thread re-reads every immutable file
+  // (lsm: the live SSTables; btree: the pages of the newest checkpoint) at
+  // most this many bytes per second, verifies every checksum, and reports
+  // each Corruption (naming file and offset) to on_scrub_corruption, the info
+  // log and EngineStats::properties ("scrub.corruptions", "scrub.bytes", ...).
+  // After a pass it pauses a second and starts again. 0 = off (the default).
+  uint64_t scrub_bytes_per_second = 0;
+  // Called on the scrub thread, once per corrupt file and pass.
+  std::function<void(const Status& corruption)> on_scrub_corruption;
 };
 
 struct WriteOptions {

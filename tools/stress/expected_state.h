@@ -1,0 +1,101 @@
+// ExpectedState: what `strata stress` knows the database must hold, in a file
+// that survives the crash of the process writing it (RocksDB's db_stress
+// expected state is the model).
+//
+// The file is mapped MAP_SHARED, so every store reaches the page cache at
+// once: a SIGKILLed writer loses nothing it stored. Per key it keeps two
+// words: `acked`, the state of the last write the engine acknowledged, and
+// `pending`, the write in flight (0 when none). A writer stores pending
+// before it calls the engine and, once acknowledged, stores acked and clears
+// pending; after a crash the key must read as one of the two. A write batch
+// gives all its keys the same generation, so a verifier can tell a half
+// batch apart.
+//
+// A state word is `generation << 2 | kind` (kind: kPut, kDelete, kVersioned,
+// a PutIfNewer whose version is the generation); 0 means never written.
+// Generations come from one counter in the file's header, so they are unique
+// across every run on the same file.
+//
+// Layout (host byte order; the file never leaves the machine):
+//   header: magic u64, key_count u64, next_generation u64,
+//           verifications u64, ops u64, 3 x u64 spare   (64 bytes)
+//   then key_count x { acked u64, pending u64 }
+//
+// Threading: every word is read and written atomically; callers serialise
+// the writes of one key (Workload's key locks).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "strata/status.h"
+
+namespace strata::stress {
+
+enum class WriteKind : uint64_t { kNone = 0, kPut = 1, kDelete = 2, kVersioned = 3 };
+
+// One key's state, decoded.
+struct KeyState {
+  uint64_t generation = 0;
+  WriteKind kind = WriteKind::kNone;
+
+  static KeyState Decode(uint64_t word) {
+    return KeyState{word >> 2, static_cast<WriteKind>(word & 3)};
+  }
+  uint64_t Encode() const { return generation << 2 | static_cast<uint64_t>(kind); }
+  bool present() const { return kind == WriteKind::kPut || kind == WriteKind::kVersioned; }
+  bool none() const { return kind == WriteKind::kNone; }
+  bool operator==(const KeyState&) const = default;
+  // "put@12", "delete@7", "versioned@9", "absent".
+  std::string ToString() const;
+};
+
+class ExpectedState {
+ public:
+  // Opens `path`, creating it for `key_count` keys when missing. An existing
+  // file for another key count is InvalidArgument.
+  static Status Open(const std::string& path, uint64_t key_count,
+                     std::unique_ptr<ExpectedState>* state);
+  ~ExpectedState();
+  ExpectedState(const ExpectedState&) = delete;
+  ExpectedState& operator=(const ExpectedState&) = delete;
+
+  uint64_t key_count() const { return key_count_; }
+  KeyState acked(uint64_t key) const { return KeyState::Decode(Word(key, 0).load()); }
+  KeyState pending(uint64_t key) const { return KeyState::Decode(Word(key, 1).load()); }
+  void SetPending(uint64_t key, KeyState s) { Word(key, 1).store(s.Encode()); }
+  // The pending write was acknowledged: it becomes the acked state.
+  void Ack(uint64_t key, KeyState s) {
+    Word(key, 0).store(s.Encode());
+    Word(key, 1).store(0);
+  }
+  // The pending write failed and is known not to have happened.
+  void ClearPending(uint64_t key) { Word(key, 1).store(0); }
+
+  uint64_t NextGeneration() { return Header(kNextGeneration).fetch_add(1); }
+  uint64_t generation_bound() const { return Header(kNextGeneration).load(); }
+  void CountVerification() { Header(kVerifications).fetch_add(1); }
+  uint64_t verifications() const { return Header(kVerifications).load(); }
+  void CountOps(uint64_t n) { Header(kOps).fetch_add(n, std::memory_order_relaxed); }
+  uint64_t ops() const { return Header(kOps).load(std::memory_order_relaxed); }
+
+ private:
+  enum HeaderWord { kMagic = 0, kKeyCount, kNextGeneration, kVerifications, kOps };
+  static constexpr size_t kHeaderWords = 8;
+
+  ExpectedState(uint64_t* words, size_t bytes, uint64_t key_count)
+      : words_(words), bytes_(bytes), key_count_(key_count) {}
+  std::atomic_ref<uint64_t> Header(HeaderWord w) const {
+    return std::atomic_ref<uint64_t>(words_[w]);
+  }
+  std::atomic_ref<uint64_t> Word(uint64_t key, int slot) const;
+
+  uint64_t* const words_;
+  const size_t bytes_;
+  const uint64_t key_count_;
+};
+
+}  // namespace strata::stress

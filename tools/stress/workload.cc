@@ -1,0 +1,409 @@
+#include "tools/stress/workload.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <thread>
+
+#include "core/assert.h"
+
+namespace strata::stress {
+
+namespace {
+
+constexpr std::string_view kViolationPrefix = "violation: ";
+constexpr size_t kKeyDigits = 8;
+constexpr size_t kGenerationDigits = 16;
+constexpr size_t kValuePaddingBytesMax = 96;
+constexpr int kIterateStepsMax = 32;
+constexpr uint64_t kOpsCountEvery = 64;
+
+// Padding bytes derived from key and generation (so a value cut short or
+// glued to another's tail does not parse).
+std::string Padding(uint64_t key, uint64_t generation) {
+  uint64_t x = (key + 1) * 0x9E3779B97F4A7C15ull ^ generation * 0xC2B2AE3D27D4EB4Full;
+  std::string out(x % (kValuePaddingBytesMax + 1), '\0');
+  for (char& c : out) {
+    x ^= x >> 29;
+    x *= 0xBF58476D1CE4E5B9ull;
+    c = static_cast<char>('a' + (x >> 59) % 26);
+  }
+  return out;
+}
+
+bool ParseHex(std::string_view s, uint64_t* out) {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), *out, 16);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// What a read found, in the state's terms.
+struct Observed {
+  bool found = false;
+  bool parsed = false;
+  uint64_t generation = 0;
+  std::optional<uint64_t> version;  // when the read returned one
+  std::string raw;                  // for messages when unparsed
+
+  std::string ToString() const {
+    if (!found) return "absent";
+    if (!parsed) return fmt::format("a value no write stored ('{}')", raw.substr(0, 64));
+    return version ? fmt::format("generation {} (version {})", generation, *version)
+                   : fmt::format("generation {}", generation);
+  }
+};
+
+// Whether `o` is what state `e` stores. A versioned write reads back with its
+// generation as version; a plain Put with version 0.
+bool Matches(const Observed& o, const KeyState& e) {
+  if (!e.present()) return !o.found;
+  if (!o.found || !o.parsed || o.generation != e.generation) return false;
+  if (!o.version) return true;
+  return *o.version == (e.kind == WriteKind::kVersioned ? e.generation : 0);
+}
+
+Status Observe(Engine* db, const ReadOptions& ro, uint64_t key, bool versioned, Observed* o) {
+  *o = Observed();
+  Status s;
+  if (versioned) {
+    uint64_t version = 0;
+    s = db->GetVersioned(ro, KeyName(key), &o->raw, &version);
+    if (s.ok()) o->version = version;
+  } else {
+    s = db->Get(ro, KeyName(key), &o->raw);
+  }
+  if (s.IsNotFound()) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(s);
+  o->found = true;
+  o->parsed = ParseValue(o->raw, key, &o->generation);
+  return Status::Ok();
+}
+
+Status Mismatch(std::string_view what, uint64_t key, const std::string& expected,
+                const Observed& found) {
+  return Violation(fmt::format("{}, key {}: expected {}, found {}", what, KeyName(key), expected,
+                               found.ToString()));
+}
+
+}  // namespace
+
+std::string KeyName(uint64_t key) { return fmt::format("k{:0{}}", key, kKeyDigits); }
+
+bool ParseKey(std::string_view name, uint64_t* key) {
+  if (name.size() != 1 + kKeyDigits || name[0] != 'k') return false;
+  const auto r = std::from_chars(name.data() + 1, name.data() + name.size(), *key);
+  return r.ec == std::errc() && r.ptr == name.data() + name.size();
+}
+
+std::string ValueFor(uint64_t key, uint64_t generation) {
+  return fmt::format("{}:{:0{}x}:{}", KeyName(key), generation, kGenerationDigits,
+                     Padding(key, generation));
+}
+
+bool ParseValue(std::string_view value, uint64_t key, uint64_t* generation) {
+  const std::string name = KeyName(key);
+  const size_t head = name.size() + 1 + kGenerationDigits + 1;
+  if (value.size() < head || !value.starts_with(name) || value[name.size()] != ':' ||
+      value[head - 1] != ':') {
+    return false;
+  }
+  if (!ParseHex(value.substr(name.size() + 1, kGenerationDigits), generation)) return false;
+  return value.substr(head) == Padding(key, *generation);
+}
+
+Status Violation(std::string_view what) {
+  return Status::Corruption(std::string(kViolationPrefix) + std::string(what));
+}
+
+bool IsViolation(const Status& s) {
+  return s.IsCorruption() && s.message().starts_with(kViolationPrefix);
+}
+
+uint64_t WorkloadCounts::total() const {
+  return puts + deletes + batches + put_if_newer + gets + iterations + snapshot_reads;
+}
+
+// ---------------------------------------------------------------------------
+// Verification after a restart
+
+namespace {
+
+// Per generation in flight at the crash: did some key of it land, and which
+// pending key did not.
+struct BatchLanding {
+  std::optional<uint64_t> landed_key;
+  std::optional<uint64_t> missing_key;
+};
+
+Status VerifyScan(Engine* db, ExpectedState* state) {
+  std::unique_ptr<Iterator> it = db->NewIterator(ReadOptions{});
+  uint64_t next_key = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t key = 0;
+    if (!ParseKey(it->key(), &key) || key >= state->key_count()) {
+      return Violation(fmt::format("scan after restart: key '{}' was never written", it->key()));
+    }
+    for (; next_key < key; ++next_key) {
+      if (state->acked(next_key).present()) {
+        return Violation(fmt::format("scan after restart, key {}: expected {}, found absent",
+                                     KeyName(next_key), state->acked(next_key).ToString()));
+      }
+    }
+    Observed o;
+    o.found = true;
+    o.raw.assign(it->value());
+    o.parsed = ParseValue(o.raw, key, &o.generation);
+    o.version = it->version();
+    if (!Matches(o, state->acked(key))) {
+      return Mismatch("scan after restart", key, state->acked(key).ToString(), o);
+    }
+    next_key = key + 1;
+  }
+  STRATA_RETURN_IF_ERROR(it->status());
+  for (; next_key < state->key_count(); ++next_key) {
+    if (state->acked(next_key).present()) {
+      return Violation(fmt::format("scan after restart, key {}: expected {}, found absent",
+                                   KeyName(next_key), state->acked(next_key).ToString()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status VerifyAfterRestart(Engine* db, ExpectedState* state) {
+  const uint64_t n = state->key_count();
+  std::vector<uint8_t> took_pending(n, 0);
+  std::map<uint64_t, BatchLanding> landings;  // generation -> what landed
+  for (uint64_t key = 0; key < n; ++key) {
+    const KeyState acked = state->acked(key);
+    const KeyState pending = state->pending(key);
+    Observed o;
+    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
+    const bool is_acked = Matches(o, acked);
+    const bool is_pending = !pending.none() && Matches(o, pending);
+    if (!is_acked && !is_pending) {
+      const std::string expected =
+          pending.none() ? acked.ToString()
+                         : fmt::format("{} (acknowledged) or {} (in flight)", acked.ToString(),
+                                       pending.ToString());
+      return Mismatch("after restart", key, expected, o);
+    }
+    took_pending[key] = is_pending && !is_acked;
+    if (!pending.none()) {
+      BatchLanding& l = landings[pending.generation];
+      if (is_pending && !is_acked) l.landed_key = key;  // a delete over a delete tells nothing
+      if (!is_pending) l.missing_key = key;
+    }
+    if (acked.generation != 0 && is_acked) landings[acked.generation].landed_key = key;
+  }
+  for (const auto& [generation, l] : landings) {
+    if (l.landed_key && l.missing_key) {
+      return Violation(fmt::format(
+          "half a batch after restart: generation {} reached key {} but not key {}", generation,
+          KeyName(*l.landed_key), KeyName(*l.missing_key)));
+    }
+  }
+  for (uint64_t key = 0; key < n; ++key) {
+    if (took_pending[key]) {
+      state->Ack(key, state->pending(key));
+    } else {
+      state->ClearPending(key);
+    }
+  }
+  return VerifyScan(db, state);
+}
+
+// ---------------------------------------------------------------------------
+// The workload
+
+Workload::Workload(Engine* db, ExpectedState* state, const WorkloadOptions& options)
+    : db_(db),
+      state_(state),
+      options_(options),
+      write_options_{options.sync},
+      key_locks_(new std::mutex[state->key_count()]) {
+  STRATA_ASSERT(options_.threads > 0);
+}
+
+Status Workload::Run() {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options_.threads; ++i) threads.emplace_back([this, i] { Thread(i); });
+  for (std::thread& t : threads) t.join();
+  std::lock_guard lock(failure_mu_);
+  return failure_;
+}
+
+void Workload::Fail(const Status& s) {
+  std::lock_guard lock(failure_mu_);
+  if (failure_.ok()) failure_ = s;
+  stop_.store(true);
+}
+
+void Workload::Thread(int index) {
+  std::mt19937_64 rng(options_.seed * 1000003 + static_cast<uint64_t>(index));
+  uint64_t done = 0;
+  while (!stop_.load() && (options_.ops_per_thread == 0 || done < options_.ops_per_thread)) {
+    const Status s = RunOne(rng);
+    if (!s.ok()) {
+      Fail(s);
+      return;
+    }
+    if (++done % kOpsCountEvery == 0) state_->CountOps(kOpsCountEvery);
+  }
+  state_->CountOps(done % kOpsCountEvery);
+}
+
+Status Workload::RunOne(std::mt19937_64& rng) {
+  const uint64_t key = rng() % state_->key_count();
+  const uint64_t dice = rng() % 100;
+  if (dice < 25) return WriteOne(key, WriteKind::kPut);
+  if (dice < 35) return WriteOne(key, WriteKind::kDelete);
+  if (dice < 45) return Batch(key, rng);
+  if (dice < 55) return PutIfNewer(key, rng);
+  if (dice < 80) return Read(key, rng);
+  if (dice < 92) return Iterate(key, rng);
+  return SnapshotRead(key);
+}
+
+Status Workload::WriteOne(uint64_t key, WriteKind kind) {
+  std::lock_guard lock(key_locks_[key]);
+  const KeyState next{state_->NextGeneration(), kind};
+  state_->SetPending(key, next);
+  const Status s = kind == WriteKind::kDelete
+                       ? db_->Delete(write_options_, KeyName(key))
+                       : db_->Put(write_options_, KeyName(key), ValueFor(key, next.generation));
+  STRATA_RETURN_IF_ERROR(s);
+  state_->Ack(key, next);
+  ++(kind == WriteKind::kDelete ? counts_.deletes : counts_.puts);
+  return Status::Ok();
+}
+
+// PutIfNewer with a version above every stored one must apply; now and then
+// one with the stored version itself, which must not.
+Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
+  std::lock_guard lock(key_locks_[key]);
+  const KeyState current = state_->acked(key);
+  const bool stale = current.kind == WriteKind::kVersioned && rng() % 4 == 0;
+  const KeyState next{state_->NextGeneration(), WriteKind::kVersioned};
+  state_->SetPending(key, next);
+  const uint64_t version = stale ? current.generation : next.generation;
+  bool applied = false;
+  STRATA_RETURN_IF_ERROR(db_->PutIfNewer(write_options_, KeyName(key), version,
+                                         ValueFor(key, next.generation), &applied));
+  if (applied == stale) {
+    return Violation(fmt::format("PutIfNewer, key {}: version {} over {}: applied={}",
+                                 KeyName(key), version, current.ToString(), applied));
+  }
+  if (applied) {
+    state_->Ack(key, next);
+  } else {
+    state_->ClearPending(key);
+  }
+  ++counts_.put_if_newer;
+  return Status::Ok();
+}
+
+Status Workload::Batch(uint64_t key, std::mt19937_64& rng) {
+  const uint64_t first = key - key % kBatchKeys;
+  const uint64_t end = std::min(first + kBatchKeys, state_->key_count());
+  std::vector<std::unique_lock<std::mutex>> locks;  // ascending: no deadlock
+  for (uint64_t k = first; k < end; ++k) locks.emplace_back(key_locks_[k]);
+  const uint64_t generation = state_->NextGeneration();
+  WriteBatch batch;
+  std::vector<KeyState> next;
+  for (uint64_t k = first; k < end; ++k) {
+    const bool del = rng() % 4 == 0;
+    next.push_back(KeyState{generation, del ? WriteKind::kDelete : WriteKind::kPut});
+    STRATA_RETURN_IF_ERROR(del ? batch.Delete(KeyName(k))
+                               : batch.Put(KeyName(k), ValueFor(k, generation)));
+    state_->SetPending(k, next.back());
+  }
+  STRATA_RETURN_IF_ERROR(db_->Write(write_options_, batch));
+  for (uint64_t k = first; k < end; ++k) state_->Ack(k, next[k - first]);
+  ++counts_.batches;
+  return Status::Ok();
+}
+
+// Under the key's lock nothing is in flight: the read must return the acked state.
+Status Workload::Read(uint64_t key, std::mt19937_64& rng) {
+  std::lock_guard lock(key_locks_[key]);
+  Observed o;
+  STRATA_RETURN_IF_ERROR(Observe(db_, ReadOptions{}, key, rng() % 2 == 0, &o));
+  const KeyState expected = state_->acked(key);
+  if (!Matches(o, expected)) return Mismatch("get", key, expected.ToString(), o);
+  ++counts_.gets;
+  return Status::Ok();
+}
+
+// Without locks: keys in order (ascending forward, descending backward),
+// inside the key space, each value one that was written for that key.
+Status Workload::Iterate(uint64_t key, std::mt19937_64& rng) {
+  ReadOptions ro;
+  const bool forward = rng() % 2 == 0;
+  if (forward && rng() % 4 == 0) ro.upper_bound = KeyName(key + rng() % 64);
+  std::unique_ptr<Iterator> it = db_->NewIterator(ro);
+  it->Seek(KeyName(key));
+  if (!forward && !it->Valid() && it->status().ok()) it->SeekToLast();
+  const uint64_t bound = state_->generation_bound();
+  std::optional<uint64_t> previous;
+  for (int step = 0; it->Valid() && step < kIterateStepsMax; ++step) {
+    uint64_t k = 0;
+    uint64_t generation = 0;
+    if (!ParseKey(it->key(), &k) || k >= state_->key_count()) {
+      return Violation(fmt::format("iterator: key '{}' was never written", it->key()));
+    }
+    if (previous && (forward ? k <= *previous : k >= *previous)) {
+      return Violation(fmt::format("iterator ({}): key {} after key {}",
+                                   forward ? "forward" : "backward", KeyName(k),
+                                   KeyName(*previous)));
+    }
+    if (ro.upper_bound && it->key() >= *ro.upper_bound) {
+      return Violation(fmt::format("iterator: key {} at or past the upper bound {}", KeyName(k),
+                                   *ro.upper_bound));
+    }
+    if (!ParseValue(it->value(), k, &generation) || generation >= bound) {
+      return Violation(fmt::format("iterator, key {}: a value no write stored ('{}')",
+                                   KeyName(k), it->value().substr(0, 64)));
+    }
+    previous = k;
+    forward ? it->Next() : it->Prev();
+  }
+  STRATA_RETURN_IF_ERROR(it->status());
+  ++counts_.iterations;
+  return Status::Ok();
+}
+
+// A snapshot taken while the key is locked reads the acked state of then,
+// by Get and by an iterator, after the key was overwritten.
+Status Workload::SnapshotRead(uint64_t key) {
+  std::unique_ptr<Snapshot> snapshot;
+  KeyState expected;
+  {
+    std::lock_guard lock(key_locks_[key]);
+    expected = state_->acked(key);
+    snapshot = db_->GetSnapshot();
+  }
+  STRATA_RETURN_IF_ERROR(WriteOne(key, WriteKind::kPut));
+  ReadOptions ro;
+  ro.snapshot = snapshot.get();
+  Observed o;
+  STRATA_RETURN_IF_ERROR(Observe(db_, ro, key, false, &o));
+  if (!Matches(o, expected)) return Mismatch("snapshot get", key, expected.ToString(), o);
+  std::unique_ptr<Iterator> it = db_->NewIterator(ro);
+  it->Seek(KeyName(key));
+  STRATA_RETURN_IF_ERROR(it->status());
+  o = Observed();
+  if (it->Valid() && it->key() == KeyName(key)) {
+    o.found = true;
+    o.raw.assign(it->value());
+    o.parsed = ParseValue(o.raw, key, &o.generation);
+  }
+  if (!Matches(o, expected)) return Mismatch("snapshot iterator", key, expected.ToString(), o);
+  it.reset();
+  ++counts_.snapshot_reads;
+  return Status::Ok();
+}
+
+}  // namespace strata::stress
