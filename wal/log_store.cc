@@ -22,6 +22,12 @@ namespace {
 
 // Indexes stay far from overflow (index + count, last_index + 1).
 constexpr uint64_t kLogIndexMax = uint64_t{1} << 62;
+// Placeholders one replayed record may add. They stand for entries whose
+// records were overwritten and then released, and later records must
+// replace or compact each of them; a checksum-valid but wrong record could
+// otherwise ask for 2^40 of them (a hang and memory without bound, found by
+// fuzz/log_store_fuzzer). 4M placeholders is about 160 MB.
+constexpr uint64_t kReplayGapMax = uint64_t{1} << 22;
 
 std::string Where(const RecordLocation& where) {
   return fmt::format("{} @ {} (lsn {})", SegmentFileName(where.segment_seq), where.offset,
@@ -77,6 +83,20 @@ void GroupLog::ApplyMeta(const GroupMeta& meta, uint64_t lsn) {
   }
   first_index_ = meta.first_index;
   prev_term_ = meta.prev_term;
+}
+
+uint64_t GroupLog::ReplayGapLocked(const StoreRecord& record) const {
+  if (record.kind == StoreRecordKind::kEntries) {
+    const uint64_t first = record.index;
+    if (record.entries.empty() || entries_.empty() || first < first_index_) return 0;
+    return first > LastIndexLocked() + 1 ? first - (LastIndexLocked() + 1) : 0;
+  }
+  if (record.kind == StoreRecordKind::kMeta) {
+    const GroupMeta& meta = record.meta;
+    if (meta.reset || meta.first_index > LastIndexLocked() + 1 || entries_.empty()) return 0;
+    return meta.first_index < first_index_ ? first_index_ - meta.first_index : 0;
+  }
+  return 0;
 }
 
 Status GroupLog::CheckReplayedLocked() const {
@@ -318,6 +338,12 @@ Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_
     STRATA_RETURN_IF_ERROR(DecodeStoreRecord(payload, Where(where), &record));
     GroupLog* group = GroupLocked(record.group);
     std::unique_lock<std::shared_mutex> lock(group->state_mu_);
+    const uint64_t gap = group->ReplayGapLocked(record);
+    if (gap > kReplayGapMax) {
+      return Status::Corruption(fmt::format(
+          "{}: log store group {} record would leave {} missing entries before it (at most {})",
+          Where(where), record.group, gap, kReplayGapMax));
+    }
     switch (record.kind) {
       case StoreRecordKind::kEntries: group->ApplyEntries(where, record); break;
       case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;

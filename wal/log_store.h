@@ -71,6 +71,9 @@ class GroupLog final : public LogStore {
   void ApplyMeta(const GroupMeta& meta, uint64_t lsn);
   // Corruption if replay left a placeholder entry.
   Status CheckReplayedLocked() const;
+  // How many placeholder entries applying `record` in replay would add
+  // (ApplyEntries past the last index, ApplyMeta below the first).
+  uint64_t ReplayGapLocked(const StoreRecord& record) const;
   uint64_t LastIndexLocked() const { return first_index_ + entries_.size() - 1; }
   GroupMeta MetaLocked() const;
   // Appends a meta record (REQUIRES: write_mu_ held) and applies it.

@@ -12,7 +12,9 @@
 #include "strata/log_store.h"
 #include "tests/testing/test_util.h"
 #include "wal/limits.h"
+#include "wal/log.h"
 #include "wal/log_store.h"
+#include "wal/log_store_record.h"
 
 namespace strata::wal {
 namespace {
@@ -124,6 +126,42 @@ TEST(LogStore, RandomOpsMatchModelAcrossReopens) {
     host.reset();
     ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
     for (const auto& [g, model] : models) ExpectSame(host->Group(g), model, g);
+  }
+}
+
+// Checksum-valid records that leave a huge index gap (entries at 1, then
+// at 2^40; a compaction point far below the first entry) are Corruption
+// naming the record, not a replay that materialises 2^40 placeholders.
+TEST(LogStore, ReplayRefusesAHugeIndexGap) {
+  for (int variant = 0; variant < 2; ++variant) {
+    SCOPED_TRACE(variant);
+    strata::testing::ScratchDir dir;
+    {
+      LogOptions lo;
+      lo.segment_bytes = kSegmentBytesMin;
+      std::unique_ptr<Log> log;
+      ASSERT_TRUE(Log::Open(lo, dir.path(), &log).ok());
+      std::vector<LogEntry> first = {LogEntry{variant == 0 ? 1 : uint64_t{1} << 40, 1, "a"}};
+      std::string payload;
+      std::vector<uint32_t> offsets;
+      EncodeEntries(7, first, &payload, &offsets);
+      ASSERT_TRUE(log->Append(payload, true).ok());
+      payload.clear();
+      if (variant == 0) {
+        std::vector<LogEntry> far = {LogEntry{uint64_t{1} << 40, 1, "b"}};
+        EncodeEntries(7, far, &payload, &offsets);
+      } else {
+        GroupMeta meta;
+        meta.group = 7;
+        meta.first_index = 1;
+        EncodeMeta(meta, &payload);
+      }
+      ASSERT_TRUE(log->Append(payload, true).ok());
+    }
+    std::unique_ptr<LogStoreHost> host;
+    const Status s = OpenLogStoreHost(SmallHostOptions(), dir.path(), &host);
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.ToString().find("missing entries"), std::string::npos) << s.ToString();
   }
 }
 
