@@ -34,6 +34,10 @@ class Rebuild final : public WriteBatch::Handler {
     entries.push_back({3, std::string(key), version, std::string(value)});
     return batch.PutVersioned(key, version, value);
   }
+  Status OnDeleteRange(std::string_view begin, std::string_view end) override {
+    entries.push_back({4, std::string(begin), 0, std::string(end)});
+    return batch.DeleteRange(begin, end);
+  }
   struct Entry {
     int type;
     std::string key;
