@@ -84,6 +84,29 @@ Axis MakeAxis(double lo, double hi, bool log, bool from_zero) {
   return axis;
 }
 
+// The document, white background and title every chart starts with.
+std::string SvgHeader(std::string_view title) {
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<title>{2}</title>\n<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
+      "<text x=\"{3}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">{2}</text>\n",
+      kWidth, kHeight, Xml(title), (kLeft + kWidth - kRight) / 2);
+}
+
+// Horizontal grid lines and labels of the y axis.
+void AppendYTicks(const Axis& ya, std::string* out) {
+  const double px0 = kLeft, px1 = kWidth - kRight, py0 = kHeight - kBottom, py1 = kTop;
+  for (double t : ya.ticks) {
+    const double y = ya.Map(t, py0, py1);
+    *out += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>\n"
+        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+        px0, y, px1, px0 - 6, y + 4, TickLabel(t));
+  }
+}
+
 }  // namespace
 
 std::string RenderSvg(const LineChart& chart) {
@@ -100,13 +123,7 @@ std::string RenderSvg(const LineChart& chart) {
   const Axis ya = MakeAxis(y_lo, y_hi, false, true);
   const double px0 = kLeft, px1 = kWidth - kRight, py0 = kHeight - kBottom, py1 = kTop;
 
-  std::string out = fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
-      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<title>{2}</title>\n<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
-      "<text x=\"{3}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">{2}</text>\n",
-      kWidth, kHeight, Xml(chart.title), (px0 + px1) / 2);
+  std::string out = SvgHeader(chart.title);
   for (double t : xa.ticks) {
     const double x = xa.Map(t, px0, px1);
     out += fmt::format(
@@ -114,13 +131,7 @@ std::string RenderSvg(const LineChart& chart) {
         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
         x, py0, py1, py0 + 18, TickLabel(t));
   }
-  for (double t : ya.ticks) {
-    const double y = ya.Map(t, py0, py1);
-    out += fmt::format(
-        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>\n"
-        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-        px0, y, px1, px0 - 6, y + 4, TickLabel(t));
-  }
+  AppendYTicks(ya, &out);
   out += fmt::format(
       "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"black\"/>\n"
       "<text x=\"{4}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n"
@@ -164,20 +175,8 @@ std::string RenderBarSvg(const BarChart& chart) {
   }
   const Axis ya = MakeAxis(0, y_hi > 0 ? y_hi * 1.1 : 1, false, true);
   const double px0 = kLeft, px1 = kWidth - kRight, py0 = kHeight - kBottom, py1 = kTop;
-  std::string out = fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
-      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<title>{2}</title>\n<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
-      "<text x=\"{3}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">{2}</text>\n",
-      kWidth, kHeight, Xml(chart.title), (px0 + px1) / 2);
-  for (double t : ya.ticks) {
-    const double y = ya.Map(t, py0, py1);
-    out += fmt::format(
-        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>\n"
-        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-        px0, y, px1, px0 - 6, y + 4, TickLabel(t));
-  }
+  std::string out = SvgHeader(chart.title);
+  AppendYTicks(ya, &out);
   out += fmt::format(
       "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"black\"/>\n"
       "<text x=\"18\" y=\"{4}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {4})\">{5}</text>\n",
