@@ -88,6 +88,7 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
     if (!options_.create_if_missing) return Status::NotFound(file + ": missing");
     // A new file: checkpoint 0 (an empty tree) in slot 0, slot 1 zeros.
     pager_ = std::make_unique<Pager>(fs_, file, page_bytes_, options_.block_cache_bytes);
+    pager_->set_bulk_direct(options_.use_direct_io.value_or(true));
     STRATA_RETURN_IF_ERROR(pager_->Open(true));
     std::string page(page_bytes_, '\0');
     STRATA_RETURN_IF_ERROR(pager_->WriteRaw(1, page.data()));
@@ -114,6 +115,7 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
                                             file_size, meta.page_count, page_bytes_));
     }
     pager_ = std::make_unique<Pager>(fs_, file, page_bytes_, options_.block_cache_bytes);
+    pager_->set_bulk_direct(options_.use_direct_io.value_or(true));
     STRATA_RETURN_IF_ERROR(pager_->Open(false));
     STRATA_RETURN_IF_ERROR(LoadFreeList(meta));
   }

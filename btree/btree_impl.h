@@ -85,6 +85,9 @@ class BtreeIterator final : public Iterator {
   // Descends from stack_[depth] (already positioned) to a leaf, taking the
   // first (or last) child at every level below.
   bool DescendEdge(bool last);
+  // Before the iterator enters a leaf below the branch `top`: reads the
+  // next window of sibling leaves in the direction of travel in one batch.
+  void ReadAhead(const PageRef& branch, size_t index, bool forward);
   bool StepLeaf(bool forward);
   void Settle();  // loads key/value at the leaf position, or invalidates
   void Fail(Status s);
@@ -93,6 +96,14 @@ class BtreeIterator final : public Iterator {
   const std::shared_ptr<const Version> version_ptr_;
   const std::optional<std::string> upper_bound_;
   std::vector<Level> stack_;
+  // The read-ahead window: children [ahead_begin_, ahead_end_) of branch page
+  // ahead_page_ were prefetched. The next window holds ahead_pages_ leaves:
+  // 2 after a seek, doubling per window up to kReadAheadBytes, so a short
+  // scan reads little more than it uses and a long one reads in big batches.
+  size_t ahead_pages_ = 2;
+  uint64_t ahead_page_ = 0;
+  size_t ahead_begin_ = 0;
+  size_t ahead_end_ = 0;
   bool valid_ = false;
   std::string_view key_;
   std::string_view value_;

@@ -14,6 +14,9 @@ namespace {
 
 // Bulk load writes its pages out in runs of this many (1 MiB of 4 KiB pages).
 constexpr size_t kBulkWriteOutPages = 256;
+// Leaves an iterator reads ahead in one batch when it enters a new window:
+// 256 KiB, 64 pages of 4 KiB (a few of the hdd profile's larger pages).
+constexpr size_t kReadAheadBytes = 256 << 10;
 
 }  // namespace
 
@@ -181,6 +184,7 @@ bool BtreeIterator::DescendEdge(bool last) {
   while (stack_.size() < height) {
     const Level& top = stack_.back();
     const uint32_t level = height - 1 - static_cast<uint32_t>(stack_.size());  // child's
+    if (level == 0) ReadAhead(top.page, top.index, !last);
     Result<PageRef> child = db_->GetNode(BranchChildAt(top.page->bytes(), top.index), level);
     if (!child.ok()) {
       Fail(child.status());
@@ -192,6 +196,26 @@ bool BtreeIterator::DescendEdge(bool last) {
     stack_.push_back(Level{std::move(*child), index});
   }
   return true;
+}
+
+void BtreeIterator::ReadAhead(const PageRef& branch, size_t index, bool forward) {
+  if (branch->no == ahead_page_ && index >= ahead_begin_ && index < ahead_end_) return;
+  const size_t children = CountOf(branch->bytes()) + 1;
+  const size_t window = ahead_pages_;
+  const size_t window_max = std::max<size_t>(kReadAheadBytes / db_->page_bytes_, 2);
+  ahead_pages_ = std::min(2 * ahead_pages_, window_max);
+  size_t begin = index, end = std::min(children, index + window);
+  if (!forward) {
+    begin = index + 1 >= window ? index + 1 - window : 0;
+    end = index + 1;
+  }
+  std::vector<uint64_t> nos;
+  nos.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) nos.push_back(BranchChildAt(branch->bytes(), i));
+  db_->pager_->Prefetch(nos);
+  ahead_page_ = branch->no;
+  ahead_begin_ = begin;
+  ahead_end_ = end;
 }
 
 // Moves to the first entry of the next leaf (or the last of the previous).
@@ -238,6 +262,8 @@ void BtreeIterator::Settle() {
 }
 
 void BtreeIterator::SeekToFirst() {
+  ahead_pages_ = 2;
+  ahead_end_ = 0;
   stack_.clear();
   valid_ = false;
   if (!status_.ok() || version_ptr_->root == 0) return;
@@ -260,6 +286,8 @@ void BtreeIterator::SeekToLast() {
   }
   stack_.clear();
   valid_ = false;
+  ahead_pages_ = 2;
+  ahead_end_ = 0;
   if (!status_.ok() || version_ptr_->root == 0) return;
   Result<PageRef> root = db_->GetNode(version_ptr_->root, version_ptr_->height - 1);
   if (!root.ok()) return Fail(root.status());
@@ -270,6 +298,8 @@ void BtreeIterator::SeekToLast() {
 }
 
 void BtreeIterator::Seek(std::string_view target) {
+  ahead_pages_ = 2;
+  ahead_end_ = 0;
   stack_.clear();
   valid_ = false;
   if (!status_.ok() || version_ptr_->root == 0) return;
@@ -398,7 +428,7 @@ Status BtreeImpl::BulkLoad(const BulkSource& next, double fill) {
       STRATA_ASSIGN_OR_RETURN(PageRef pg, pager_->Get(no));
       pages.push_back(std::move(pg));
     }
-    STRATA_RETURN_IF_ERROR(pager_->WritePages(pages));
+    STRATA_RETURN_IF_ERROR(pager_->WritePages(pages, /*fresh_bulk=*/true));
     for (const PageRef& pg : pages) dirty_.erase(pg->no);
     pager_->MarkOnDisk(pages);
     return Status::Ok();

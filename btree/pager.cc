@@ -14,6 +14,48 @@ namespace {
 constexpr size_t kWriteRunBytesMax = 1 << 20;
 }  // namespace
 
+namespace {
+struct FreeBuffers {
+  std::mutex mu;
+  std::vector<std::pair<size_t, std::vector<char*>>> by_size STRATA_GUARDED_BY(mu);
+};
+FreeBuffers& Free() {
+  static FreeBuffers* free = new FreeBuffers();  // never destroyed: pages may outlive statics
+  return *free;
+}
+}  // namespace
+
+char* PageBuffers::Take(size_t bytes) {
+  FreeBuffers& f = Free();
+  {
+    std::lock_guard lock(f.mu);
+    for (auto& [size, list] : f.by_size) {
+      if (size == bytes && !list.empty()) {
+        char* buf = list.back();
+        list.pop_back();
+        return buf;
+      }
+    }
+  }
+  return new char[bytes];
+}
+
+void PageBuffers::Give(char* buf, size_t bytes) {
+  if (buf == nullptr) return;
+  FreeBuffers& f = Free();
+  {
+    std::lock_guard lock(f.mu);
+    auto it = f.by_size.begin();
+    while (it != f.by_size.end() && it->first != bytes) ++it;
+    if (it == f.by_size.end()) it = f.by_size.insert(it, {bytes, {}});
+    if ((it->second.size() + 1) * bytes <= kRecycledBytesMax) {
+      it->second.push_back(buf);
+      return;
+    }
+  }
+  delete[] buf;
+}
+
 Pager::Pager(std::shared_ptr<io::FileSystem> fs, std::string path, size_t page_bytes,
              size_t cache_bytes)
     : fs_(std::move(fs)), path_(std::move(path)), page_bytes_(page_bytes),
@@ -22,6 +64,7 @@ Pager::Pager(std::shared_ptr<io::FileSystem> fs, std::string path, size_t page_b
 }
 
 Pager::~Pager() {
+  if (direct_writer_ != nullptr) (void)direct_writer_->Close();
   if (writer_ != nullptr) (void)writer_->Close();
   for (size_t i = 0; i < kChunks; ++i) delete chunks_[i].load(std::memory_order_relaxed);
 }
@@ -122,6 +165,42 @@ Result<PageRef> Pager::Get(uint64_t no) {
   return PageRef(std::move(fresh));
 }
 
+void Pager::Prefetch(std::span<const uint64_t> nos) {
+  std::vector<std::shared_ptr<Page>> fresh;
+  std::vector<io::ReadRequest> requests;
+  for (uint64_t no : nos) {
+    if (no < kMetaPages || no >= kPagesMax || Load(no) != nullptr) continue;
+    fresh.push_back(std::make_shared<Page>(no, page_bytes_));
+    io::ReadRequest r;
+    r.offset = no * page_bytes_;
+    r.length = page_bytes_;
+    r.buffer = fresh.back()->mutable_bytes();
+    requests.push_back(r);
+  }
+  if (requests.empty()) return;
+  (void)reader_->ReadBatch(requests);  // each request carries its own status
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    const io::ReadRequest& r = requests[i];
+    std::shared_ptr<Page>& page = fresh[i];
+    if (!r.status.ok() || r.bytes_read != page_bytes_ ||
+        !ValidatePage(page->bytes(), page_bytes_, page->no, path_).ok()) {
+      continue;
+    }
+    page->on_disk.store(true, std::memory_order_relaxed);
+    page->ref.store(true, std::memory_order_relaxed);  // one clock round to be read
+    {
+      std::shared_ptr<const Page>* slot = Slot(page->no, true);
+      std::lock_guard lock(LockFor(page->no));
+      if (*slot != nullptr) continue;  // a reader or the writer was faster
+      *slot = std::move(page);
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    NoteLimit(r.offset / page_bytes_);
+    cached_bytes_.fetch_add(static_cast<int64_t>(page_bytes_), std::memory_order_relaxed);
+  }
+  MaybeEvict();
+}
+
 void Pager::Install(std::shared_ptr<Page> page) {
   const uint64_t no = page->no;
   page->ref.store(true, std::memory_order_relaxed);
@@ -188,24 +267,43 @@ void Pager::MaybeEvict() {
   }
 }
 
-Status Pager::WritePages(const std::vector<PageRef>& pages) {
-  std::string run;
+Status Pager::WritePages(const std::vector<PageRef>& pages, bool fresh_bulk) {
+  if (run_ == nullptr) run_ = std::make_unique<io::AlignedBuffer>(kWriteRunBytesMax);
+  if (fresh_bulk && direct_writer_ == nullptr && !direct_refused_) {
+    io::FileOptions direct;
+    direct.direct = true;
+    // A file system without O_DIRECT (tmpfs, some test doubles) says no once.
+    if (!fs_->ReopenWritableFile(path_, direct, &direct_writer_).ok()) {
+      direct_writer_.reset();
+      direct_refused_ = true;
+    }
+  }
+  io::AlignedBuffer& run = *run_;
+  run.Clear();
   uint64_t run_start = 0;
   uint64_t next = 0;
   auto flush = [&]() -> Status {
-    if (run.empty()) return Status::Ok();
-    STRATA_RETURN_IF_ERROR(writer_->WriteAt(run_start * page_bytes_, run));
+    if (run.size() == 0) return Status::Ok();
+    const uint64_t offset = run_start * page_bytes_;
+    const bool aligned = offset % io::kDirectIoAlignment == 0 &&
+                         run.size() % io::kDirectIoAlignment == 0;
+    if (fresh_bulk && direct_writer_ != nullptr && aligned) {
+      STRATA_RETURN_IF_ERROR(direct_writer_->WriteAt(offset, run.view()));
+      direct_unsynced_ = true;
+    } else {
+      STRATA_RETURN_IF_ERROR(writer_->WriteAt(offset, run.view()));
+    }
     bytes_written_.fetch_add(run.size(), std::memory_order_relaxed);
     pages_written_.fetch_add(run.size() / page_bytes_, std::memory_order_relaxed);
-    run.clear();
+    run.Clear();
     return Status::Ok();
   };
   for (const PageRef& p : pages) {
-    if (run.empty() || p->no != next || run.size() + page_bytes_ > kWriteRunBytesMax) {
+    if (run.size() == 0 || p->no != next || run.size() + page_bytes_ > run.capacity()) {
       STRATA_RETURN_IF_ERROR(flush());
       run_start = p->no;
     }
-    run.append(p->bytes(), page_bytes_);
+    run.Append(std::string_view(p->bytes(), page_bytes_));
     next = p->no + 1;
   }
   return flush();
@@ -223,7 +321,16 @@ Status Pager::EnsurePages(uint64_t pages) {
   return writer_->Truncate(pages * page_bytes_);
 }
 
-Status Pager::Sync() { return writer_->Sync(); }
+Status Pager::Sync() {
+  // Both handles: fdatasync on either covers the file on Linux, but a file
+  // system model may track each handle's writes (and it costs one call per
+  // checkpoint that followed a bulk load).
+  if (direct_unsynced_) {
+    STRATA_RETURN_IF_ERROR(direct_writer_->Sync());
+    direct_unsynced_ = false;
+  }
+  return writer_->Sync();
+}
 
 PagerStats Pager::stats() const {
   PagerStats s;

@@ -22,23 +22,42 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "btree/format.h"
 #include "core/thread_annotations.h"
+#include "io/aligned_buffer.h"
 #include "io/file_system.h"
 #include "strata/status.h"
 
 namespace strata::btree {
 
+// Page buffers come from a process-wide recycling list per page size: a
+// scan or a bulk load allocates and frees a buffer per page, and letting
+// malloc hand that memory back and forth to the kernel cost a page fault per
+// page (a quarter of a snapshot install's CPU). At most kRecycledBytesMax
+// bytes of free buffers are kept per size; the rest go back to malloc.
+class PageBuffers {
+ public:
+  static constexpr size_t kRecycledBytesMax = 16 << 20;
+  static char* Take(size_t bytes);
+  static void Give(char* buf, size_t bytes);
+};
+struct PageBufferGiveBack {
+  size_t bytes = 0;
+  void operator()(char* buf) const { PageBuffers::Give(buf, bytes); }
+};
+
 struct Page {
-  Page(uint64_t no, size_t bytes) : no(no), data(new char[bytes]) {}
+  Page(uint64_t no, size_t bytes)
+      : no(no), data(PageBuffers::Take(bytes), PageBufferGiveBack{bytes}) {}
   const char* bytes() const { return data.get(); }
   char* mutable_bytes() { return data.get(); }
 
   const uint64_t no;
-  std::unique_ptr<char[]> data;
+  std::unique_ptr<char[], PageBufferGiveBack> data;
   mutable std::atomic<bool> ref{false};
   std::atomic<bool> on_disk{false};  // a checkpoint wrote it: evictable
 };
@@ -71,6 +90,11 @@ class Pager {
 
   // The page, from the pool or (verified) from disk.
   Result<PageRef> Get(uint64_t no);
+  // Reads the pages of `nos` that are not in the pool in one batch
+  // (RandomAccessFile::ReadBatch: one io_uring submission) and puts the
+  // verified ones into the pool; a page that fails to read or verify is left
+  // out, for Get to report. Read-ahead for scans.
+  void Prefetch(std::span<const uint64_t> nos);
   // Reads and verifies a page from disk without touching the pool.
   Status ReadPage(uint64_t no, std::string* buf) const;
   // A fresh buffer for page `no`; fill it, then Install.
@@ -85,12 +109,19 @@ class Pager {
   void Forget(uint64_t no);
 
   // Writes pages (sorted by number, consecutive runs in one write each).
-  Status WritePages(const std::vector<PageRef>& pages);
+  // `fresh_bulk`: pages written once and not read back soon (a bulk load's
+  // leaves): aligned runs go through a second, O_DIRECT handle when the file
+  // system takes one, skipping the page cache's copy and its writeback; Sync
+  // syncs that handle too. Anything it cannot take goes the buffered way.
+  Status WritePages(const std::vector<PageRef>& pages, bool fresh_bulk = false);
   Status WriteRaw(uint64_t no, const char* data);
   // Extends the file to at least `pages` pages (free pages past the last
   // written one still belong to the file the meta describes).
   Status EnsurePages(uint64_t pages);
   Status Sync();
+
+  // use_direct_io=false forbids the O_DIRECT handle of WritePages' bulk path.
+  void set_bulk_direct(bool allowed) { direct_refused_ = !allowed; }
 
   PagerStats stats() const;
   void set_cache_bytes(size_t bytes) { cache_bytes_.store(bytes, std::memory_order_relaxed); }
@@ -123,6 +154,13 @@ class Pager {
   // BtreeImpl calls under its apply_mu_ (checkpoints) or while opening; no
   // mutex here.
   std::unique_ptr<io::WritableFile> writer_;
+  // WritePages' run buffer (allocated on first use, reused: a 1 MiB buffer
+  // per run made every run fault its pages in) and the O_DIRECT handle for
+  // fresh bulk pages; same rule as writer_.
+  std::unique_ptr<io::AlignedBuffer> run_;
+  std::unique_ptr<io::WritableFile> direct_writer_;
+  bool direct_refused_ = false;  // the file system did not open it: never ask again
+  bool direct_unsynced_ = false;
   // The slot arrays: chunk pointers are published with release stores and
   // never freed before the Pager; each slot is read and written only under
   // LockFor(page number), a striped spin lock (no annotation: the stripe

@@ -104,6 +104,8 @@ struct Options {
   // profile decides: on for hdd, off for ssd (docs/PROFILES.md). true also
   // writes the WAL with O_DIRECT (records padded to 4 KiB blocks). Where the
   // file system refuses O_DIRECT (tmpfs) tables are written buffered.
+  // btree: a bulk load's leaves (snapshot install, checkpoint copies) are
+  // written with O_DIRECT on every profile unless this is false.
   std::optional<bool> use_direct_io;
 
   // Null means the default io_uring file system.
