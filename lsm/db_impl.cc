@@ -219,7 +219,9 @@ Status DBImpl::Recover() {
     // No lock file (it would be a write): a process writing the database
     // meanwhile may delete files this one reads.
     cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
-    versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get());
+    versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
+                                             VersionSet::kManifestRolloverBytesDefault,
+                                             ResolveMaxOpenFiles(options_.max_open_files));
     STRATA_RETURN_IF_ERROR(versions_->RecoverReadOnly());
     STRATA_RETURN_IF_ERROR(ReplayWalReadOnly());
     std::lock_guard lock(mu_);
@@ -230,7 +232,8 @@ Status DBImpl::Recover() {
   cache_ =
       std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
   versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
-                                           options_.manifest_rollover_bytes);
+                                           options_.manifest_rollover_bytes,
+                                           ResolveMaxOpenFiles(options_.max_open_files));
   STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
   wal::LogOptions log_options;
   log_options.file_system = fs_;
@@ -876,7 +879,11 @@ void DBImpl::DeleteObsoleteFiles() {
         break;
     }
     // Best effort: a file that cannot be removed now is retried next time.
-    if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
+    if (!remove) continue;
+    if (ParseDbFileName(name, &number) == DbFileKind::kTable) {
+      versions_->table_cache().Evict(number);
+    }
+    (void)fs_->RemoveFile(io::JoinPath(path_, name));
   }
 }
 

@@ -127,6 +127,17 @@ struct Options {
   // Compaction outputs below L0 are cut at a key boundary once they reach
   // this size. 0: memtable_bytes (a flushed memtable's worth).
   uint64_t target_file_bytes = 0;
+  // LSM: at most this many tables are kept open (a table cache of file
+  // handles with their index, filter and properties blocks, least recently
+  // used first out). A table evicted while a read or compaction uses it
+  // stays open until that use ends, so the count may exceed the bound by the
+  // tables pinned at that moment. A read of an evicted table reopens it
+  // (one footer read and one read of its meta blocks, checksums verified).
+  // The engine holds a few other files too (WAL segment, manifest, LOG,
+  // LOCK). 0: from the process's open-file limit (RLIMIT_NOFILE soft limit):
+  // half of it, at least 64 and at most 65536; same on both profiles
+  // (docs/PROFILES.md). Negative: no bound (every table stays open).
+  int max_open_files = 0;
   // The block cache has 2^block_cache_shard_bits shards (0..8), each with an
   // equal slice of block_cache_bytes: more shards, less lock contention,
   // but a smaller slice per shard (a block larger than a slice is not cached).
