@@ -182,6 +182,7 @@ class DBImpl final : public Engine {
   const Options options_;
   const bool read_only_;
   const std::string path_;
+  std::string wal_dir_;  // resolved at Recover (wal/wal_dir.h)
   const std::shared_ptr<io::FileSystem> fs_;
   const ResolvedDiskProfile profile_;
   // A memtable becomes immutable at this size (Options::memtable_bytes is

@@ -274,8 +274,11 @@ FileList Version::Overlapping(int level, std::string_view begin_user_key,
 
 VersionSet::VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir,
                        TableOptions table_options, BlockCache* cache,
-                       uint64_t manifest_rollover_bytes, size_t max_open_files)
-    : fs_(std::move(fs)), dir_(std::move(dir)), table_options_(table_options), cache_(cache),
+                       uint64_t manifest_rollover_bytes, size_t max_open_files,
+                       std::string wal_dir)
+    : fs_(std::move(fs)), dir_(std::move(dir)),
+      wal_dir_(wal_dir.empty() ? io::JoinPath(dir_, kWalDirName) : std::move(wal_dir)),
+      table_options_(table_options), cache_(cache),
       manifest_rollover_bytes_(manifest_rollover_bytes),
       table_cache_(std::make_shared<TableCache>(fs_, dir_, table_options_, cache_, max_open_files)),
       current_(std::make_shared<Version>()) {}
@@ -365,7 +368,7 @@ Status VersionSet::ScanDirectory(DirectoryScan* scan) const {
   }
   std::sort(scan->tables.begin(), scan->tables.end());
   std::sort(scan->manifests.begin(), scan->manifests.end());
-  const std::string wal_dir = io::JoinPath(dir_, kWalDirName);
+  const std::string& wal_dir = wal_dir_;
   names.clear();
   if (fs_->FileExists(wal_dir)) STRATA_RETURN_IF_ERROR(fs_->ListDir(wal_dir, &names));
   for (const std::string& name : names) {

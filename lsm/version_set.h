@@ -104,9 +104,11 @@ class VersionSet {
  public:
   // A manifest past manifest_rollover_bytes is rewritten at the next edit.
   // At most max_open_files tables stay open in the table cache (0: all).
+  // wal_dir: where the WAL lives (checked for segments at open); empty:
+  // `<dir>/wal`.
   VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir, TableOptions table_options,
              BlockCache* cache, uint64_t manifest_rollover_bytes = kManifestRolloverBytesDefault,
-             size_t max_open_files = 0);
+             size_t max_open_files = 0, std::string wal_dir = "");
 
   static constexpr uint64_t kManifestRolloverBytesDefault = 4 * 1024 * 1024;
 
@@ -168,6 +170,7 @@ class VersionSet {
 
   const std::shared_ptr<io::FileSystem> fs_;
   const std::string dir_;
+  const std::string wal_dir_;
   const TableOptions table_options_;
   BlockCache* const cache_;
   const uint64_t manifest_rollover_bytes_;

@@ -93,6 +93,18 @@ struct Options {
   double compression_min_savings = 0.125;
   CompactionStyle compaction_style = CompactionStyle::kProfileDefault;
 
+  // Where the WAL lives. Empty: `<dir>/wal`, or the directory recorded in
+  // `<dir>/WALDIR` (so tools open such a database without being told).
+  // Else a directory of its own, e.g. on another disk (on HDD a spindle of
+  // its own for the WAL is the classic win: appends never wait for a seek
+  // away from compaction traffic). Created and fsynced (with its parent)
+  // like the database directory, recorded in `<dir>/WALDIR` (wal/FORMAT.md);
+  // LOCK stays in the database directory and the WAL directory has its own.
+  // Opening with a wal_dir other than the recorded one, or moving an
+  // existing `<dir>/wal` that holds segments, is InvalidArgument. One WAL
+  // directory per database. LSM and B+ tree.
+  std::string wal_dir;
+
   // A write batch is one WAL record and must fit one segment: below
   // kWalSegmentBytesForMaxBatch, batches bigger than a segment's space are
   // InvalidArgument (strata/limits.h).
