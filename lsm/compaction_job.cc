@@ -106,6 +106,10 @@ class OutputWriter {
     } else {
       STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
     }
+    if (ctx_.write_rate_limiter != nullptr) {
+      file_ = std::make_unique<io::RateLimitedWritableFile>(std::move(file_),
+                                                            ctx_.write_rate_limiter);
+    }
     builder_ = std::make_unique<TableBuilder>(ctx_.table_options, file_.get());
     return Status::Ok();
   }

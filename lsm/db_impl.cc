@@ -179,6 +179,10 @@ Status DBImpl::Open(const Options& options, const std::string& path,
   detect.allow_probe = !options.read_only;  // the probe writes a scratch file
   STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), options.profile, path, detect, &profile));
   std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
+  if (options.background_write_bytes_per_second > 0) {
+    db->write_rate_limiter_ =
+        std::make_shared<io::WriteRateLimiter>(options.background_write_bytes_per_second);
+  }
   const auto start = std::chrono::steady_clock::now();
   db->info_log_ = options.info_log;
   if (db->info_log_ == nullptr && !options.read_only) {
@@ -719,6 +723,7 @@ JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
   ctx.direct_io = options_.use_direct_io.value_or(profile_.profile == DiskProfile::kHdd);
   ctx.new_file_number = [this] { return NewPendingFileNumber(); };
   ctx.snapshots = LiveSnapshots();
+  ctx.write_rate_limiter = write_rate_limiter_;
   return ctx;
 }
 

@@ -176,6 +176,16 @@ struct Options {
   std::shared_ptr<InfoLogger> info_log;
   size_t info_log_bytes_max = 1 * kMiB;
 
+  // LSM: flushes and compactions write their tables at most this many bytes
+  // per second on average (a token bucket, io/write_rate_limiter.h: refilled
+  // continuously, holding at most 100 ms of the rate, so a burst after an
+  // idle spell is bounded too), leaving the disk's bandwidth to foreground
+  // reads and WAL writes. Too low a rate lets L0 fill up and stalls writers
+  // (l0_slowdown_writes_trigger). 0 = no limit, the default on both profiles
+  // (docs/PROFILES.md has the figures). EngineStats::properties
+  // "lsm.write_rate_limit.*" count the bytes charged and the waits.
+  uint64_t background_write_bytes_per_second = 0;
+
   // Background scrub (io/scrub.h): a thread re-reads every immutable file
   // (lsm: the live SSTables; btree: the pages of the newest checkpoint) at
   // most this many bytes per second, verifies every checksum, and reports
