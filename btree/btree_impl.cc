@@ -12,6 +12,7 @@
 #include "io/disk_detect.h"
 #include "strata/disk_profile.h"
 #include "wal/limits.h"
+#include "wal/wal_dir.h"
 
 namespace strata::btree {
 
@@ -146,7 +147,9 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
     }
     return ApplyBatch(lsn, *batch);
   };
-  const std::string wal_dir = io::JoinPath(path_, kWalDirName);
+  std::string wal_dir;  // <path>/wal unless Options::wal_dir (wal/wal_dir.h)
+  STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir));
+  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir));
   if (meta.wal_lsn > 1) {
     // Open would start a new log: with none at all, records are lost.
     bool any_segment = false;

@@ -76,6 +76,7 @@ Status BtreeImpl::CreateCheckpoint(const CheckpointOptions& options, CheckpointI
     copy_options.error_if_exists = true;
     copy_options.block_bytes = page_bytes_;
     copy_options.scrub_bytes_per_second = 0;  // a short-lived loader needs no scrubber
+    copy_options.wal_dir.clear();  // the copy's WAL lives in its own directory
     // The loader writes leaves as it goes: a small pool is enough.
     copy_options.block_cache_bytes = std::min<size_t>(options_.block_cache_bytes, 8 << 20);
     std::unique_ptr<Engine> engine;

@@ -145,7 +145,8 @@ void AddRangeDelsAsOf(const RangeDelIndex& index, SequenceNumber sequence, Table
 // no file is left behind.
 Status DBImpl::RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence,
                                 const std::string& dir, FileMetaData* out) {
-  STRATA_ASSERT(f.table != nullptr);
+  std::shared_ptr<const Table> table;
+  STRATA_RETURN_IF_ERROR(f.GetTable(&table));
   *out = FileMetaData();
   out->number = versions_->NewFileNumber();
   out->smallest_seq = kMaxSequenceNumber;
@@ -155,7 +156,7 @@ Status DBImpl::RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence,
   TableBuilder builder(table_options_, file.get());
   ReadOptions read_options;
   read_options.fill_cache = false;
-  std::unique_ptr<InternalIterator> it = f.table->NewIterator(read_options);
+  std::unique_ptr<InternalIterator> it = table->NewIterator(read_options);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ParsedInternalKey parsed;
     if (!ParseInternalKey(it->key(), &parsed)) {
@@ -178,8 +179,8 @@ Status DBImpl::RewriteTableAsOf(const FileMetaData& f, SequenceNumber sequence,
     builder.Abandon();
     return it->status();
   }
-  if (f.table->range_dels() != nullptr) {
-    AddRangeDelsAsOf(*f.table->range_dels(), sequence, &builder, out);
+  if (f.range_dels != nullptr) {
+    AddRangeDelsAsOf(*f.range_dels, sequence, &builder, out);
   }
   if (out->entry_count == 0) {
     builder.Abandon();

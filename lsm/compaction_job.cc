@@ -106,6 +106,10 @@ class OutputWriter {
     } else {
       STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
     }
+    if (ctx_.write_rate_limiter != nullptr) {
+      file_ = std::make_unique<io::RateLimitedWritableFile>(std::move(file_),
+                                                            ctx_.write_rate_limiter);
+    }
     builder_ = std::make_unique<TableBuilder>(ctx_.table_options, file_.get());
     return Status::Ok();
   }
@@ -242,10 +246,12 @@ Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* ed
   std::vector<RangeTombstone> range_dels;
   for (const auto& list : c.inputs) {
     for (const auto& f : list) {
-      children.push_back(f->table->NewIterator(read_options));
+      std::shared_ptr<const Table> table;
+      STRATA_RETURN_IF_ERROR(f->GetTable(&table));
+      children.push_back(NewPinnedTableIterator(std::move(table), read_options));
       stats->bytes_read += f->file_bytes;
-      if (f->table->range_dels() != nullptr) {
-        const auto& ts = f->table->range_dels()->tombstones();
+      if (f->range_dels != nullptr) {
+        const auto& ts = f->range_dels->tombstones();
         range_dels.insert(range_dels.end(), ts.begin(), ts.end());
       }
     }

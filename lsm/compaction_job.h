@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "io/file_system.h"
+#include "io/write_rate_limiter.h"
 #include "lsm/compaction_picker.h"
 #include "lsm/range_del.h"
 #include "lsm/table_builder.h"
@@ -72,6 +73,9 @@ struct JobContext {
   // for the hdd profile (docs/PROFILES.md). Buffered where O_DIRECT is refused.
   bool direct_io = false;
   size_t direct_write_buffer_bytes = 1 << 20;
+  // Every byte appended to an output table is charged here first
+  // (Options::background_write_bytes_per_second); null: no limit.
+  std::shared_ptr<io::WriteRateLimiter> write_rate_limiter;
 };
 
 // Writes the merge of `input` (sorted internal keys) into tables at

@@ -8,6 +8,7 @@ strata_library(strata_lsm
     ${CMAKE_CURRENT_SOURCE_DIR}/version_edit.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/manifest.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/version_set.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/table_cache.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_picker.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/compaction_job.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/wal_payload.cc

@@ -14,6 +14,7 @@
 #include "wal/format.h"
 #include "wal/inspect.h"
 #include "wal/limits.h"
+#include "wal/wal_dir.h"
 
 namespace strata::lsm {
 
@@ -178,6 +179,10 @@ Status DBImpl::Open(const Options& options, const std::string& path,
   detect.allow_probe = !options.read_only;  // the probe writes a scratch file
   STRATA_RETURN_IF_ERROR(io::ResolveDiskProfile(fs.get(), options.profile, path, detect, &profile));
   std::unique_ptr<DBImpl> db(new DBImpl(options, path, fs, std::move(profile)));
+  if (options.background_write_bytes_per_second > 0) {
+    db->write_rate_limiter_ =
+        std::make_shared<io::WriteRateLimiter>(options.background_write_bytes_per_second);
+  }
   const auto start = std::chrono::steady_clock::now();
   db->info_log_ = options.info_log;
   if (db->info_log_ == nullptr && !options.read_only) {
@@ -218,8 +223,12 @@ Status DBImpl::Recover() {
   if (read_only_) {
     // No lock file (it would be a write): a process writing the database
     // meanwhile may delete files this one reads.
+    STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_));
     cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
-    versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get());
+    versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
+                                             VersionSet::kManifestRolloverBytesDefault,
+                                             ResolveMaxOpenFiles(options_.max_open_files),
+                                             wal_dir_);
     STRATA_RETURN_IF_ERROR(versions_->RecoverReadOnly());
     STRATA_RETURN_IF_ERROR(ReplayWalReadOnly());
     std::lock_guard lock(mu_);
@@ -229,9 +238,13 @@ Status DBImpl::Recover() {
   STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
   cache_ =
       std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
+  STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_));
   versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
-                                           options_.manifest_rollover_bytes);
+                                           options_.manifest_rollover_bytes,
+                                           ResolveMaxOpenFiles(options_.max_open_files),
+                                           wal_dir_);
   STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
+  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir_));
   wal::LogOptions log_options;
   log_options.file_system = fs_;
   log_options.segment_bytes = options_.wal_segment_bytes;
@@ -275,7 +288,7 @@ Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
 // them).
 Status DBImpl::OpenWalAtManifestPosition(const wal::LogOptions& log_options,
                                          const wal::Log::ReplayFn& apply) {
-  const std::string wal_dir = io::JoinPath(path_, kWalDirName);
+  const std::string& wal_dir = wal_dir_;
   const uint64_t wal_lsn = versions_->wal_lsn();
   if (wal_lsn > 1) {
     bool any_segment = false;
@@ -316,7 +329,7 @@ Status DBImpl::ReplayWalReadOnly() {
     stopped = stopped || !seg.header_status.ok() || seg.scan.damaged || seg.scan.valid_after;
   };
   wal::InspectResult result;
-  Status s = wal::InspectPath(fs_.get(), io::JoinPath(path_, kWalDirName), callbacks, &result);
+  Status s = wal::InspectPath(fs_.get(), wal_dir_, callbacks, &result);
   if (s.IsNotFound()) s = Status::Ok();  // no WAL segments: nothing to replay
   STRATA_RETURN_IF_ERROR(s);
   STRATA_RETURN_IF_ERROR(apply_status);
@@ -710,6 +723,7 @@ JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
   ctx.direct_io = options_.use_direct_io.value_or(profile_.profile == DiskProfile::kHdd);
   ctx.new_file_number = [this] { return NewPendingFileNumber(); };
   ctx.snapshots = LiveSnapshots();
+  ctx.write_rate_limiter = write_rate_limiter_;
   return ctx;
 }
 
@@ -876,7 +890,11 @@ void DBImpl::DeleteObsoleteFiles() {
         break;
     }
     // Best effort: a file that cannot be removed now is retried next time.
-    if (remove) (void)fs_->RemoveFile(io::JoinPath(path_, name));
+    if (!remove) continue;
+    if (ParseDbFileName(name, &number) == DbFileKind::kTable) {
+      versions_->table_cache().Evict(number);
+    }
+    (void)fs_->RemoveFile(io::JoinPath(path_, name));
   }
 }
 

@@ -182,6 +182,9 @@ class DBImpl final : public Engine {
   const Options options_;
   const bool read_only_;
   const std::string path_;
+  std::string wal_dir_;  // resolved at Recover (wal/wal_dir.h)
+  // Options::background_write_bytes_per_second; null when 0 (no limit).
+  std::shared_ptr<io::WriteRateLimiter> write_rate_limiter_;
   const std::shared_ptr<io::FileSystem> fs_;
   const ResolvedDiskProfile profile_;
   // A memtable becomes immutable at this size (Options::memtable_bytes is

@@ -266,6 +266,22 @@ EngineStats DBImpl::Stats() const {
   p.emplace_back("lsm.immutable_memtables.bytes", imm_bytes);
   p.emplace_back("lsm.last_sequence", last_sequence_.load());
   p.emplace_back("lsm.flushes", flush_count_.load());
+  if (write_rate_limiter_ != nullptr) {
+    p.emplace_back("lsm.write_rate_limit.bytes_per_second",
+                   write_rate_limiter_->bytes_per_second());
+    p.emplace_back("lsm.write_rate_limit.bytes", write_rate_limiter_->bytes_requested());
+    p.emplace_back("lsm.write_rate_limit.waits", write_rate_limiter_->waits());
+    p.emplace_back("lsm.write_rate_limit.wait_micros", write_rate_limiter_->wait_micros());
+  }
+  {
+    const TableCache::Counters tc = versions_->table_cache().counters();
+    p.emplace_back("lsm.table_cache.capacity", versions_->table_cache().capacity());
+    p.emplace_back("lsm.table_cache.hits", tc.hits);
+    p.emplace_back("lsm.table_cache.opens", tc.opens);
+    p.emplace_back("lsm.table_cache.evictions", tc.evictions);
+    p.emplace_back("lsm.table_cache.cached", tc.cached);
+    p.emplace_back("lsm.table_cache.open_tables", tc.alive);
+  }
   p.emplace_back("lsm.compactions", compaction_count_.load());
   p.emplace_back("lsm.trivial_moves", trivial_move_count_.load());
   p.emplace_back("lsm.write_groups", write_groups_.load());

@@ -106,6 +106,12 @@ class Table {
   size_t pinned_bytes_ = 0;
 };
 
+// Table::NewIterator that also holds `table` (a shared owner) until the
+// iterator is destroyed: a table evicted from the TableCache meanwhile stays
+// open for it.
+std::unique_ptr<InternalIterator> NewPinnedTableIterator(std::shared_ptr<const Table> table,
+                                                         const ReadOptions& options);
+
 // Holds bytes read ahead of a sequential scan; one per iterator.
 //
 // The read size starts small and doubles with every read ahead of the same

@@ -11,8 +11,9 @@ namespace {
 // cache, or the readahead buffer during sequential scans) and walks it.
 class TableIterator final : public InternalIterator {
  public:
-  TableIterator(const Table* table, const ReadOptions& options)
-      : table_(table), fill_cache_(options.fill_cache), index_(table->index_block(),
+  TableIterator(const Table* table, const ReadOptions& options,
+                std::shared_ptr<const Table> pin = nullptr)
+      : pin_(std::move(pin)), table_(table), fill_cache_(options.fill_cache), index_(table->index_block(),
                                                               CompareInternalKeys) {}
 
   bool Valid() const override { return has_data_ && data_.Valid(); }
@@ -107,6 +108,7 @@ class TableIterator final : public InternalIterator {
     }
   }
 
+  const std::shared_ptr<const Table> pin_;  // keeps a cached table open; may be null
   const Table* table_;
   const bool fill_cache_;
   BlockIterator index_;
@@ -121,6 +123,12 @@ class TableIterator final : public InternalIterator {
 
 std::unique_ptr<InternalIterator> Table::NewIterator(const ReadOptions& options) const {
   return std::make_unique<TableIterator>(this, options);
+}
+
+std::unique_ptr<InternalIterator> NewPinnedTableIterator(std::shared_ptr<const Table> table,
+                                                         const ReadOptions& options) {
+  const Table* raw = table.get();
+  return std::make_unique<TableIterator>(raw, options, std::move(table));
 }
 
 }  // namespace strata::lsm

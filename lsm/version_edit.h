@@ -3,8 +3,9 @@
 // counters). See lsm/FORMAT.md (Manifest) for the encoding.
 //
 // FileMetaData: what the engine knows about one SSTable. Shared (shared_ptr)
-// by every Version that contains it; the opened Table lives here, so a file
-// stays open exactly as long as some Version or reader needs it.
+// by every Version that contains it. Its opened Table lives in the
+// TableCache (lsm/table_cache.h), which may close it between reads and
+// reopen it on demand; GetTable hands out a pinned reference.
 //
 // Threading: a VersionEdit is a value with one owner. FileMetaData is
 // immutable once installed in a Version.
@@ -23,7 +24,9 @@
 
 namespace strata::lsm {
 
+class RangeDelIndex;
 class Table;
+class TableCache;
 
 // Levels 0..kLevelCount-1. L0 files may overlap; deeper levels hold sorted,
 // disjoint runs.
@@ -37,8 +40,17 @@ struct FileMetaData {
   SequenceNumber smallest_seq = 0;
   SequenceNumber largest_seq = 0;
   uint64_t entry_count = 0;
-  // Set once the file is opened; null only inside VersionEdit decoding.
-  std::shared_ptr<Table> table;
+  // Set once the file was opened (OpenTableFile); null only inside
+  // VersionEdit decoding and in Versions made up by tests.
+  std::shared_ptr<TableCache> table_cache;
+  // The table's range tombstones, read at its first open and kept here (not
+  // only in the evictable Table: every read checks them). Null: none.
+  std::shared_ptr<const RangeDelIndex> range_dels;
+
+  // The open table, from the cache or reopened (then Corruption if the file
+  // is damaged). The reference keeps it open while the caller holds it.
+  // REQUIRES: table_cache set. Defined in lsm/table_cache.cc.
+  Status GetTable(std::shared_ptr<const Table>* table) const;
 
   std::string_view smallest_user_key() const { return ExtractUserKey(smallest); }
   std::string_view largest_user_key() const { return ExtractUserKey(largest); }

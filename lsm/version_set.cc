@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/assert.h"
+#include "lsm/table_cache.h"
 #include "wal/format.h"
 
 namespace strata::lsm {
@@ -50,8 +51,9 @@ Status ProbeTable(const ReadOptions& options, const FileMetaData& f, std::string
   bool found = false, bloom_negative = false;
   std::string ikey;
   ++stats->tables_probed;
-  STRATA_RETURN_IF_ERROR(
-      f.table->Get(options, lookup, &found, &ikey, value, &bloom_negative));
+  std::shared_ptr<const Table> table;
+  STRATA_RETURN_IF_ERROR(f.GetTable(&table));
+  STRATA_RETURN_IF_ERROR(table->Get(options, lookup, &found, &ikey, value, &bloom_negative));
   if (bloom_negative) ++stats->bloom_negatives;
   if (!found) return Status::Ok();
   ParsedInternalKey parsed;
@@ -104,7 +106,15 @@ class LevelIterator final : public InternalIterator {
   void OpenFile(size_t index) {
     index_ = index;
     iter_.reset();
-    if (index_ < files_.size()) iter_ = files_[index_]->table->NewIterator(options_);
+    if (index_ >= files_.size()) return;
+    std::shared_ptr<const Table> table;
+    Status s = files_[index_]->GetTable(&table);
+    if (!s.ok()) {
+      // SkipEmptyFiles stops at it: the level iterator reports the error.
+      iter_ = NewErrorIterator(std::move(s));
+      return;
+    }
+    iter_ = NewPinnedTableIterator(std::move(table), options_);
   }
   void SkipEmptyFiles() {
     while (iter_ != nullptr && !iter_->Valid()) {
@@ -204,7 +214,7 @@ void Version::NoteRangeDels() {
   has_range_dels_ = false;
   for (const FileList& files : files_) {
     for (const auto& f : files) {
-      if (f->table != nullptr && f->table->range_dels() != nullptr) has_range_dels_ = true;
+      if (f->range_dels != nullptr) has_range_dels_ = true;
     }
   }
 }
@@ -213,7 +223,7 @@ SequenceNumber Version::MaxCoveringTombstone(std::string_view user_key, Sequence
   if (!has_range_dels_) return 0;
   SequenceNumber best = 0;
   auto probe = [&](const FileMetaData& f) {
-    const auto& index = f.table->range_dels();
+    const auto& index = f.range_dels;
     if (index != nullptr) best = std::max(best, index->MaxCoveringSeq(user_key, seq));
   };
   for (const auto& f : files_[0]) {
@@ -234,14 +244,19 @@ void Version::AddRangeDels(std::vector<std::shared_ptr<const RangeDelIndex>>* ou
   if (!has_range_dels_) return;
   for (const FileList& files : files_) {
     for (const auto& f : files) {
-      if (f->table->range_dels() != nullptr) out->push_back(f->table->range_dels());
+      if (f->range_dels != nullptr) out->push_back(f->range_dels);
     }
   }
 }
 
 void Version::AddIterators(const ReadOptions& options,
                            std::vector<std::unique_ptr<InternalIterator>>* iters) const {
-  for (const auto& f : files_[0]) iters->push_back(f->table->NewIterator(options));
+  for (const auto& f : files_[0]) {
+    std::shared_ptr<const Table> table;
+    Status s = f->GetTable(&table);
+    iters->push_back(s.ok() ? NewPinnedTableIterator(std::move(table), options)
+                            : NewErrorIterator(std::move(s)));
+  }
   for (int level = 1; level < kLevelCount; ++level) {
     if (!files_[level].empty()) iters->push_back(NewLevelIterator(options, files_[level]));
   }
@@ -259,25 +274,16 @@ FileList Version::Overlapping(int level, std::string_view begin_user_key,
 
 VersionSet::VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir,
                        TableOptions table_options, BlockCache* cache,
-                       uint64_t manifest_rollover_bytes)
-    : fs_(std::move(fs)), dir_(std::move(dir)), table_options_(table_options), cache_(cache),
-      manifest_rollover_bytes_(manifest_rollover_bytes), current_(std::make_shared<Version>()) {}
+                       uint64_t manifest_rollover_bytes, size_t max_open_files,
+                       std::string wal_dir)
+    : fs_(std::move(fs)), dir_(std::move(dir)),
+      wal_dir_(wal_dir.empty() ? io::JoinPath(dir_, kWalDirName) : std::move(wal_dir)),
+      table_options_(table_options), cache_(cache),
+      manifest_rollover_bytes_(manifest_rollover_bytes),
+      table_cache_(std::make_shared<TableCache>(fs_, dir_, table_options_, cache_, max_open_files)),
+      current_(std::make_shared<Version>()) {}
 
-Status VersionSet::OpenTable(FileMetaData* f) const {
-  const std::string path = io::JoinPath(dir_, TableFileName(f->number));
-  STRATA_ASSIGN_OR_RETURN(uint64_t actual_bytes, fs_->FileSize(path));
-  if (actual_bytes != f->file_bytes) {
-    return Status::Corruption(fmt::format("{}: {} bytes on disk, the manifest says {}",
-                                          TableFileName(f->number), actual_bytes, f->file_bytes));
-  }
-  std::unique_ptr<io::RandomAccessFile> file;
-  STRATA_RETURN_IF_ERROR(fs_->NewRandomAccessFile(path, io::FileOptions{}, &file));
-  std::unique_ptr<Table> table;
-  STRATA_RETURN_IF_ERROR(
-      Table::Open(table_options_, std::move(file), f->file_bytes, f->number, cache_, &table));
-  f->table = std::move(table);
-  return Status::Ok();
-}
+Status VersionSet::OpenTable(FileMetaData* f) const { return OpenTableFile(table_cache_, f); }
 
 Status VersionSet::ReplayManifest(const std::string& manifest_name,
                                   std::shared_ptr<Version>* version, bool* torn_tail,
@@ -362,7 +368,7 @@ Status VersionSet::ScanDirectory(DirectoryScan* scan) const {
   }
   std::sort(scan->tables.begin(), scan->tables.end());
   std::sort(scan->manifests.begin(), scan->manifests.end());
-  const std::string wal_dir = io::JoinPath(dir_, kWalDirName);
+  const std::string& wal_dir = wal_dir_;
   names.clear();
   if (fs_->FileExists(wal_dir)) STRATA_RETURN_IF_ERROR(fs_->ListDir(wal_dir, &names));
   for (const std::string& name : names) {
@@ -538,7 +544,7 @@ std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdi
     }
   }
   for (const auto& [level, f] : edit.added_files()) {
-    STRATA_ASSERT(f.table != nullptr);
+    STRATA_ASSERT(f.table_cache != nullptr);
     v->files_[level].push_back(std::make_shared<FileMetaData>(f));
   }
   SortLevels(v->files_);

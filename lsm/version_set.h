@@ -4,7 +4,8 @@
 // and are ordered newest first (by largest sequence, so that size-tiered
 // merges of old runs keep their place); files of L1.. are disjoint and
 // sorted by key. Versions are shared through shared_ptr: a reader or
-// iterator that holds one keeps its files open and on disk.
+// iterator that holds one keeps its files on disk; their open tables live in
+// the TableCache (at most max_open_files open, plus those pinned by reads).
 //
 // VersionSet owns the current Version and the manifest. LogAndApply writes
 // an edit to the manifest (fsync) before installing the new Version, so the
@@ -39,6 +40,7 @@
 #include "lsm/block_cache.h"
 #include "lsm/manifest.h"
 #include "lsm/table.h"
+#include "lsm/table_cache.h"
 #include "lsm/version_edit.h"
 #include "strata/options.h"
 
@@ -101,8 +103,12 @@ std::unique_ptr<InternalIterator> NewLevelIterator(const ReadOptions& options, F
 class VersionSet {
  public:
   // A manifest past manifest_rollover_bytes is rewritten at the next edit.
+  // At most max_open_files tables stay open in the table cache (0: all).
+  // wal_dir: where the WAL lives (checked for segments at open); empty:
+  // `<dir>/wal`.
   VersionSet(std::shared_ptr<io::FileSystem> fs, std::string dir, TableOptions table_options,
-             BlockCache* cache, uint64_t manifest_rollover_bytes = kManifestRolloverBytesDefault);
+             BlockCache* cache, uint64_t manifest_rollover_bytes = kManifestRolloverBytesDefault,
+             size_t max_open_files = 0, std::string wal_dir = "");
 
   static constexpr uint64_t kManifestRolloverBytesDefault = 4 * 1024 * 1024;
 
@@ -137,8 +143,10 @@ class VersionSet {
   // Manifest rollovers since Open (each writes a snapshot manifest).
   uint64_t manifest_rollovers() const;
 
-  // Opens f->table from `<dir>/<number>.sst`, checking its size.
+  // Opens `<dir>/<number>.sst` through the table cache, checking its size,
+  // and sets f->table_cache and f->range_dels (OpenTableFile).
   Status OpenTable(FileMetaData* f) const;
+  TableCache& table_cache() const { return *table_cache_; }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -162,9 +170,11 @@ class VersionSet {
 
   const std::shared_ptr<io::FileSystem> fs_;
   const std::string dir_;
+  const std::string wal_dir_;
   const TableOptions table_options_;
   BlockCache* const cache_;
   const uint64_t manifest_rollover_bytes_;
+  const std::shared_ptr<TableCache> table_cache_;
   std::set<uint64_t> files_kept_at_open_;
 
   mutable std::mutex mu_;

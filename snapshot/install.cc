@@ -152,6 +152,9 @@ class InstallVisitor final : public StreamVisitor {
     options_.engine = header.engine_kind;
     options_.create_if_missing = true;
     options_.error_if_exists = true;
+    // The staging copy keeps its WAL inside itself: the configured wal_dir
+    // belongs to the database being replaced.
+    options_.wal_dir.clear();
     if (path_ == InstallPath::kFastest && header.engine_kind == "lsm") {
       return lsm::BulkLoader::Create(options_, staging_, &loader_);
     }

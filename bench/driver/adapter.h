@@ -24,6 +24,7 @@ struct EngineConfig {
   uint64_t write_buffer_bytes = 64ull << 20;
   uint64_t cache_bytes = 64ull << 20;
   uint32_t bloom_bits = 10;
+  uint64_t rate_limiter_bytes_per_sec = 0;  // strata engines; 0: no limit
   std::string profile = "auto";  // strata engines: ssd|hdd|auto
   std::string device_model;      // strata engines: ""|hdd|ssd
   // Upper bound on the logical bytes the run stores; LMDB sizes its map from it.

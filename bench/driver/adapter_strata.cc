@@ -98,6 +98,7 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
   options.engine = std::string(kind);
   options.memtable_bytes = config.write_buffer_bytes;
   options.block_cache_bytes = config.cache_bytes;
+  options.background_write_bytes_per_second = config.rate_limiter_bytes_per_sec;
   options.bloom_bits_per_key = static_cast<int>(config.bloom_bits);
   options.compression = Compression::kZstd;
   const DiskProfile requested = config.profile == "ssd"   ? DiskProfile::kSsd

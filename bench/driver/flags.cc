@@ -152,6 +152,9 @@ FlagTable& NumericFlags(FlagTable& t) {
   t["write_buffer_size"] =
       U64Flag(64 << 10, 1ull << 36, [](BenchConfig* c, uint64_t v) { c->write_buffer_bytes = v; },
               "write_buffer_size");
+  t["rate_limiter_bytes_per_sec"] = U64Flag(
+      0, 1ull << 40, [](BenchConfig* c, uint64_t v) { c->rate_limiter_bytes_per_sec = v; },
+      "rate_limiter_bytes_per_sec");
   t["cache_size"] = U64Flag(0, 1ull << 40,
                             [](BenchConfig* c, uint64_t v) { c->cache_bytes = v; }, "cache_size");
   t["bloom_bits"] = U64Flag(0, 64, [](BenchConfig* c, uint64_t v) { c->bloom_bits = v; },
@@ -360,6 +363,9 @@ Engines
   --write_buffer_size=B memtable budget of every engine (default 64 MiB)
   --cache_size=B        block cache budget of every engine (default 64 MiB)
   --bloom_bits=N        bloom filter bits per key (default 10)
+  --rate_limiter_bytes_per_sec=B
+                        strata lsm: flush and compaction write rate limit
+                        (Options::background_write_bytes_per_second; 0 = off)
   --profile=P           ssd|hdd|auto: disk profile of strata's engines (default auto)
   --device-model=M      hdd|ssd: run strata's engines through the io cost model
   --isolate=false       run every engine in this process (peak RSS then mixes)

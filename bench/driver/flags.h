@@ -50,6 +50,8 @@ struct BenchConfig {
   uint64_t write_buffer_bytes = 64ull << 20;
   uint64_t cache_bytes = 64ull << 20;
   uint32_t bloom_bits = 10;
+  // strata lsm: Options::background_write_bytes_per_second (0: no limit).
+  uint64_t rate_limiter_bytes_per_sec = 0;
   OutputTarget json;
   OutputTarget csv;
   std::string plot_dir;

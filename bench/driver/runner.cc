@@ -35,6 +35,7 @@ EngineConfig MakeEngineConfig(const BenchConfig& config) {
   ec.write_buffer_bytes = config.write_buffer_bytes;
   ec.cache_bytes = config.cache_bytes;
   ec.bloom_bits = config.bloom_bits;
+  ec.rate_limiter_bytes_per_sec = config.rate_limiter_bytes_per_sec;
   ec.profile = config.profile;
   ec.device_model = config.device_model;
   ec.expected_bytes = KeyCapacity(config) * (uint64_t{config.key_size} + config.value_size);

@@ -93,6 +93,18 @@ struct Options {
   double compression_min_savings = 0.125;
   CompactionStyle compaction_style = CompactionStyle::kProfileDefault;
 
+  // Where the WAL lives. Empty: `<dir>/wal`, or the directory recorded in
+  // `<dir>/WALDIR` (so tools open such a database without being told).
+  // Else a directory of its own, e.g. on another disk (on HDD a spindle of
+  // its own for the WAL is the classic win: appends never wait for a seek
+  // away from compaction traffic). Created and fsynced (with its parent)
+  // like the database directory, recorded in `<dir>/WALDIR` (wal/FORMAT.md);
+  // LOCK stays in the database directory and the WAL directory has its own.
+  // Opening with a wal_dir other than the recorded one, or moving an
+  // existing `<dir>/wal` that holds segments, is InvalidArgument. One WAL
+  // directory per database. LSM and B+ tree.
+  std::string wal_dir;
+
   // A write batch is one WAL record and must fit one segment: below
   // kWalSegmentBytesForMaxBatch, batches bigger than a segment's space are
   // InvalidArgument (strata/limits.h).
@@ -129,6 +141,17 @@ struct Options {
   // Compaction outputs below L0 are cut at a key boundary once they reach
   // this size. 0: memtable_bytes (a flushed memtable's worth).
   uint64_t target_file_bytes = 0;
+  // LSM: at most this many tables are kept open (a table cache of file
+  // handles with their index, filter and properties blocks, least recently
+  // used first out). A table evicted while a read or compaction uses it
+  // stays open until that use ends, so the count may exceed the bound by the
+  // tables pinned at that moment. A read of an evicted table reopens it
+  // (one footer read and one read of its meta blocks, checksums verified).
+  // The engine holds a few other files too (WAL segment, manifest, LOG,
+  // LOCK). 0: from the process's open-file limit (RLIMIT_NOFILE soft limit):
+  // half of it, at least 64 and at most 65536; same on both profiles
+  // (docs/PROFILES.md). Negative: no bound (every table stays open).
+  int max_open_files = 0;
   // The block cache has 2^block_cache_shard_bits shards (0..8), each with an
   // equal slice of block_cache_bytes: more shards, less lock contention,
   // but a smaller slice per shard (a block larger than a slice is not cached).
@@ -154,6 +177,16 @@ struct Options {
   // read-only mode), renamed to LOG.old when it reaches info_log_bytes_max.
   std::shared_ptr<InfoLogger> info_log;
   size_t info_log_bytes_max = 1 * kMiB;
+
+  // LSM: flushes and compactions write their tables at most this many bytes
+  // per second on average (a token bucket, io/write_rate_limiter.h: refilled
+  // continuously, holding at most 100 ms of the rate, so a burst after an
+  // idle spell is bounded too), leaving the disk's bandwidth to foreground
+  // reads and WAL writes. Too low a rate lets L0 fill up and stalls writers
+  // (l0_slowdown_writes_trigger). 0 = no limit, the default on both profiles
+  // (docs/PROFILES.md has the figures). EngineStats::properties
+  // "lsm.write_rate_limit.*" count the bytes charged and the waits.
+  uint64_t background_write_bytes_per_second = 0;
 
   // Background scrub (io/scrub.h): a thread re-reads every immutable file
   // (lsm: the live SSTables; btree: the pages of the newest checkpoint) at

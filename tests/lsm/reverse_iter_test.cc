@@ -148,7 +148,8 @@ TEST(MemTableReverse, BothDirectionsMatchModel) {
 }
 
 // A level of several tables with tiny blocks: Prev crosses block and file
-// boundaries, SeekToLast opens the last file.
+// boundaries, SeekToLast opens the last file. The table cache holds two of
+// the five tables, so the walk keeps closing and reopening them.
 TEST(LevelIteratorReverse, BothDirectionsMatchModel) {
   const uint64_t seed = strata::testing::TestSeed(81);
   SCOPED_TRACE(fmt::format("seed={}", seed));
@@ -159,6 +160,8 @@ TEST(LevelIteratorReverse, BothDirectionsMatchModel) {
   const testing::Model model = testing::RandomEntries(seed, 500, 24);
   const Entries entries = ToEntries(model);
   constexpr size_t kFiles = 5;
+  auto table_cache =
+      std::make_shared<TableCache>(io::DefaultFileSystem(), dir.path(), options, nullptr, 2);
   FileList files;
   for (size_t f = 0; f < kFiles; ++f) {
     const size_t begin = entries.size() * f / kFiles, end = entries.size() * (f + 1) / kFiles;
@@ -171,9 +174,9 @@ TEST(LevelIteratorReverse, BothDirectionsMatchModel) {
     meta->number = number;
     meta->smallest = part.begin()->first;
     meta->largest = part.rbegin()->first;
-    std::unique_ptr<Table> table;
-    ASSERT_TRUE(testing::OpenTable(path, options, number, nullptr, &table).ok());
-    meta->table = std::move(table);
+    ASSERT_TRUE(io::DefaultFileSystem()->FileSize(path).ok());
+    meta->file_bytes = *io::DefaultFileSystem()->FileSize(path);
+    ASSERT_TRUE(OpenTableFile(table_cache, meta.get()).ok());
     files.push_back(std::move(meta));
   }
   auto it = NewLevelIterator(ReadOptions(), files);
@@ -181,6 +184,9 @@ TEST(LevelIteratorReverse, BothDirectionsMatchModel) {
   walk.FullScans();
   walk.TurnAtEveryEntry();
   walk.RandomWalk(seed, 3000, testing::SeekTargets(entries));
+
+  EXPECT_GT(table_cache->counters().evictions, 20u);
+  EXPECT_LE(table_cache->counters().cached, 2u);
 
   auto empty = NewLevelIterator(ReadOptions(), {});
   empty->SeekToLast();

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/file_system.h"
 #include "strata/engine.h"
 #include "tests/lsm/lsm_test_util.h"
 #include "tests/testing/test_util.h"
@@ -77,22 +78,22 @@ uint64_t RunAndKill(const Options& options, const std::string& dir, uint64_t fir
 
 class KillUnsyncedTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(KillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
-  const Options options = KindOptions(GetParam());
+// Four rounds of RunAndKill on `db_dir`, each followed by a check that every
+// acknowledged key is there.
+void KillRounds(const Options& options, const std::string& db_dir) {
   const uint64_t seed = strata::testing::TestSeed(7);
   SCOPED_TRACE(fmt::format("seed={}", seed));
   std::mt19937_64 rng(seed);
-  strata::testing::ScratchDir dir;
   uint64_t first = 0;
   std::vector<std::pair<uint64_t, uint64_t>> acked_ranges;  // [begin, end)
   for (int round = 0; round < 4; ++round) {
     SCOPED_TRACE(fmt::format("round {}", round));
     const uint64_t kill_after = round == 0 ? kPuts : 1 + rng() % kPuts;
-    const uint64_t acked = RunAndKill(options, dir.path(), first, kill_after);
+    const uint64_t acked = RunAndKill(options, db_dir, first, kill_after);
     ASSERT_GE(acked, kill_after);
     acked_ranges.emplace_back(first, first + acked);
     std::unique_ptr<Engine> db;
-    Status s = strata::Open(options, dir.path(), &db);
+    Status s = strata::Open(options, db_dir, &db);
     ASSERT_TRUE(s.ok()) << s.ToString();
     uint64_t missing = 0;
     uint64_t total = 0;
@@ -105,6 +106,25 @@ TEST_P(KillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
     ASSERT_EQ(missing, 0u) << "of " << total << " acknowledged writes";
     first += kPuts;  // a later round's keys never collide with a lost tail
   }
+}
+
+TEST_P(KillUnsyncedTest, AcknowledgedWritesWithoutSyncSurviveSigkill) {
+  strata::testing::ScratchDir dir;
+  KillRounds(KindOptions(GetParam()), dir.path());
+}
+
+// The same with the WAL in a directory of its own (Options::wal_dir).
+TEST_P(KillUnsyncedTest, AcknowledgedWritesSurviveSigkillWithWalDir) {
+  strata::testing::ScratchDir dir;
+  Options options = KindOptions(GetParam());
+  options.wal_dir = dir.Join("separate-wal");
+  KillRounds(options, dir.Join("db"));
+  std::vector<std::string> names;
+  ASSERT_TRUE(io::DefaultFileSystem()->ListDir(options.wal_dir, &names).ok());
+  bool segment = false;
+  for (const auto& n : names) segment = segment || n.ends_with(".wal");
+  EXPECT_TRUE(segment);
+  EXPECT_FALSE(io::DefaultFileSystem()->FileExists(dir.Join("db/wal")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, KillUnsyncedTest,
