@@ -38,6 +38,7 @@ void RegisterStressCommands(CLI::App& app, int* exit_code) {
                   "--faults: percent of the cycles that end in a power cut (the rest in a close)")
       ->default_val(50)
       ->check(CLI::Range(0, 100));
+  cmd->add_flag("--verbose", o->verbose, "--faults: one line per cycle on stderr");
   // A deliberate bug for the tests: acknowledge writes whose status was an error.
   cmd->add_flag("--test-ack-failed-writes", o->test_ack_failed_writes)->group("");
   cmd->callback([=] {

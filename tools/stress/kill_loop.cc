@@ -106,6 +106,14 @@ Status RunFaultCycles(const StressOptions& o, Options engine_options, uint64_t r
                                    s.ToString()));
     }
     if (!s.ok()) state->CountReportedError();
+    if (o.verbose) {
+      fmt::print(stderr,
+                 "strata stress: round {} cycle {}: fault ops {:#x} nth {} count {}: workload "
+                 "{} ({} order-log entries), then {}\n",
+                 round, cycle, injection.ops, injection.nth,
+                 injection.fail_count == io::kFailForever ? "all" : "1", s.ToString(),
+                 state->log_count(), power_cut ? "a power cut" : "a close");
+    }
     if (power_cut) {
       // The machine stops: nothing reaches the disk from here on, not even
       // from the engine's background threads, until the files are rewritten
@@ -132,6 +140,7 @@ Status RunFaultCycles(const StressOptions& o, Options engine_options, uint64_t r
       // As a user would after an error (or at the end of a stretch): close,
       // with the fault still armed, and open again without it.
       const Status closed = db->Close();  // may fail (the fault)
+      if (o.verbose) fmt::print(stderr, "strata stress: close: {}\n", closed.ToString());
         db.reset();
       fault->ClearFaults();
       s = Open(engine_options, o.db, &db);

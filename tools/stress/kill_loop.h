@@ -39,6 +39,8 @@ struct StressOptions {
   bool faults = false;
   uint64_t fault_rate = 400;
   int power_cut_percent = 50;
+  // --verbose: one line per --faults cycle on stderr (fault, outcome).
+  bool verbose = false;
   // Test hook (a deliberate bug): the workload acknowledges failed writes.
   bool test_ack_failed_writes = false;
 };
