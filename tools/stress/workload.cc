@@ -338,6 +338,20 @@ bool Workload::LogWrites(const std::vector<uint64_t>& keys, const std::vector<Ke
   return true;
 }
 
+// A key whose write failed keeps that write pending (it may have landed or
+// not) until the next verification resolves it; the failing thread stops,
+// but another may still reach the key before it sees the stop. It must
+// neither overwrite that pending state (the verifier would no longer know
+// the failed write, which may show up after the restart) nor expect a read
+// to return the acked state: it leaves the key alone.
+// REQUIRES: the locks of keys [first, end) held.
+bool Workload::Unresolved(uint64_t first, uint64_t end) const {
+  for (uint64_t k = first; k < end; ++k) {
+    if (!state_->pending(k).none()) return true;
+  }
+  return false;
+}
+
 Status Workload::WriteStatus(const Status& s) const {
   return options_.test_ack_failed_writes ? Status::Ok() : s;
 }
@@ -385,6 +399,7 @@ Status Workload::RunOne(std::mt19937_64& rng) {
 
 Status Workload::WriteOne(uint64_t key, WriteKind kind) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   const KeyState next{state_->NextGeneration(), kind};
   if (!LogWrites({key}, {next})) return Status::Ok();
   state_->SetPending(key, next);
@@ -401,6 +416,7 @@ Status Workload::WriteOne(uint64_t key, WriteKind kind) {
 // one with the stored version itself, which must not.
 Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   const KeyState current = state_->acked(key);
   const bool stale = current.kind == WriteKind::kVersioned && rng() % 4 == 0;
   const KeyState next{state_->NextGeneration(), WriteKind::kVersioned};
@@ -431,6 +447,7 @@ Status Workload::Batch(uint64_t key, std::mt19937_64& rng) {
   const uint64_t end = std::min(first + kBatchKeys, state_->key_count());
   std::vector<std::unique_lock<std::mutex>> locks;  // ascending: no deadlock
   for (uint64_t k = first; k < end; ++k) locks.emplace_back(key_locks_[k]);
+  if (Unresolved(first, end)) return Status::Ok();
   const uint64_t generation = state_->NextGeneration();
   WriteBatch batch;
   std::vector<uint64_t> keys;
@@ -461,6 +478,7 @@ Status Workload::DeleteRange(uint64_t key, std::mt19937_64& rng) {
   const uint64_t end = std::min(first + groups * kBatchKeys, state_->key_count());
   std::vector<std::unique_lock<std::mutex>> locks;  // ascending: no deadlock
   for (uint64_t k = first; k < end; ++k) locks.emplace_back(key_locks_[k]);
+  if (Unresolved(first, end)) return Status::Ok();
   const uint64_t generation = state_->NextGeneration();
   WriteBatch batch;
   STRATA_RETURN_IF_ERROR(batch.DeleteRange(KeyName(first), KeyName(end)));
@@ -488,6 +506,7 @@ Status Workload::DeleteRange(uint64_t key, std::mt19937_64& rng) {
 // Under the key's lock nothing is in flight: the read must return the acked state.
 Status Workload::Read(uint64_t key, std::mt19937_64& rng) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   Observed o;
   STRATA_RETURN_IF_ERROR(Observe(db_, ReadOptions{}, key, rng() % 2 == 0, &o));
   const KeyState expected = state_->acked(key);
@@ -541,6 +560,7 @@ Status Workload::SnapshotRead(uint64_t key) {
   KeyState expected;
   {
     std::lock_guard lock(key_locks_[key]);
+    if (Unresolved(key, key + 1)) return Status::Ok();
     expected = state_->acked(key);
     snapshot = db_->GetSnapshot();
   }

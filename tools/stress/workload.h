@@ -106,6 +106,8 @@ class Workload {
   // Logs the writes of `keys` to `next` (record_order); false when the log
   // has no room for all of them (the run then stops, nothing is written).
   bool LogWrites(const std::vector<uint64_t>& keys, const std::vector<KeyState>& next);
+  // Whether a key of [first, end) has a failed write pending (see .cc).
+  bool Unresolved(uint64_t first, uint64_t end) const;
   // The status a write's caller acts on (test_ack_failed_writes: Ok).
   Status WriteStatus(const Status& s) const;
   Status Read(uint64_t key, std::mt19937_64& rng);
