@@ -27,6 +27,20 @@ void RegisterStressCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--keys", o->keys, "Size of the key space")->default_val(2000);
   cmd->add_option("--expected-state", o->expected_state,
                   "Expected-state file (default: DIR.expected)");
+  cmd->add_flag("--faults", o->faults,
+               "Run the engine over a fault-injecting file system: seeded read/write/fsync "
+               "errors and simulated power cuts besides the kills (docs/RELIABILITY.md)");
+  cmd->add_option("--fault-rate", o->fault_rate,
+                  "--faults: about one injected error per this many data ops of a cycle")
+      ->default_val(400)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  cmd->add_option("--power-cut-percent", o->power_cut_percent,
+                  "--faults: percent of the cycles that end in a power cut (the rest in a close)")
+      ->default_val(50)
+      ->check(CLI::Range(0, 100));
+  cmd->add_flag("--verbose", o->verbose, "--faults: one line per cycle on stderr");
+  // A deliberate bug for the tests: acknowledge writes whose status was an error.
+  cmd->add_flag("--test-ack-failed-writes", o->test_ack_failed_writes)->group("");
   cmd->callback([=] {
     o->sync = *sync == 1;
     *exit_code = stress::RunKillLoop(*o);

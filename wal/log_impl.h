@@ -114,6 +114,8 @@ class LogImpl final : public Log {
 
   // --- recovery (recovery.cc) ---
   Status ZeroRange(uint64_t seq, uint64_t from, uint64_t to);
+  // fsyncs a segment's file (its records are durable afterwards).
+  Status SyncSegmentFile(uint64_t seq);
   Status RemoveSegmentFile(uint64_t seq);
   // How many oldest segments ReleaseBefore(lsn) may drop. REQUIRES: mu_ held.
   size_t ReleasableCountLocked(uint64_t lsn) const;

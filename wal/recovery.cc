@@ -24,6 +24,13 @@ Status LogImpl::ZeroRange(uint64_t seq, uint64_t from, uint64_t to) {
   return file->Close();
 }
 
+Status LogImpl::SyncSegmentFile(uint64_t seq) {
+  std::unique_ptr<io::WritableFile> file;
+  STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(seq), io::FileOptions{}, &file));
+  STRATA_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
 Status LogImpl::RemoveSegmentFile(uint64_t seq) {
   STRATA_RETURN_IF_ERROR(fs_->RemoveFile(SegmentPath(seq)));
   return fs_->SyncDir(dir_);
@@ -241,6 +248,12 @@ Status LogImpl::ResolveProblems(std::vector<FoundSegment>* found, RecoveryReport
 Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
                                const std::vector<uint64_t>& seqs, RecoveryReport* report) {
   for (const FoundSegment& f : found) {
+    // A previous writer may have left its records unsynced (sync=false
+    // writes, or a writer that failed before its sync): they were
+    // acknowledged, and synced_lsn_ below says they are durable, so make them
+    // so before any newer record can be (else a power cut could keep a newer
+    // write and lose an older one, or lose them after a clean Close).
+    if (f.scan.record_count > 0) STRATA_RETURN_IF_ERROR(SyncSegmentFile(f.seq));
     segments_.push_back(Segment{f.seq, f.segment_bytes, f.scan.first_lsn, f.scan.last_lsn,
                                 f.scan.end_offset});
     report->segment_count++;

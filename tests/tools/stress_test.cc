@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/file_system.h"
 #include "strata/engine.h"
@@ -41,6 +42,7 @@ class StressVerifyTest : public ::testing::TestWithParam<std::string> {
     const Status s = workload.Run();
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_GE(workload.counts().total(), 600u);  // a snapshot read also writes
+    EXPECT_GT(workload.counts().delete_ranges.load(), 0u);
   }
 
   testing::ScratchDir dir_;
@@ -188,6 +190,129 @@ TEST_P(StressVerifyTest, BatchAcknowledgedHalfwayMustBeWhole) {
   const Status s = VerifyAfterRestart(db_.get(), state_.get());
   EXPECT_TRUE(IsViolation(s)) << s.ToString();
 }
+
+// The order log and the prefix rule after a power loss (sync=false). Three
+// logged writes, in order: a put of key 20, a batch of keys 21..22, a put of
+// key 23. Which of them the database holds decides whether some cut fits.
+class StressPrefixTest : public StressVerifyTest {
+ protected:
+  // A logged, acknowledged write of `keys`, one generation; applied to the
+  // database only if `apply`.
+  uint64_t LoggedPut(std::vector<uint64_t> keys, bool apply) {
+    const uint64_t gen = state_->NextGeneration();
+    for (uint64_t k : keys) {
+      const KeyState next{gen, WriteKind::kPut};
+      EXPECT_TRUE(state_->LogAppend(k, state_->acked(k), next));
+      if (apply) {
+        EXPECT_TRUE(db_->Put(WriteOptions{}, KeyName(k), ValueFor(k, gen)).ok());
+      }
+      state_->Ack(k, next);
+    }
+    return gen;
+  }
+  void SetUp() override {
+    StressVerifyTest::SetUp();
+    AckedPut(22);  // a state from before the log
+    before22_ = state_->acked(22);
+    ASSERT_TRUE(VerifyAfterRestart(db_.get(), state_.get()).ok());  // empties the log
+  }
+  KeyState before22_;
+};
+
+TEST_P(StressPrefixTest, EveryPrefixFitsAndResolvesTheState) {
+  for (int kept = 0; kept <= 3; ++kept) {
+    SCOPED_TRACE(fmt::format("kept {}", kept));
+    LoggedPut({20}, kept >= 1);
+    const uint64_t batch = LoggedPut({21, 22}, kept >= 2);
+    LoggedPut({23}, kept >= 3);
+    ASSERT_EQ(state_->log_count(), 4u);
+    const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(state_->log_count(), 0u);
+    EXPECT_EQ(state_->acked(22).generation, kept >= 2 ? batch : before22_.generation);
+    EXPECT_EQ(state_->acked(23).present(), kept >= 3);
+    // What it resolved to is what an ordinary verification then finds.
+    ASSERT_TRUE(VerifyAfterRestart(db_.get(), state_.get()).ok());
+    // Start the next round from the same keys, all deleted.
+    for (uint64_t k = 20; k < 24; ++k) {
+      ASSERT_TRUE(db_->Delete(WriteOptions{}, KeyName(k)).ok());
+      state_->Ack(k, KeyState{state_->NextGeneration(), WriteKind::kDelete});
+    }
+    before22_ = state_->acked(22);
+  }
+}
+
+TEST_P(StressPrefixTest, ALaterWriteWithoutAnEarlierOneIsNamed) {
+  const uint64_t first = LoggedPut({20}, false);  // lost
+  LoggedPut({21, 22}, true);
+  LoggedPut({23}, true);
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find("not a prefix after power loss"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(fmt::format("key k00000020: expected put@{}, found absent", first)),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_P(StressPrefixTest, HalfABatchFitsNoCut) {
+  LoggedPut({20}, true);
+  const uint64_t gen = state_->NextGeneration();
+  // Key 21 of the batch landed, key 22 did not.
+  for (uint64_t k : {21, 22}) {
+    const KeyState next{gen, WriteKind::kPut};
+    ASSERT_TRUE(state_->LogAppend(k, state_->acked(k), next));
+    state_->Ack(k, next);
+  }
+  ASSERT_TRUE(db_->Put(WriteOptions{}, KeyName(21), ValueFor(21, gen)).ok());
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find("not a prefix after power loss"), std::string::npos) << s.message();
+}
+
+TEST_P(StressPrefixTest, AnUnloggedKeyMustReadAsAcked) {
+  LoggedPut({20}, true);
+  ASSERT_TRUE(db_->Delete(WriteOptions{}, KeyName(22)).ok());  // not in the log
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find("key k00000022: expected " + before22_.ToString()),
+            std::string::npos)
+      << s.message();
+}
+
+// A single writer with the order log, then no power loss: the whole log is
+// the prefix.
+TEST_P(StressPrefixTest, LoggedWorkloadVerifiesWhole) {
+  WorkloadOptions wo;
+  wo.threads = 1;
+  wo.record_order = true;
+  wo.seed = testing::TestSeed(5);
+  wo.ops_per_thread = 800;
+  Workload workload(db_.get(), state_.get(), wo);
+  ASSERT_TRUE(workload.Run().ok());
+  EXPECT_GT(state_->log_count(), 200u);
+  EXPECT_GT(workload.counts().delete_ranges.load(), 0u);
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+// DeleteRange in the workload: the range is one batch to the verifier.
+TEST_P(StressVerifyTest, HalfADeleteRangeIsNamed) {
+  for (uint64_t k = 8; k < 16; ++k) AckedPut(k);
+  const uint64_t gen = state_->NextGeneration();
+  for (uint64_t k = 8; k < 16; ++k) state_->SetPending(k, KeyState{gen, WriteKind::kDelete});
+  // Only part of the range reached the database.
+  WriteBatch b;
+  ASSERT_TRUE(b.DeleteRange(KeyName(8), KeyName(11)).ok());
+  ASSERT_TRUE(db_->Write(WriteOptions{}, b).ok());
+  const Status s = VerifyAfterRestart(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find(fmt::format("half a batch after restart: generation {}", gen)),
+            std::string::npos)
+      << s.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StressPrefixTest, ::testing::ValuesIn(RegisteredEngineKinds()),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Engines, StressVerifyTest,
                          ::testing::ValuesIn(RegisteredEngineKinds()),

@@ -15,9 +15,10 @@ namespace strata::stress {
 
 namespace {
 
-constexpr uint64_t kStateMagic = 0x5354524553535631;  // "STRESSV1"
-constexpr size_t kHeaderBytes = 64;
+constexpr uint64_t kStateMagic = 0x5354524553535632;  // "STRESSV2"
+constexpr size_t kHeaderBytes = 128;
 constexpr size_t kKeyBytes = 16;
+constexpr size_t kLogEntryBytes = 24;
 
 Status Errno(const std::string& path, std::string_view what) {
   return Status::IOError(fmt::format("{}: {}: {}", path, what, std::strerror(errno)));
@@ -44,6 +45,34 @@ std::atomic_ref<uint64_t> ExpectedState::Word(uint64_t key, int slot) const {
   return std::atomic_ref<uint64_t>(words_[kHeaderBytes / 8 + key * 2 + slot]);
 }
 
+std::atomic_ref<uint64_t> ExpectedState::LogWord(uint64_t index, int slot) const {
+  STRATA_ASSERT(index < kLogCapacity);
+  return std::atomic_ref<uint64_t>(
+      words_[(kHeaderBytes + key_count_ * kKeyBytes + index * kLogEntryBytes) / 8 + slot]);
+}
+
+bool ExpectedState::LogAppend(uint64_t key, KeyState before, KeyState after) {
+  const uint64_t n = log_count();
+  if (n == kLogCapacity) return false;
+  LogWord(n, 0).store(key);
+  LogWord(n, 1).store(before.Encode());
+  LogWord(n, 2).store(after.Encode());
+  Header(kLogCount).store(n + 1);  // the entry is complete before it counts
+  return true;
+}
+
+void ExpectedState::LogPop() {
+  const uint64_t n = log_count();
+  STRATA_ASSERT(n > 0);
+  Header(kLogCount).store(n - 1);
+}
+
+LogEntry ExpectedState::log_entry(uint64_t i) const {
+  STRATA_ASSERT(i < log_count());
+  return LogEntry{LogWord(i, 0).load(), KeyState::Decode(LogWord(i, 1).load()),
+                  KeyState::Decode(LogWord(i, 2).load())};
+}
+
 Status ExpectedState::Open(const std::string& path, uint64_t key_count,
                            std::unique_ptr<ExpectedState>* state) {
   if (key_count == 0) return Status::InvalidArgument("stress: key count is 0");
@@ -54,7 +83,7 @@ Status ExpectedState::Open(const std::string& path, uint64_t key_count,
     ::close(fd);
     return Errno(path, "fstat");
   }
-  const size_t bytes = kHeaderBytes + key_count * kKeyBytes;
+  const size_t bytes = kHeaderBytes + key_count * kKeyBytes + kLogCapacity * kLogEntryBytes;
   const bool fresh = st.st_size == 0;
   if (fresh && ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
     ::close(fd);

@@ -16,10 +16,20 @@
 // Generations come from one counter in the file's header, so they are unique
 // across every run on the same file.
 //
-// Layout (host byte order; the file never leaves the machine):
-//   header: magic u64, key_count u64, next_generation u64,
-//           verifications u64, ops u64, 3 x u64 spare   (64 bytes)
-//   then key_count x { acked u64, pending u64 }
+// Order log: for the power-loss rounds of `strata stress --faults` with
+// sync=false, a single writer appends {key, before, after} for every write
+// before it issues it, so that after a power cut the verifier can check that
+// what survived is a prefix of the writes (VerifyAfterPowerLoss). Every
+// verification empties it.
+//
+// Power-cut guard: the child of `--faults` rewrites files to simulate a
+// power cut; a SIGKILL in the middle would leave a state no machine crash
+// makes. The child claims the guard word (0 -> kGuardPowerCut) for the cut
+// and the verification after it; the parent claims it (0 -> kGuardKill)
+// before it kills. Each waits while the other holds it.
+//
+// Layout (host byte order; the file never leaves the machine): see
+// tools/stress/FORMAT.md.
 //
 // Threading: every word is read and written atomically; callers serialise
 // the writes of one key (Workload's key locks).
@@ -53,8 +63,20 @@ struct KeyState {
   std::string ToString() const;
 };
 
+// One order-log entry: `key` went from `before` to `after` (generation of
+// `after`: the write's). Entries are in the order the single writer issued
+// them, so their generations never decrease.
+struct LogEntry {
+  uint64_t key = 0;
+  KeyState before;
+  KeyState after;
+};
+
 class ExpectedState {
  public:
+  // Order-log entries the file holds (a power-loss cycle stops when full).
+  static constexpr uint64_t kLogCapacity = 16384;
+
   // Opens `path`, creating it for `key_count` keys when missing. An existing
   // file for another key count is InvalidArgument.
   static Status Open(const std::string& path, uint64_t key_count,
@@ -82,9 +104,42 @@ class ExpectedState {
   void CountOps(uint64_t n) { Header(kOps).fetch_add(n, std::memory_order_relaxed); }
   uint64_t ops() const { return Header(kOps).load(std::memory_order_relaxed); }
 
+  // Fault-mode counters: power cuts simulated, injected errors the engine
+  // reported to the workload.
+  void CountPowerCut() { Header(kPowerCuts).fetch_add(1); }
+  uint64_t power_cuts() const { return Header(kPowerCuts).load(); }
+  void CountReportedError() { Header(kReportedErrors).fetch_add(1); }
+  uint64_t reported_errors() const { return Header(kReportedErrors).load(); }
+
+  // The order log. Append is false (nothing stored) when it is full.
+  // REQUIRES: one writer at a time.
+  bool LogAppend(uint64_t key, KeyState before, KeyState after);
+  // Removes the last entry (a write that is known not to have happened).
+  void LogPop();
+  void LogReset() { Header(kLogCount).store(0); }
+  uint64_t log_count() const { return Header(kLogCount).load(); }
+  LogEntry log_entry(uint64_t i) const;
+
+  // The power-cut guard (see above).
+  static constexpr uint64_t kGuardFree = 0, kGuardPowerCut = 1, kGuardKill = 2;
+  bool TryClaimGuard(uint64_t who) {
+    uint64_t expected = kGuardFree;
+    return Header(kGuard).compare_exchange_strong(expected, who);
+  }
+  void ReleaseGuard() { Header(kGuard).store(kGuardFree); }
+
  private:
-  enum HeaderWord { kMagic = 0, kKeyCount, kNextGeneration, kVerifications, kOps };
-  static constexpr size_t kHeaderWords = 8;
+  enum HeaderWord {
+    kMagic = 0,
+    kKeyCount,
+    kNextGeneration,
+    kVerifications,
+    kOps,
+    kGuard,
+    kLogCount,
+    kPowerCuts,
+    kReportedErrors,
+  };
 
   ExpectedState(uint64_t* words, size_t bytes, uint64_t key_count)
       : words_(words), bytes_(bytes), key_count_(key_count) {}
@@ -92,6 +147,7 @@ class ExpectedState {
     return std::atomic_ref<uint64_t>(words_[w]);
   }
   std::atomic_ref<uint64_t> Word(uint64_t key, int slot) const;
+  std::atomic_ref<uint64_t> LogWord(uint64_t index, int slot) const;
 
   uint64_t* const words_;
   const size_t bytes_;

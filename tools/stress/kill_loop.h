@@ -28,6 +28,21 @@ struct StressOptions {
   uint64_t seed = 1;
   uint64_t keys = 2000;
   std::string expected_state;  // empty: db + ".expected"
+  // --faults: each child runs cycles over an io::FaultFileSystem. A cycle
+  // opens the engine without faults, verifies, arms one seeded error (the
+  // Nth read, write and/or fsync fails, N about fault_rate, once or from then
+  // on) and runs the workload until it reports an error or did a seeded
+  // number of ops. Then either a power cut (power_cut_percent of the cycles:
+  // unsynced data dropped, reopened, VerifyAfterRestart for sync=1,
+  // VerifyPrefixAfterPowerLoss with one writer thread for sync=0) or a close
+  // as a user would after an error. The parent's SIGKILLs come on top.
+  bool faults = false;
+  uint64_t fault_rate = 400;
+  int power_cut_percent = 50;
+  // --verbose: one line per --faults cycle on stderr (fault, outcome).
+  bool verbose = false;
+  // Test hook (a deliberate bug): the workload acknowledges failed writes.
+  bool test_ack_failed_writes = false;
 };
 
 // Small limits so that every round flushes, compacts, checkpoints and rolls

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "core/assert.h"
@@ -19,6 +20,7 @@ constexpr size_t kGenerationDigits = 16;
 constexpr size_t kValuePaddingBytesMax = 96;
 constexpr int kIterateStepsMax = 32;
 constexpr uint64_t kOpsCountEvery = 64;
+constexpr uint64_t kDeleteRangeGroupsMax = 4;
 
 // Padding bytes derived from key and generation (so a value cut short or
 // glued to another's tail does not parse).
@@ -121,7 +123,8 @@ bool IsViolation(const Status& s) {
 }
 
 uint64_t WorkloadCounts::total() const {
-  return puts + deletes + batches + put_if_newer + gets + iterations + snapshot_reads;
+  return puts + deletes + batches + delete_ranges + put_if_newer + gets + iterations +
+         snapshot_reads;
 }
 
 // ---------------------------------------------------------------------------
@@ -212,6 +215,101 @@ Status VerifyAfterRestart(Engine* db, ExpectedState* state) {
       state->ClearPending(key);
     }
   }
+  state->LogReset();  // the state is exact again
+  return VerifyScan(db, state);
+}
+
+Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
+  const uint64_t entries = state->log_count();
+  if (entries == 0) return VerifyAfterRestart(db, state);
+  // A cut c (0..cuts) keeps the writes of the first c distinct generations
+  // of the log. Per logged key, its history: (index of the generation, the
+  // state it wrote), and the state before its first write.
+  std::vector<uint64_t> generations;
+  struct History {
+    KeyState before;
+    std::vector<std::pair<uint64_t, KeyState>> writes;
+  };
+  std::map<uint64_t, History> histories;
+  for (uint64_t i = 0; i < entries; ++i) {
+    const LogEntry e = state->log_entry(i);
+    if (e.key >= state->key_count() || e.after.generation == 0) {
+      return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
+    }
+    if (generations.empty() || generations.back() != e.after.generation) {
+      if (!generations.empty() && e.after.generation < generations.back()) {
+        return Status::Corruption(fmt::format(
+            "stress: order log entry {}: generation {} after {} (more than one writer?)", i,
+            e.after.generation, generations.back()));
+      }
+      generations.push_back(e.after.generation);
+    }
+    auto [it, fresh] = histories.try_emplace(e.key);
+    if (fresh) it->second.before = e.before;
+    it->second.writes.emplace_back(generations.size() - 1, e.after);
+  }
+  const uint64_t cuts = generations.size();
+  // The state a key's history gives it at cut c.
+  auto at_cut = [](const History& h, uint64_t c) {
+    KeyState s = h.before;
+    for (const auto& [g, after] : h.writes) {
+      if (g < c) s = after;
+    }
+    return s;
+  };
+  // fits[c]: how many logged keys read as their state at cut c (a
+  // difference array over each key's matching cut intervals).
+  std::vector<int64_t> diff(cuts + 2, 0);
+  std::map<uint64_t, Observed> observed;
+  for (uint64_t key = 0; key < state->key_count(); ++key) {
+    Observed o;
+    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
+    const auto h = histories.find(key);
+    if (h == histories.end()) {
+      if (!Matches(o, state->acked(key))) {
+        return Mismatch("after power loss (a key no logged write touched)", key,
+                        state->acked(key).ToString(), o);
+      }
+      continue;
+    }
+    // The history's state holds on cuts [from, to].
+    uint64_t from = 0;
+    KeyState s = h->second.before;
+    for (const auto& [g, after] : h->second.writes) {
+      if (Matches(o, s)) ++diff[from], --diff[g + 1];
+      from = g + 1;
+      s = after;
+    }
+    if (Matches(o, s)) ++diff[from], --diff[cuts + 1];
+    observed.emplace(key, std::move(o));
+  }
+  const int64_t logged = static_cast<int64_t>(histories.size());
+  std::optional<uint64_t> cut;
+  uint64_t best = 0;
+  int64_t best_fits = -1;
+  int64_t fits = 0;
+  for (uint64_t c = 0; c <= cuts; ++c) {
+    fits += diff[c];
+    if (fits == logged) cut = c;
+    if (fits >= best_fits) best = c, best_fits = fits;
+  }
+  if (!cut) {
+    for (const auto& [key, h] : histories) {
+      const KeyState expected = at_cut(h, best);
+      const Observed& o = observed.at(key);
+      if (!Matches(o, expected)) {
+        return Mismatch(
+            fmt::format("not a prefix after power loss: no cut of the {} logged writes fits; "
+                        "at the best one (through generation {}, {} of {} keys fit)",
+                        entries, best == 0 ? 0 : generations[best - 1], best_fits, logged),
+            key, expected.ToString(), o);
+      }
+    }
+    return Status::Corruption("stress: no cut fits, yet the best one does");
+  }
+  for (const auto& [key, h] : histories) state->Ack(key, at_cut(h, *cut));
+  for (uint64_t key = 0; key < state->key_count(); ++key) state->ClearPending(key);
+  state->LogReset();
   return VerifyScan(db, state);
 }
 
@@ -225,6 +323,37 @@ Workload::Workload(Engine* db, ExpectedState* state, const WorkloadOptions& opti
       write_options_{options.sync},
       key_locks_(new std::mutex[state->key_count()]) {
   STRATA_ASSERT(options_.threads > 0);
+  STRATA_ASSERT(!options_.record_order || options_.threads == 1);
+}
+
+bool Workload::LogWrites(const std::vector<uint64_t>& keys, const std::vector<KeyState>& next) {
+  if (!options_.record_order) return true;
+  if (state_->log_count() + keys.size() > ExpectedState::kLogCapacity) {
+    Stop();
+    return false;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    STRATA_ASSERT(state_->LogAppend(keys[i], state_->acked(keys[i]), next[i]));
+  }
+  return true;
+}
+
+// A key whose write failed keeps that write pending (it may have landed or
+// not) until the next verification resolves it; the failing thread stops,
+// but another may still reach the key before it sees the stop. It must
+// neither overwrite that pending state (the verifier would no longer know
+// the failed write, which may show up after the restart) nor expect a read
+// to return the acked state: it leaves the key alone.
+// REQUIRES: the locks of keys [first, end) held.
+bool Workload::Unresolved(uint64_t first, uint64_t end) const {
+  for (uint64_t k = first; k < end; ++k) {
+    if (!state_->pending(k).none()) return true;
+  }
+  return false;
+}
+
+Status Workload::WriteStatus(const Status& s) const {
+  return options_.test_ack_failed_writes ? Status::Ok() : s;
 }
 
 Status Workload::Run() {
@@ -259,7 +388,8 @@ Status Workload::RunOne(std::mt19937_64& rng) {
   const uint64_t key = rng() % state_->key_count();
   const uint64_t dice = rng() % 100;
   if (dice < 25) return WriteOne(key, WriteKind::kPut);
-  if (dice < 35) return WriteOne(key, WriteKind::kDelete);
+  if (dice < 33) return WriteOne(key, WriteKind::kDelete);
+  if (dice < 35) return DeleteRange(key, rng);
   if (dice < 45) return Batch(key, rng);
   if (dice < 55) return PutIfNewer(key, rng);
   if (dice < 80) return Read(key, rng);
@@ -269,12 +399,14 @@ Status Workload::RunOne(std::mt19937_64& rng) {
 
 Status Workload::WriteOne(uint64_t key, WriteKind kind) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   const KeyState next{state_->NextGeneration(), kind};
+  if (!LogWrites({key}, {next})) return Status::Ok();
   state_->SetPending(key, next);
   const Status s = kind == WriteKind::kDelete
                        ? db_->Delete(write_options_, KeyName(key))
                        : db_->Put(write_options_, KeyName(key), ValueFor(key, next.generation));
-  STRATA_RETURN_IF_ERROR(s);
+  STRATA_RETURN_IF_ERROR(WriteStatus(s));
   state_->Ack(key, next);
   ++(kind == WriteKind::kDelete ? counts_.deletes : counts_.puts);
   return Status::Ok();
@@ -284,14 +416,18 @@ Status Workload::WriteOne(uint64_t key, WriteKind kind) {
 // one with the stored version itself, which must not.
 Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   const KeyState current = state_->acked(key);
   const bool stale = current.kind == WriteKind::kVersioned && rng() % 4 == 0;
   const KeyState next{state_->NextGeneration(), WriteKind::kVersioned};
+  if (!LogWrites({key}, {next})) return Status::Ok();
   state_->SetPending(key, next);
   const uint64_t version = stale ? current.generation : next.generation;
   bool applied = false;
-  STRATA_RETURN_IF_ERROR(db_->PutIfNewer(write_options_, KeyName(key), version,
-                                         ValueFor(key, next.generation), &applied));
+  const Status s = db_->PutIfNewer(write_options_, KeyName(key), version,
+                                   ValueFor(key, next.generation), &applied);
+  if (!s.ok() && options_.test_ack_failed_writes) applied = !stale;
+  STRATA_RETURN_IF_ERROR(WriteStatus(s));
   if (applied == stale) {
     return Violation(fmt::format("PutIfNewer, key {}: version {} over {}: applied={}",
                                  KeyName(key), version, current.ToString(), applied));
@@ -300,6 +436,7 @@ Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
     state_->Ack(key, next);
   } else {
     state_->ClearPending(key);
+    if (options_.record_order) state_->LogPop();  // it did not happen
   }
   ++counts_.put_if_newer;
   return Status::Ok();
@@ -310,25 +447,66 @@ Status Workload::Batch(uint64_t key, std::mt19937_64& rng) {
   const uint64_t end = std::min(first + kBatchKeys, state_->key_count());
   std::vector<std::unique_lock<std::mutex>> locks;  // ascending: no deadlock
   for (uint64_t k = first; k < end; ++k) locks.emplace_back(key_locks_[k]);
+  if (Unresolved(first, end)) return Status::Ok();
   const uint64_t generation = state_->NextGeneration();
   WriteBatch batch;
+  std::vector<uint64_t> keys;
   std::vector<KeyState> next;
   for (uint64_t k = first; k < end; ++k) {
     const bool del = rng() % 4 == 0;
+    keys.push_back(k);
     next.push_back(KeyState{generation, del ? WriteKind::kDelete : WriteKind::kPut});
     STRATA_RETURN_IF_ERROR(del ? batch.Delete(KeyName(k))
                                : batch.Put(KeyName(k), ValueFor(k, generation)));
-    state_->SetPending(k, next.back());
   }
-  STRATA_RETURN_IF_ERROR(db_->Write(write_options_, batch));
-  for (uint64_t k = first; k < end; ++k) state_->Ack(k, next[k - first]);
+  if (!LogWrites(keys, next)) return Status::Ok();
+  for (size_t i = 0; i < keys.size(); ++i) state_->SetPending(keys[i], next[i]);
+  STRATA_RETURN_IF_ERROR(WriteStatus(db_->Write(write_options_, batch)));
+  for (size_t i = 0; i < keys.size(); ++i) state_->Ack(keys[i], next[i]);
   ++counts_.batches;
+  return Status::Ok();
+}
+
+// [first, end): 1 to kDeleteRangeGroupsMax whole batch groups. Every key of
+// the range, present or not, gets the pending state delete@generation (the
+// optional Put's key: put@generation) before the batch is issued, and the
+// acked one after, all under the keys' locks: to the verifier the range is
+// one batch, landed on all its keys or on none.
+Status Workload::DeleteRange(uint64_t key, std::mt19937_64& rng) {
+  const uint64_t first = key - key % kBatchKeys;
+  const uint64_t groups = 1 + rng() % kDeleteRangeGroupsMax;
+  const uint64_t end = std::min(first + groups * kBatchKeys, state_->key_count());
+  std::vector<std::unique_lock<std::mutex>> locks;  // ascending: no deadlock
+  for (uint64_t k = first; k < end; ++k) locks.emplace_back(key_locks_[k]);
+  if (Unresolved(first, end)) return Status::Ok();
+  const uint64_t generation = state_->NextGeneration();
+  WriteBatch batch;
+  STRATA_RETURN_IF_ERROR(batch.DeleteRange(KeyName(first), KeyName(end)));
+  // Half the time a Put inside the range after it: the later entry of a
+  // batch wins.
+  std::optional<uint64_t> put_key;
+  if (rng() % 2 == 0) {
+    put_key = first + rng() % (end - first);
+    STRATA_RETURN_IF_ERROR(batch.Put(KeyName(*put_key), ValueFor(*put_key, generation)));
+  }
+  std::vector<uint64_t> keys;
+  std::vector<KeyState> next;
+  for (uint64_t k = first; k < end; ++k) {
+    keys.push_back(k);
+    next.push_back(KeyState{generation, k == put_key ? WriteKind::kPut : WriteKind::kDelete});
+  }
+  if (!LogWrites(keys, next)) return Status::Ok();
+  for (size_t i = 0; i < keys.size(); ++i) state_->SetPending(keys[i], next[i]);
+  STRATA_RETURN_IF_ERROR(WriteStatus(db_->Write(write_options_, batch)));
+  for (size_t i = 0; i < keys.size(); ++i) state_->Ack(keys[i], next[i]);
+  ++counts_.delete_ranges;
   return Status::Ok();
 }
 
 // Under the key's lock nothing is in flight: the read must return the acked state.
 Status Workload::Read(uint64_t key, std::mt19937_64& rng) {
   std::lock_guard lock(key_locks_[key]);
+  if (Unresolved(key, key + 1)) return Status::Ok();
   Observed o;
   STRATA_RETURN_IF_ERROR(Observe(db_, ReadOptions{}, key, rng() % 2 == 0, &o));
   const KeyState expected = state_->acked(key);
@@ -382,6 +560,7 @@ Status Workload::SnapshotRead(uint64_t key) {
   KeyState expected;
   {
     std::lock_guard lock(key_locks_[key]);
+    if (Unresolved(key, key + 1)) return Status::Ok();
     expected = state_->acked(key);
     snapshot = db_->GetSnapshot();
   }
