@@ -767,7 +767,13 @@ Status DBImpl::FlushOldestImmutable(bool* resumable) {
   }
   {
     std::lock_guard lock(mu_);
-    for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    // A failed LogAndApply may still have left its record in the manifest
+    // (a failed fsync): its tables stay pending, never deleted by this
+    // process; the next open decides (kept, or referenced).
+    const bool maybe_logged = !s.ok() && !*resumable;
+    if (!maybe_logged) {
+      for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    }
     if (!s.ok()) return s;
     STRATA_ASSERT(imm_bytes_ >= imm->ApproximateMemoryUsage());
     imm_bytes_ -= imm->ApproximateMemoryUsage();
@@ -828,10 +834,14 @@ Status DBImpl::RunOneCompaction(std::unique_ptr<Compaction> c, bool* resumable) 
   Status s = RunCompaction(ctx, *c, &edit, &stats);
   // A corrupt input fails again on every retry; a failed write may not.
   *resumable = !s.ok() && !s.IsCorruption();
+  const bool logging = s.ok();
   if (s.ok()) s = versions_->LogAndApply(&edit);
   {
     std::lock_guard lock(mu_);
-    for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    // As in FlushOldestImmutable: outputs of a failed LogAndApply stay pending.
+    if (s.ok() || !logging) {
+      for (const auto& [level, f] : edit.added_files()) pending_outputs_.erase(f.number);
+    }
     if (!s.ok()) return s;
     InstallSuperVersionLocked();
   }
