@@ -111,7 +111,8 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
       page_bytes_ = stored;
       geo_ = PageGeometry::For(page_bytes_);
     }
-    if (file_size < meta.page_count * page_bytes_) {
+    // Divided, not multiplied: a crafted page count must not wrap the product.
+    if (meta.page_count > file_size / page_bytes_) {
       return Status::Corruption(fmt::format("{}: {} bytes, the meta says {} pages of {}", file,
                                             file_size, meta.page_count, page_bytes_));
     }

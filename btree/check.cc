@@ -234,7 +234,8 @@ Status CheckFile(const io::RandomAccessFile& in, CheckReport* report) {
   *report = CheckReport();
   STRATA_RETURN_IF_ERROR(LoadNewestMeta(in, &report->page_bytes, &report->meta));
   STRATA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
-  if (size < report->meta.page_count * report->page_bytes) {
+  // Divided, not multiplied: a crafted page count must not wrap the product.
+  if (report->meta.page_count > size / report->page_bytes) {
     return Status::Corruption(fmt::format("{}: {} bytes, the meta says {} pages of {}", in.path(),
                                           size, report->meta.page_count, report->page_bytes));
   }

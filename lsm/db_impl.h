@@ -117,6 +117,8 @@ class DBImpl final : public Engine {
   // that window. Null in production.
   void SetObsoleteScanHookForTesting(std::function<void()> hook);
   const VersionSet& versions_for_testing() const { return *versions_; }
+  // Test hook: a garbage-collection pass now, as a finishing job would run it.
+  void DeleteObsoleteFilesForTesting() { DeleteObsoleteFiles(); }
   // Test hook: runs `fn` with mu_ held (as the write leader, flushes and
   // compactions hold it), so that a test can show reads do not need it.
   void RunWithMutexHeldForTesting(const std::function<void()>& fn);

@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 
+#include "io/fault_file_system.h"
 #include "lsm/db_impl.h"
 #include "lsm/manifest.h"
 #include "strata/engine.h"
@@ -223,6 +224,36 @@ void ExpectSameFiles(std::map<std::string, std::string> before,
     EXPECT_TRUE(after.count(name) && after[name] == bytes) << name << " removed or changed";
   }
   for (const auto& [name, bytes] : after) EXPECT_TRUE(before.count(name)) << name << " created";
+}
+
+// A flush whose manifest fsync fails leaves its record in the manifest file.
+// The table it names must survive any later garbage collection of the same
+// process (another job finishing), or the next open fails with NotFound
+// (found by strata stress --faults).
+TEST(FailedManifestSyncTest, FlushedTableSurvivesGarbageCollectionAndReopens) {
+  strata::testing::ScratchDir dir;
+  auto fault_fs = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+  Options options = TinyOptions();
+  options.file_system = fault_fs;
+  std::unique_ptr<Engine> db;
+  ASSERT_TRUE(strata::Open(options, dir.path(), &db).ok());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i, 0)).ok());
+  io::ErrorInjection manifest_sync;
+  manifest_sync.ops = io::Mask(io::FaultOp::kSync);
+  manifest_sync.path_contains = "MANIFEST";
+  fault_fs->InjectError(manifest_sync);
+  EXPECT_FALSE(db->Flush().ok());
+  fault_fs->ClearFaults();
+  const std::vector<std::string> tables = Names(dir.path(), ".sst");
+  ASSERT_FALSE(tables.empty());
+  Impl(db)->DeleteObsoleteFilesForTesting();
+  EXPECT_EQ(Names(dir.path(), ".sst"), tables);
+  db.reset();
+  options.file_system = nullptr;
+  Status s = strata::Open(options, dir.path(), &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::map<std::string, std::string> contents = Contents(db.get());
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(contents[Key(i)], Value(i, 0)) << i;
 }
 
 TEST(MissingCurrentTest, TablesWithoutCurrentAreCorruptionAndStayOnDisk) {
