@@ -26,6 +26,7 @@ struct EngineConfig {
   uint32_t bloom_bits = 10;
   std::string profile = "auto";  // strata engines: ssd|hdd|auto
   std::string device_model;      // strata engines: ""|hdd|ssd
+  bool pace = false;             // the device model sleeps its modeled time
   // Upper bound on the logical bytes the run stores; LMDB sizes its map from it.
   uint64_t expected_bytes = 0;
 };
@@ -37,6 +38,7 @@ struct EngineCounters {
   // From the io layer's device model, when one is attached.
   std::optional<uint64_t> modeled_nanos;
   std::optional<uint64_t> modeled_requests;
+  std::optional<uint64_t> modeled_write_bytes;
 };
 
 // An ordered cursor over a consistent view of the database.
