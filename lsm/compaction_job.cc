@@ -104,7 +104,8 @@ class OutputWriter {
       STRATA_RETURN_IF_ERROR(io::NewDirectAppendFile(ctx_.fs, path, ctx_.direct_write_buffer_bytes,
                                                      &file_, &direct));
     } else {
-      STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
+      STRATA_RETURN_IF_ERROR(
+          io::NewBufferedAppendFile(ctx_.fs, path, ctx_.direct_write_buffer_bytes, &file_));
     }
     builder_ = std::make_unique<TableBuilder>(ctx_.table_options, file_.get());
     return Status::Ok();

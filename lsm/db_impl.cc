@@ -227,8 +227,10 @@ Status DBImpl::Recover() {
     return Status::Ok();
   }
   STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
-  cache_ =
-      std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
+  cache_ = std::make_unique<BlockCache>(
+      options_.block_cache_bytes,
+      BlockCacheShardBitsFor(options_.block_cache_bytes, table_options_.block_bytes,
+                             options_.block_cache_shard_bits));
   versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
                                            options_.manifest_rollover_bytes);
   STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
