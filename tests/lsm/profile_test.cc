@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "io/disk_detect.h"
+#include "lsm/block_cache.h"
 #include "lsm/db_impl.h"
 #include "tests/lsm/lsm_test_util.h"
 #include "tests/testing/test_util.h"
@@ -205,6 +206,25 @@ TEST_F(LsmProfileTest, DirectIoForTablesFollowsTheProfileUnlessSet) {
       EXPECT_EQ(testing::GetOrStatus(db.get(), fmt::format("key{:06}", i)), std::string(100, 'v'));
     }
     ASSERT_TRUE(db->Close().ok());
+  }
+}
+
+
+// A small cache keeps slices of at least 512 KiB and 8 blocks: with the hdd
+// profile's 64 KiB blocks, 16 shards of 1 MiB (64 KiB slices) cached nothing.
+TEST(BlockCacheShardsTest, SmallCachesUseFewerShards) {
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 4096, 4), 4);
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 64 << 10, 4), 4);
+  EXPECT_EQ(BlockCacheShardBitsFor(1 << 20, 4096, 4), 1);
+  EXPECT_EQ(BlockCacheShardBitsFor(1 << 20, 64 << 10, 4), 0);
+  EXPECT_EQ(BlockCacheShardBitsFor(32 << 10, 4096, 8), 0);
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 4096, 0), 0);
+  // The slice that results always holds 8 blocks (or it is the whole cache).
+  for (size_t cache : {size_t{1} << 20, size_t{8} << 20, size_t{256} << 20}) {
+    for (size_t block : {size_t{4096}, size_t{65536}}) {
+      const int bits = BlockCacheShardBitsFor(cache, block, kBlockCacheShardBitsMax);
+      EXPECT_TRUE(bits == 0 || (cache >> bits) >= 8 * block) << cache << " " << block;
+    }
   }
 }
 
