@@ -243,7 +243,7 @@ Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* ed
   std::vector<RangeTombstone> range_dels;
   for (const auto& list : c.inputs) {
     for (const auto& f : list) {
-      children.push_back(f->table->NewIterator(read_options));
+      children.push_back(f->table->NewIterator(read_options, ctx.compaction_readahead_bytes));
       stats->bytes_read += f->file_bytes;
       if (f->table->range_dels() != nullptr) {
         const auto& ts = f->table->range_dels()->tombstones();

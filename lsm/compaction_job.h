@@ -73,6 +73,9 @@ struct JobContext {
   // docs/PROFILES.md), else buffered; also buffered where O_DIRECT is refused.
   bool direct_io = false;
   size_t direct_write_buffer_bytes = 1 << 20;
+  // Compaction inputs: read-ahead per miss (0: the adaptive read-ahead of
+  // scans, 16 KiB doubling to 256 KiB). hdd profile: 2 MiB (docs/PROFILES.md).
+  size_t compaction_readahead_bytes = 0;
 };
 
 // Writes the merge of `input` (sorted internal keys) into tables at

@@ -41,6 +41,8 @@ constexpr size_t kGroupBytesSmallLeader = 128 << 10;
 constexpr size_t kMemTableBytesMin = 16 * 1024;
 constexpr size_t kBlockBytesSsd = 4 * 1024;
 constexpr size_t kBlockBytesHdd = 64 * 1024;
+// Read-ahead per miss of a compaction input on the hdd profile (MakeJobContext).
+constexpr size_t kCompactionReadaheadBytesHdd = 2 * 1024 * 1024;
 
 size_t ArenaBlockBytes(size_t memtable_switch_bytes) {
   return std::clamp<size_t>(memtable_switch_bytes / kArenaBlocksPerMemTable, 1,
@@ -710,6 +712,12 @@ JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
   ctx.table_options = table_options_;
   ctx.target_file_bytes = target_file_bytes;
   ctx.direct_io = options_.use_direct_io.value_or(profile_.profile == DiskProfile::kHdd);
+  // A compaction merging N inputs alternates between them: on a disk every
+  // switch is a seek, so each read should transfer at least as long as the
+  // seek it follows (2 MiB: ~14 ms at 150 MB/s against ~8 ms positioning).
+  // An SSD needs only enough to use its channels: the adaptive read-ahead.
+  ctx.compaction_readahead_bytes =
+      profile_.profile == DiskProfile::kHdd ? kCompactionReadaheadBytesHdd : 0;
   ctx.new_file_number = [this] { return NewPendingFileNumber(); };
   ctx.snapshots = LiveSnapshots();
   return ctx;

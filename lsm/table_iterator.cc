@@ -11,9 +11,11 @@ namespace {
 // cache, or the readahead buffer during sequential scans) and walks it.
 class TableIterator final : public InternalIterator {
  public:
-  TableIterator(const Table* table, const ReadOptions& options)
+  TableIterator(const Table* table, const ReadOptions& options, size_t readahead_bytes)
       : table_(table), fill_cache_(options.fill_cache), index_(table->index_block(),
-                                                              CompareInternalKeys) {}
+                                                              CompareInternalKeys) {
+    readahead_.fixed_bytes = readahead_bytes;
+  }
 
   bool Valid() const override { return has_data_ && data_.Valid(); }
   std::string_view key() const override { return data_.key(); }
@@ -119,8 +121,9 @@ class TableIterator final : public InternalIterator {
 
 }  // namespace
 
-std::unique_ptr<InternalIterator> Table::NewIterator(const ReadOptions& options) const {
-  return std::make_unique<TableIterator>(this, options);
+std::unique_ptr<InternalIterator> Table::NewIterator(const ReadOptions& options,
+                                                    size_t readahead_bytes) const {
+  return std::make_unique<TableIterator>(this, options, readahead_bytes);
 }
 
 }  // namespace strata::lsm
