@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "io/device_model.h"
 #include "io/disk_detect.h"
 #include "lsm/block_cache.h"
 #include "lsm/db_impl.h"
@@ -226,6 +227,41 @@ TEST(BlockCacheShardsTest, SmallCachesUseFewerShards) {
       EXPECT_TRUE(bits == 0 || (cache >> bits) >= 8 * block) << cache << " " << block;
     }
   }
+}
+
+
+// The hdd profile reads compaction inputs 2 MiB ahead from the first block:
+// on the (unpaced) device model the same compaction of the same tables (same
+// block size and compaction style; only the profile differs) issues a read
+// per input table instead of one per few blocks.
+TEST(CompactionReadaheadTest, HddProfileReadsEachInputInOneRequest) {
+  uint64_t reads[2] = {0, 0};
+  uint64_t bytes[2] = {0, 0};
+  int i = 0;
+  for (DiskProfile profile : {DiskProfile::kHdd, DiskProfile::kSsd}) {
+    SCOPED_TRACE(DiskProfileName(profile));
+    strata::testing::ScratchDir dir;
+    auto fs = std::make_shared<io::DeviceModelFileSystem>(io::DefaultFileSystem(),
+                                                          io::DeviceModelConfig::Hdd());
+    Options o = testing::TinyOptions();
+    o.profile = profile;
+    o.l0_compaction_trigger = 100;  // only CompactAll compacts
+    o.file_system = fs;
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(Open(o, dir.Join("db"), &db).ok());
+    for (int k = 0; k < 4000; ++k) {
+      ASSERT_TRUE(db->Put({}, fmt::format("key{:06}", k * 7919 % 4000), std::string(100, 'v')).ok());
+    }
+    ASSERT_TRUE(db->Flush().ok());
+    fs->ResetStats();
+    ASSERT_TRUE(db->CompactAll().ok());
+    reads[i] = fs->stats().read_requests;
+    bytes[i] = fs->stats().bytes_read;
+    ASSERT_TRUE(db->Close().ok());
+    i++;
+  }
+  ASSERT_GT(bytes[0], 100u * 1024);  // the inputs were read
+  EXPECT_GT(reads[1], 4 * reads[0]) << "hdd " << reads[0] << " ssd " << reads[1];
 }
 
 }  // namespace
