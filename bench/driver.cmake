@@ -10,6 +10,7 @@ set(strata_bench_driver_sources
   ${STRATA_BENCH_DRIVER_DIR}/generators.cc
   ${STRATA_BENCH_DRIVER_DIR}/harness.cc
   ${STRATA_BENCH_DRIVER_DIR}/histogram.cc
+  ${STRATA_BENCH_DRIVER_DIR}/matrix.cc
   ${STRATA_BENCH_DRIVER_DIR}/metrics.cc
   ${STRATA_BENCH_DRIVER_DIR}/output.cc
   ${STRATA_BENCH_DRIVER_DIR}/plot.cc

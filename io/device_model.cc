@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,7 @@ Status DeviceModelConfig::Validate() const {
   auto bad = [](const char* what) {
     return Status::InvalidArgument(std::string("device model: ") + what);
   };
+  if (pace_idle_credit.count() < 0) return bad("pace_idle_credit must be >= 0");
   if (kind == DeviceKind::kHdd) {
     if (hdd.capacity_bytes == 0) return bad("hdd.capacity_bytes must be > 0");
     if (hdd.rpm == 0) return bad("hdd.rpm must be > 0");
@@ -98,7 +100,10 @@ std::string DeviceModelStats::ToString() const {
          " pages_read=" + std::to_string(pages_read) +
          " pages_programmed=" + std::to_string(pages_programmed) +
          " erase_blocks_touched=" + std::to_string(erase_blocks_touched) +
-         " erases=" + std::to_string(erases);
+         " erases=" + std::to_string(erases) +
+         (paced_requests == 0 ? std::string()
+                              : " paced=" + std::to_string(paced_requests) +
+                                    " queued_us=" + std::to_string(queued_nanos / 1000));
 }
 
 // --- Accounting -------------------------------------------------------------------
@@ -110,6 +115,40 @@ DeviceModelFileSystem::DeviceModelFileSystem(std::shared_ptr<FileSystem> base,
       name_(std::string(config.kind == DeviceKind::kHdd ? "hdd-model(" : "ssd-model(") +
             std::string(base_->name()) + ")") {
   STRATA_ASSERT(config_.Validate().ok());
+  now_ = [] { return Clock::now(); };
+  sleep_until_ = [](Clock::time_point t) { std::this_thread::sleep_until(t); };
+}
+
+void DeviceModelFileSystem::SetClockForTesting(std::function<Clock::time_point()> now) {
+  std::lock_guard lock(mu_);
+  now_ = std::move(now);
+}
+
+void DeviceModelFileSystem::SetSleepForTesting(std::function<void(Clock::time_point)> sleep_until) {
+  sleep_until_ = std::move(sleep_until);
+}
+
+std::optional<DeviceModelFileSystem::Clock::time_point> DeviceModelFileSystem::Schedule(
+    uint64_t modeled_before) {
+  if (!config_.pace) return std::nullopt;
+  const nanoseconds cost(stats_.modeled_nanos - modeled_before);
+  const Clock::time_point arrival = now_();
+  // One queue: start when the device is free. A request that arrives just
+  // after the device went idle is treated as queued (pace_idle_credit).
+  Clock::time_point start = arrival;
+  if (busy_until_ >= arrival) {
+    start = busy_until_;
+    stats_.queued_nanos += static_cast<uint64_t>(nanoseconds(busy_until_ - arrival).count());
+  } else if (arrival - busy_until_ <= config_.pace_idle_credit) {
+    start = busy_until_;
+  }
+  busy_until_ = start + cost;
+  stats_.paced_requests++;
+  return busy_until_;
+}
+
+void DeviceModelFileSystem::SleepUntil(const std::optional<Clock::time_point>& end) const {
+  if (end.has_value()) sleep_until_(*end);
 }
 
 DeviceModelStats DeviceModelFileSystem::stats() const {
@@ -178,7 +217,17 @@ void DeviceModelFileSystem::ProgramOpenPage(uint64_t slot) {
 }
 
 void DeviceModelFileSystem::ChargeRead(uint64_t slot, uint64_t offset, uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  std::optional<Clock::time_point> end;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t before = stats_.modeled_nanos;
+    ChargeReadLocked(slot, offset, bytes);
+    end = Schedule(before);
+  }
+  SleepUntil(end);
+}
+
+void DeviceModelFileSystem::ChargeReadLocked(uint64_t slot, uint64_t offset, uint64_t bytes) {
   stats_.requests++;
   stats_.read_requests++;
   stats_.bytes_read += bytes;
@@ -195,7 +244,17 @@ void DeviceModelFileSystem::ChargeRead(uint64_t slot, uint64_t offset, uint64_t 
 }
 
 void DeviceModelFileSystem::ChargeWrite(uint64_t slot, uint64_t offset, uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  std::optional<Clock::time_point> end;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t before = stats_.modeled_nanos;
+    ChargeWriteLocked(slot, offset, bytes);
+    end = Schedule(before);
+  }
+  SleepUntil(end);
+}
+
+void DeviceModelFileSystem::ChargeWriteLocked(uint64_t slot, uint64_t offset, uint64_t bytes) {
   stats_.requests++;
   stats_.write_requests++;
   stats_.bytes_written += bytes;
@@ -230,7 +289,17 @@ void DeviceModelFileSystem::ChargeWrite(uint64_t slot, uint64_t offset, uint64_t
 }
 
 void DeviceModelFileSystem::ChargeSync(const uint64_t* slot) {
-  std::lock_guard lock(mu_);
+  std::optional<Clock::time_point> end;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t before = stats_.modeled_nanos;
+    ChargeSyncLocked(slot);
+    end = Schedule(before);
+  }
+  SleepUntil(end);
+}
+
+void DeviceModelFileSystem::ChargeSyncLocked(const uint64_t* slot) {
   stats_.requests++;
   stats_.sync_requests++;
   if (config_.kind == DeviceKind::kHdd) {
@@ -243,8 +312,15 @@ void DeviceModelFileSystem::ChargeSync(const uint64_t* slot) {
 }
 
 void DeviceModelFileSystem::ChargeClose(uint64_t slot) {
-  std::lock_guard lock(mu_);
-  if (config_.kind == DeviceKind::kSsd) ProgramOpenPage(slot);
+  std::optional<Clock::time_point> end;
+  {
+    std::lock_guard lock(mu_);
+    if (config_.kind != DeviceKind::kSsd || !open_pages_.contains(slot)) return;
+    const uint64_t before = stats_.modeled_nanos;
+    ProgramOpenPage(slot);
+    end = Schedule(before);
+  }
+  SleepUntil(end);
 }
 
 }  // namespace strata::io

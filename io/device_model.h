@@ -1,8 +1,10 @@
 // DeviceModelFileSystem: a FileSystem wrapper that charges every request the
 // time a modeled disk would take, so a benchmark run on one machine can report
-// what its I/O pattern would cost on a 7200 rpm HDD or a TLC SSD. It only
-// accounts: it never sleeps, and the data goes to the base file system
-// unchanged. io/DEVICE_MODEL.md explains the model, its formulas and the
+// what its I/O pattern would cost on a 7200 rpm HDD or a TLC SSD. By default
+// it only accounts; with `pace` it also makes every request take its modeled
+// time (one device queue: a request waits until the device is free, then
+// occupies it for its cost), so a whole engine run experiences the modeled
+// disk's latencies. The data goes to the base file system unchanged. io/DEVICE_MODEL.md explains the model, its formulas and the
 // sources of the default constants.
 //
 //   auto fs = std::make_shared<io::DeviceModelFileSystem>(io::DefaultFileSystem(),
@@ -17,13 +19,15 @@
 // Ownership: holds the base. Handles point back at the file system and must
 // not outlive it. Threading: thread safe; one mutex guards the model (the
 // device has one head / one queue: requests are charged in the order they
-// complete). The base I/O runs outside the mutex.
+// complete). The base I/O, and a paced request's sleep, run outside the mutex.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -73,6 +77,19 @@ struct DeviceModelConfig {
   DeviceKind kind = DeviceKind::kSsd;
   HddModel hdd;
   SsdModel ssd;
+  // Paced mode: a request returns no earlier than the end of its service on
+  // the modeled device. The device serves one request at a time: a request
+  // starts when it arrives or when the device is free (the "busy until"
+  // clock), whichever is later, and occupies the device for its modeled
+  // cost; the caller then sleeps until that end. So background flush and
+  // compaction I/O delays foreground reads as on a real disk.
+  bool pace = false;
+  // Paced mode: a request arriving at most this long after the device went
+  // idle starts when the device went idle, as if it had been queued. This
+  // absorbs the kernel's sleep overshoot (tens of microseconds per sleep) so
+  // that a long chain of tiny requests is not slowed by it; the device time
+  // charged is unchanged. 0: every request starts no earlier than its arrival.
+  std::chrono::nanoseconds pace_idle_credit{200'000};
 
   static DeviceModelConfig Hdd(const HddModel& model = HddModel{});
   static DeviceModelConfig Ssd(const SsdModel& model = SsdModel{});
@@ -95,6 +112,9 @@ struct DeviceModelStats {
   uint64_t pages_programmed = 0;
   uint64_t erase_blocks_touched = 0;  // distinct erase blocks written since reset
   uint64_t erases = 0;                // estimate: one per erase_block_pages programmed
+  // Paced mode only.
+  uint64_t paced_requests = 0;    // requests that occupied the modeled device
+  uint64_t queued_nanos = 0;      // time requests waited for the device to be free
 
   std::chrono::nanoseconds modeled_time() const { return std::chrono::nanoseconds(modeled_nanos); }
   // One line for benchmark output: "modeled=1.234567s requests=10 (r=4 w=5 s=1) ...".
@@ -113,6 +133,12 @@ class DeviceModelFileSystem : public FileSystem {
   // the device's state, not counters.
   void ResetStats();
   const DeviceModelConfig& config() const { return config_; }
+
+  // Paced mode test hooks: the clock the queue reads and the sleep a request
+  // ends with (default: steady_clock::now and sleep_until).
+  using Clock = std::chrono::steady_clock;
+  void SetClockForTesting(std::function<Clock::time_point()> now);
+  void SetSleepForTesting(std::function<void(Clock::time_point)> sleep_until);
   const std::shared_ptr<FileSystem>& base() const { return base_; }
 
   // Accounting entry points used by this file system's handles. `slot` comes
@@ -152,6 +178,16 @@ class DeviceModelFileSystem : public FileSystem {
   std::string_view name() const override { return name_; }
 
  private:
+  // The modeled time of the charge that ran since `before` (a copy of
+  // stats_.modeled_nanos): in paced mode, queues it on the device and returns
+  // when it ends; else nullopt. REQUIRES: mu_ held.
+  std::optional<Clock::time_point> Schedule(uint64_t modeled_before);
+  // Sleeps until `end` if set. REQUIRES: mu_ not held.
+  void SleepUntil(const std::optional<Clock::time_point>& end) const;
+  // The charges themselves. REQUIRES: mu_ held.
+  void ChargeReadLocked(uint64_t slot, uint64_t offset, uint64_t bytes);
+  void ChargeWriteLocked(uint64_t slot, uint64_t offset, uint64_t bytes);
+  void ChargeSyncLocked(const uint64_t* slot);
   // REQUIRES: mu_ held.
   uint64_t Address(uint64_t slot, uint64_t offset) const;
   void ChargeHddTransfer(uint64_t address, uint64_t bytes);
@@ -175,6 +211,10 @@ class DeviceModelFileSystem : public FileSystem {
   std::unordered_map<uint64_t, uint64_t> open_pages_ STRATA_GUARDED_BY(mu_);
   std::unordered_set<uint64_t> touched_erase_blocks_ STRATA_GUARDED_BY(mu_);
   uint64_t pages_since_erase_ STRATA_GUARDED_BY(mu_) = 0;
+  // Paced mode: when the device finishes the last request it accepted.
+  Clock::time_point busy_until_ STRATA_GUARDED_BY(mu_){};
+  std::function<Clock::time_point()> now_ STRATA_GUARDED_BY(mu_);
+  std::function<void(Clock::time_point)> sleep_until_;  // set before use, then read-only
 };
 
 }  // namespace strata::io

@@ -10,8 +10,9 @@ namespace {
 
 class DirectAppendFile final : public WritableFile {
  public:
-  DirectAppendFile(std::unique_ptr<WritableFile> base, size_t buffer_bytes)
-      : base_(std::move(base)), buffer_(std::max(buffer_bytes, kDirectIoAlignment)) {}
+  DirectAppendFile(std::unique_ptr<WritableFile> base, size_t buffer_bytes, bool direct)
+      : base_(std::move(base)), buffer_(std::max(buffer_bytes, kDirectIoAlignment)),
+        direct_(direct) {}
 
   Status Append(std::string_view data) override {
     while (!data.empty()) {
@@ -65,6 +66,13 @@ class DirectAppendFile final : public WritableFile {
   Status WriteTail() {
     if (buffer_.size() == 0 || tail_on_disk_) return Status::Ok();
     const size_t used = buffer_.size();
+    if (!direct_) {
+      // Buffered: any length at any offset; the buffer empties.
+      STRATA_RETURN_IF_ERROR(base_->WriteAt(buffer_offset_, buffer_.view()));
+      buffer_offset_ += used;
+      buffer_.Clear();
+      return Status::Ok();
+    }
     const size_t padded = AlignUp(used);
     std::memset(buffer_.data() + used, 0, padded - used);
     STRATA_RETURN_IF_ERROR(
@@ -86,6 +94,7 @@ class DirectAppendFile final : public WritableFile {
   uint64_t size_ = 0;
   bool tail_on_disk_ = false;  // the buffer's bytes are on disk as they are
   bool closed_ = false;
+  const bool direct_;  // O_DIRECT: writes are whole aligned blocks
 };
 
 }  // namespace
@@ -97,11 +106,19 @@ Status NewDirectAppendFile(FileSystem* fs, const std::string& path, size_t buffe
   std::unique_ptr<WritableFile> base;
   if (fs->NewWritableFile(path, options, &base).ok()) {
     *direct = true;
-    *file = std::make_unique<DirectAppendFile>(std::move(base), buffer_bytes);
+    *file = std::make_unique<DirectAppendFile>(std::move(base), buffer_bytes, true);
     return Status::Ok();
   }
   *direct = false;
-  return fs->NewWritableFile(path, FileOptions{}, file);
+  return NewBufferedAppendFile(fs, path, buffer_bytes, file);
+}
+
+Status NewBufferedAppendFile(FileSystem* fs, const std::string& path, size_t buffer_bytes,
+                             std::unique_ptr<WritableFile>* file) {
+  std::unique_ptr<WritableFile> base;
+  STRATA_RETURN_IF_ERROR(fs->NewWritableFile(path, FileOptions{}, &base));
+  *file = std::make_unique<DirectAppendFile>(std::move(base), buffer_bytes, false);
+  return Status::Ok();
 }
 
 }  // namespace strata::io

@@ -25,4 +25,12 @@ namespace strata::io {
 Status NewDirectAppendFile(FileSystem* fs, const std::string& path, size_t buffer_bytes,
                            std::unique_ptr<WritableFile>* file, bool* direct);
 
+// The same append buffer over a buffered (page cache) file: appends reach
+// the file as writes of `buffer_bytes`, and Sync, SyncAll and Close write
+// the rest as it is (no padding, nothing written twice). Table files of the
+// ssd profile: one write system call per MiB instead of one per block, and
+// the device gets large requests whatever the kernel's writeback does.
+Status NewBufferedAppendFile(FileSystem* fs, const std::string& path, size_t buffer_bytes,
+                             std::unique_ptr<WritableFile>* file);
+
 }  // namespace strata::io

@@ -1,5 +1,6 @@
 #include "lsm/block_cache.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/assert.h"
@@ -230,6 +231,13 @@ size_t BlockCache::block_count() const {
   size_t total = 0;
   for (const auto& shard : shards_) total += shard->block_count();
   return total;
+}
+
+int BlockCacheShardBitsFor(size_t capacity_bytes, size_t block_bytes, int shard_bits) {
+  const size_t slice_min =
+      std::max(kBlockCacheShardBytesMin, kBlockCacheShardBlocksMin * (block_bytes + kBlockCacheEntryOverheadBytes));
+  while (shard_bits > 0 && (capacity_bytes >> shard_bits) < slice_min) shard_bits--;
+  return shard_bits;
 }
 
 }  // namespace strata::lsm

@@ -30,6 +30,17 @@ namespace strata::lsm {
 // Charged per cached block on top of its bytes (entry, bucket slot, Block).
 inline constexpr size_t kBlockCacheEntryOverheadBytes = 128;
 inline constexpr int kBlockCacheShardBitsMax = 8;
+// A shard's slice is kept at least this big and at least this many data
+// blocks: a block larger than its slice is never cached, so 16 shards of a
+// 1 MiB cache (64 KiB slices) would cache no 64 KiB block of the hdd profile.
+// RocksDB's default sharding keeps shards at least 512 KiB for the same reason.
+inline constexpr size_t kBlockCacheShardBytesMin = 512 << 10;
+inline constexpr size_t kBlockCacheShardBlocksMin = 8;
+
+// `shard_bits` lowered until each of the 2^bits slices of `capacity_bytes`
+// holds kBlockCacheShardBytesMin bytes and kBlockCacheShardBlocksMin blocks
+// of `block_bytes` (never below 0).
+int BlockCacheShardBitsFor(size_t capacity_bytes, size_t block_bytes, int shard_bits);
 
 class BlockCache {
  public:

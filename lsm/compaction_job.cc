@@ -104,7 +104,8 @@ class OutputWriter {
       STRATA_RETURN_IF_ERROR(io::NewDirectAppendFile(ctx_.fs, path, ctx_.direct_write_buffer_bytes,
                                                      &file_, &direct));
     } else {
-      STRATA_RETURN_IF_ERROR(ctx_.fs->NewWritableFile(path, io::FileOptions{}, &file_));
+      STRATA_RETURN_IF_ERROR(
+          io::NewBufferedAppendFile(ctx_.fs, path, ctx_.direct_write_buffer_bytes, &file_));
     }
     if (ctx_.write_rate_limiter != nullptr) {
       file_ = std::make_unique<io::RateLimitedWritableFile>(std::move(file_),
@@ -248,7 +249,8 @@ Status RunCompaction(const JobContext& ctx, const Compaction& c, VersionEdit* ed
     for (const auto& f : list) {
       std::shared_ptr<const Table> table;
       STRATA_RETURN_IF_ERROR(f->GetTable(&table));
-      children.push_back(NewPinnedTableIterator(std::move(table), read_options));
+      children.push_back(
+          NewPinnedTableIterator(std::move(table), read_options, ctx.compaction_readahead_bytes));
       stats->bytes_read += f->file_bytes;
       if (f->range_dels != nullptr) {
         const auto& ts = f->range_dels->tombstones();

@@ -68,14 +68,18 @@ struct JobContext {
   // the job ends), so that a long compaction shows up in the engine's
   // counters while it runs, as RocksDB's compaction tickers do.
   std::atomic<uint64_t>* bytes_written_progress = nullptr;
-  // Output tables are written with O_DIRECT through a buffer of this many
-  // bytes (io/direct_append_file.h): Options::use_direct_io, by default on
-  // for the hdd profile (docs/PROFILES.md). Buffered where O_DIRECT is refused.
+  // Output tables are written through a buffer of this many bytes
+  // (io/direct_append_file.h), with O_DIRECT when direct_io
+  // (Options::use_direct_io, by default on for the hdd profile,
+  // docs/PROFILES.md), else buffered; also buffered where O_DIRECT is refused.
   bool direct_io = false;
   size_t direct_write_buffer_bytes = 1 << 20;
   // Every byte appended to an output table is charged here first
   // (Options::background_write_bytes_per_second); null: no limit.
   std::shared_ptr<io::WriteRateLimiter> write_rate_limiter;
+  // Compaction inputs: read-ahead per miss (0: the adaptive read-ahead of
+  // scans, 16 KiB doubling to 256 KiB). hdd profile: 2 MiB (docs/PROFILES.md).
+  size_t compaction_readahead_bytes = 0;
 };
 
 // Writes the merge of `input` (sorted internal keys) into tables at

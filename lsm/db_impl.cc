@@ -42,6 +42,8 @@ constexpr size_t kGroupBytesSmallLeader = 128 << 10;
 constexpr size_t kMemTableBytesMin = 16 * 1024;
 constexpr size_t kBlockBytesSsd = 4 * 1024;
 constexpr size_t kBlockBytesHdd = 64 * 1024;
+// Read-ahead per miss of a compaction input on the hdd profile (MakeJobContext).
+constexpr size_t kCompactionReadaheadBytesHdd = 2 * 1024 * 1024;
 
 size_t ArenaBlockBytes(size_t memtable_switch_bytes) {
   return std::clamp<size_t>(memtable_switch_bytes / kArenaBlocksPerMemTable, 1,
@@ -236,8 +238,10 @@ Status DBImpl::Recover() {
     return Status::Ok();
   }
   STRATA_RETURN_IF_ERROR(fs_->Lock(io::JoinPath(path_, kLockFileName), &lock_file_));
-  cache_ =
-      std::make_unique<BlockCache>(options_.block_cache_bytes, options_.block_cache_shard_bits);
+  cache_ = std::make_unique<BlockCache>(
+      options_.block_cache_bytes,
+      BlockCacheShardBitsFor(options_.block_cache_bytes, table_options_.block_bytes,
+                             options_.block_cache_shard_bits));
   STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_));
   versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
                                            options_.manifest_rollover_bytes,
@@ -721,6 +725,12 @@ JobContext DBImpl::MakeJobContext(uint64_t target_file_bytes) {
   ctx.table_options = table_options_;
   ctx.target_file_bytes = target_file_bytes;
   ctx.direct_io = options_.use_direct_io.value_or(profile_.profile == DiskProfile::kHdd);
+  // A compaction merging N inputs alternates between them: on a disk every
+  // switch is a seek, so each read should transfer at least as long as the
+  // seek it follows (2 MiB: ~14 ms at 150 MB/s against ~8 ms positioning).
+  // An SSD needs only enough to use its channels: the adaptive read-ahead.
+  ctx.compaction_readahead_bytes =
+      profile_.profile == DiskProfile::kHdd ? kCompactionReadaheadBytesHdd : 0;
   ctx.new_file_number = [this] { return NewPendingFileNumber(); };
   ctx.snapshots = LiveSnapshots();
   ctx.write_rate_limiter = write_rate_limiter_;

@@ -210,8 +210,9 @@ Status Table::ReadThroughReadahead(const BlockHandle& handle, ReadaheadBuffer* r
   }
   ra.last_block_end = handle.offset + length;
   if (!ra.Contains(handle.offset, length) &&
-      ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin) {
-    const uint64_t want = std::max<uint64_t>(length, ra.next_read_bytes);
+      (ra.fixed_bytes > 0 || ra.sequential_misses >= ReadaheadBuffer::kSequentialMissesMin)) {
+    const uint64_t want = std::max<uint64_t>(length, ra.fixed_bytes > 0 ? ra.fixed_bytes
+                                                                        : ra.next_read_bytes);
     ra.next_read_bytes = std::min(2 * ra.next_read_bytes, ReadaheadBuffer::kReadaheadBytesMax);
     const size_t read_bytes = static_cast<size_t>(std::min(want, data_end_ - handle.offset));
     if (read_bytes > ra.capacity) {

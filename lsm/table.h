@@ -53,7 +53,10 @@ class Table {
 
   // Two-level iterator: index block -> data blocks. After two consecutive
   // block misses it reads ahead for sequential scans (see ReadaheadBuffer).
-  std::unique_ptr<InternalIterator> NewIterator(const ReadOptions& options) const;
+  // readahead_bytes > 0 (compaction inputs, which are read start to end):
+  // every read that misses reads this many bytes ahead, from the first block.
+  std::unique_ptr<InternalIterator> NewIterator(const ReadOptions& options,
+                                                size_t readahead_bytes = 0) const;
 
   // False only when the bloom filter rules the key out (true without a filter).
   bool KeyMayMatch(std::string_view user_key) const;
@@ -108,9 +111,10 @@ class Table {
 
 // Table::NewIterator that also holds `table` (a shared owner) until the
 // iterator is destroyed: a table evicted from the TableCache meanwhile stays
-// open for it.
+// open for it. readahead_bytes as for Table::NewIterator.
 std::unique_ptr<InternalIterator> NewPinnedTableIterator(std::shared_ptr<const Table> table,
-                                                         const ReadOptions& options);
+                                                         const ReadOptions& options,
+                                                         size_t readahead_bytes = 0);
 
 // Holds bytes read ahead of a sequential scan; one per iterator.
 //
@@ -126,6 +130,9 @@ class ReadaheadBuffer {
   // Consecutive block misses before reading ahead.
   static constexpr int kSequentialMissesMin = 2;
 
+  // > 0: read this much ahead on every miss, without waiting for sequential
+  // misses (a compaction input is read whole).
+  size_t fixed_bytes = 0;
   int sequential_misses = 0;
   uint64_t last_block_end = 0;  // end of the last block missed in the cache
   uint64_t offset = 0;          // file offset of storage[0]

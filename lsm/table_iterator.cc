@@ -11,10 +11,12 @@ namespace {
 // cache, or the readahead buffer during sequential scans) and walks it.
 class TableIterator final : public InternalIterator {
  public:
-  TableIterator(const Table* table, const ReadOptions& options,
+  TableIterator(const Table* table, const ReadOptions& options, size_t readahead_bytes,
                 std::shared_ptr<const Table> pin = nullptr)
-      : pin_(std::move(pin)), table_(table), fill_cache_(options.fill_cache), index_(table->index_block(),
-                                                              CompareInternalKeys) {}
+      : pin_(std::move(pin)), table_(table), fill_cache_(options.fill_cache),
+        index_(table->index_block(), CompareInternalKeys) {
+    readahead_.fixed_bytes = readahead_bytes;
+  }
 
   bool Valid() const override { return has_data_ && data_.Valid(); }
   std::string_view key() const override { return data_.key(); }
@@ -121,14 +123,16 @@ class TableIterator final : public InternalIterator {
 
 }  // namespace
 
-std::unique_ptr<InternalIterator> Table::NewIterator(const ReadOptions& options) const {
-  return std::make_unique<TableIterator>(this, options);
+std::unique_ptr<InternalIterator> Table::NewIterator(const ReadOptions& options,
+                                                    size_t readahead_bytes) const {
+  return std::make_unique<TableIterator>(this, options, readahead_bytes);
 }
 
 std::unique_ptr<InternalIterator> NewPinnedTableIterator(std::shared_ptr<const Table> table,
-                                                         const ReadOptions& options) {
+                                                         const ReadOptions& options,
+                                                         size_t readahead_bytes) {
   const Table* raw = table.get();
-  return std::make_unique<TableIterator>(raw, options, std::move(table));
+  return std::make_unique<TableIterator>(raw, options, readahead_bytes, std::move(table));
 }
 
 }  // namespace strata::lsm

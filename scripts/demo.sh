@@ -3,6 +3,8 @@
 # YCSB-A and YCSB-C with 200,000 keys on every strata engine and every peer
 # (RocksDB, LevelDB, LMDB) built in, each engine in its own process. Prints
 # the table and writes the plots, JSON and CSV under the build directory.
+# Then the LSM's profile x device matrix on the paced device model
+# (plots/matrix.svg, matrix.json).
 set -euo pipefail
 build=${1:-build/release}
 strata="$build/tools/strata"
@@ -25,9 +27,14 @@ if "$strata" bench --list_engines | grep -qx rocksdb; then
 fi
 "$strata" bench --quick --db="$out/db" "${baseline[@]}" \
   --plot="$out/plots" --json="$out/results.json" --csv="$out/results.csv"
-rm -rf "$out/db" "$out/io" "$out/io_bench"
+# The profile x device matrix of the LSM on the paced device model (~45 s):
+# does each disk profile win on the disk it is for (docs/BENCHMARKS.md)?
+"$strata" bench --matrix --pace --engines=lsm --db="$out/matrix-db" \
+  --plot="$out/matrix-plots" --json="$out/matrix.json"
+cp "$out/matrix-plots/matrix.svg" "$out/plots/matrix.svg"
+rm -rf "$out/db" "$out/io" "$out/io_bench" "$out/matrix-db" "$out/matrix-plots"
 
 echo
-echo "demo: results in $out (results.json, results.csv)"
+echo "demo: results in $out (results.json, results.csv, matrix.json)"
 echo "demo: plots in $out/plots:"
 ls "$out/plots" | sed 's/^/  /'

@@ -27,6 +27,7 @@ struct EngineConfig {
   uint64_t rate_limiter_bytes_per_sec = 0;  // strata engines; 0: no limit
   std::string profile = "auto";  // strata engines: ssd|hdd|auto
   std::string device_model;      // strata engines: ""|hdd|ssd
+  bool pace = false;             // the device model sleeps its modeled time
   // Upper bound on the logical bytes the run stores; LMDB sizes its map from it.
   uint64_t expected_bytes = 0;
 };
@@ -38,6 +39,7 @@ struct EngineCounters {
   // From the io layer's device model, when one is attached.
   std::optional<uint64_t> modeled_nanos;
   std::optional<uint64_t> modeled_requests;
+  std::optional<uint64_t> modeled_write_bytes;
 };
 
 // An ordered cursor over a consistent view of the database.

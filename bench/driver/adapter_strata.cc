@@ -60,6 +60,10 @@ class StrataBenchDb final : public BenchDb {
       const auto model_stats = static_cast<io::DeviceModelFileSystem*>(model_.get())->stats();
       c.modeled_nanos = model_stats.modeled_nanos;
       c.modeled_requests = model_stats.requests;
+      const auto* device = static_cast<io::DeviceModelFileSystem*>(model_.get());
+      c.modeled_write_bytes = device->config().kind == io::DeviceKind::kSsd
+                                  ? model_stats.pages_programmed * device->config().ssd.page_bytes
+                                  : model_stats.bytes_written;
     }
 #endif
     return c;
@@ -76,15 +80,17 @@ class StrataBenchDb final : public BenchDb {
   std::string settings_;
 };
 
-Status MakeDeviceModel(const std::string& name, std::shared_ptr<io::FileSystem>* fs) {
+Status MakeDeviceModel(const std::string& name, bool pace, std::shared_ptr<io::FileSystem>* fs) {
   if (name.empty()) return Status::Ok();
 #ifdef STRATA_BENCH_HAVE_DEVICE_MODEL
   io::DeviceModelConfig config =
       name == "hdd" ? io::DeviceModelConfig::Hdd() : io::DeviceModelConfig::Ssd();
+  config.pace = pace;
   *fs = std::make_shared<io::DeviceModelFileSystem>(io::DefaultFileSystem(), config);
   return Status::Ok();
 #else
   (void)fs;
+  (void)pace;
   return Status::NotSupported("--device-model=" + name +
                               ": this build has no io device model (io/device_model.h)");
 #endif
@@ -106,7 +112,7 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
                                                           : DiskProfile::kAuto;
   options.profile = requested;
   std::shared_ptr<io::FileSystem> model;
-  STRATA_RETURN_IF_ERROR(MakeDeviceModel(config.device_model, &model));
+  STRATA_RETURN_IF_ERROR(MakeDeviceModel(config.device_model, config.pace, &model));
   options.file_system = model;
   std::unique_ptr<Engine> engine;
   STRATA_RETURN_IF_ERROR(Open(options, dir, &engine));
@@ -123,7 +129,9 @@ Status OpenStrataDb(std::string_view kind, const EngineConfig& config, const std
       profile.reason +
       (profile.source == "stored" || profile.source == "detected" ? "; " + profile.source : "") +
       "), block_bytes/compaction/direct io from the profile";
-  if (model != nullptr) settings += ", device model=" + config.device_model;
+  if (model != nullptr) {
+    settings += ", device model=" + config.device_model + (config.pace ? " (paced)" : "");
+  }
   *db = std::make_unique<StrataBenchDb>(std::move(engine), std::move(model), std::move(settings));
   return Status::Ok();
 }

@@ -1,5 +1,7 @@
 #include "bench/driver/flags.h"
 
+#include "bench/driver/adapter.h"
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -21,6 +23,14 @@ constexpr uint64_t kKeySizeMax = 511;
 constexpr uint64_t kKeySizeMin = 8;  // the key number is 8 bytes big-endian
 constexpr uint64_t kValueSizeMax = 16ull << 20;
 constexpr uint64_t kThreadsMax = 256;
+// The profile x device matrix (--matrix): sized so that a paced HDD run of
+// both strata engines ends in a few minutes (docs/BENCHMARKS.md).
+constexpr std::string_view kMatrixBenchmarks = "fillrandom,readrandom,seekrandom";
+constexpr uint64_t kMatrixNum = 20000;
+constexpr int64_t kMatrixReads = 1000;
+constexpr uint32_t kMatrixSeekNexts = 100;
+constexpr uint64_t kMatrixWriteBufferBytes = 256 << 10;
+constexpr uint64_t kMatrixCacheBytes = 1 << 20;
 
 std::vector<std::string> SplitList(std::string_view list) {
   std::vector<std::string> out;
@@ -208,6 +218,8 @@ const FlagTable& Flags() {
                             }};
     (*t)["json"] = OutputFlag(&BenchConfig::json);
     (*t)["csv"] = OutputFlag(&BenchConfig::csv);
+    (*t)["pace"] = BoolFlag([](BenchConfig* c, bool v) { c->pace = v; }, "pace");
+    (*t)["matrix"] = BoolFlag([](BenchConfig* c, bool v) { c->matrix = v; }, "matrix");
     (*t)["sync"] = BoolFlag([](BenchConfig* c, bool v) { c->sync = v; }, "sync");
     (*t)["use_existing_db"] =
         BoolFlag([](BenchConfig* c, bool v) { c->use_existing_db = v; }, "use_existing_db");
@@ -237,11 +249,27 @@ Status Finish(const std::vector<std::string>& seen, BenchConfig* c,
   auto given = [&](std::string_view name) {
     return std::find(seen.begin(), seen.end(), name) != seen.end();
   };
+  if (c->matrix) {
+    if (!given("benchmarks")) c->benchmarks = SplitList(kMatrixBenchmarks);
+    if (!given("num")) c->num = kMatrixNum;
+    if (!given("reads")) c->reads = kMatrixReads;
+    if (!given("seek_nexts")) c->seek_nexts = kMatrixSeekNexts;
+    if (!given("write_buffer_size")) c->write_buffer_bytes = kMatrixWriteBufferBytes;
+    if (!given("cache_size")) c->cache_bytes = kMatrixCacheBytes;
+    c->matrix_devices = c->device_model.empty() ? std::vector<std::string>{"hdd", "ssd"}
+                                                : std::vector<std::string>{c->device_model};
+    if (given("profile") && c->child_result.empty()) {
+      return Status::InvalidArgument("--matrix runs both profiles; drop --profile");
+    }
+  }
+  if (c->pace && c->device_model.empty() && !c->matrix) {
+    return Status::InvalidArgument("--pace needs --device-model or --matrix");
+  }
   if (c->quick) {
     if (!given("benchmarks")) c->benchmarks = SplitList(kQuickBenchmarks);
     if (!given("num")) c->num = kQuickNum;
   }
-  if (!given("benchmarks") && !c->quick) {
+  if (!given("benchmarks") && !c->quick && !c->matrix) {
     if (c->workload.empty() && c->property_file.empty()) {
       c->benchmarks = SplitList(kDefaultBenchmarks);
     } else {
@@ -266,6 +294,16 @@ Status Finish(const std::vector<std::string>& seen, BenchConfig* c,
   for (const auto& e : c->engines) STRATA_RETURN_IF_ERROR(CheckEngine("engines", e, known_engines));
   if (c->engines.empty()) c->engines = known_engines;
   if (c->engines.empty()) return Status::InvalidArgument("--engines: no engine is built");
+  if (c->matrix && c->child_result.empty()) {
+    std::vector<std::string> strata_engines;
+    for (const auto& e : c->engines) {
+      if (IsStrataEngine(e)) strata_engines.push_back(e);
+    }
+    if (strata_engines.empty()) {
+      return Status::InvalidArgument("--matrix: no strata engine in --engines");
+    }
+    c->engines = std::move(strata_engines);
+  }
   // A child runs one engine; the baseline is the parent's business.
   if (!c->baseline.empty() && c->child_result.empty()) {
     STRATA_RETURN_IF_ERROR(CheckEngine("baseline", c->baseline, known_engines));
@@ -368,6 +406,15 @@ Engines
                         (Options::background_write_bytes_per_second; 0 = off)
   --profile=P           ssd|hdd|auto: disk profile of strata's engines (default auto)
   --device-model=M      hdd|ssd: run strata's engines through the io cost model
+  --pace                the device model sleeps each request's modeled time (one
+                        device queue), so the run experiences the modeled disk
+  --matrix              the profile x device matrix: each strata engine with
+                        profile hdd and ssd on device models hdd and ssd (only
+                        the one --device-model names, if given); prints the
+                        matrix and the issue-13 bars. Defaults unless given:
+                        --benchmarks=fillrandom,readrandom,seekrandom
+                        --num=20000 --reads=1000 --seek_nexts=100
+                        --write_buffer_size=262144 --cache_size=1048576
   --isolate=false       run every engine in this process (peak RSS then mixes)
 
 Output

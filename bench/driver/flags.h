@@ -46,6 +46,12 @@ struct BenchConfig {
   std::string property_file;    // YCSB-style properties for a custom mix
   std::string profile = "auto";  // ssd|hdd|auto, for strata's engines
   std::string device_model;      // ""|hdd|ssd, for strata's engines
+  bool pace = false;             // the device model sleeps its modeled time
+  // The profile x device matrix: each strata engine with profile hdd and ssd
+  // on the device models in matrix_devices (hdd,ssd; or the one
+  // --device-model names).
+  bool matrix = false;
+  std::vector<std::string> matrix_devices;
   std::string baseline;          // engine the ratios are relative to
   uint64_t write_buffer_bytes = 64ull << 20;
   uint64_t cache_bytes = 64ull << 20;

@@ -27,6 +27,11 @@ std::optional<double> WorkloadResult::write_amp_engine() const {
 
 std::optional<double> WorkloadResult::space_amp() const { return Ratio(disk_bytes, live_bytes); }
 
+std::optional<double> WorkloadResult::write_amp_device_model() const {
+  if (!modeled_write_bytes) return std::nullopt;
+  return Ratio(*modeled_write_bytes, user_bytes_written);
+}
+
 namespace {
 
 // Text form: "engine\tNAME", "settings\tTEXT", "error\tTEXT" and one
@@ -85,6 +90,9 @@ std::string EncodeResult(const WorkloadResult& r) {
   line += Field("live_bytes", std::to_string(r.live_bytes));
   line += Field("peak_rss_bytes", std::to_string(r.peak_rss_bytes));
   if (r.modeled_seconds) line += Field("modeled_seconds", Num(*r.modeled_seconds));
+  if (r.modeled_write_bytes) {
+    line += Field("modeled_write_bytes", std::to_string(*r.modeled_write_bytes));
+  }
   return line + "\n";
 }
 
@@ -162,6 +170,9 @@ Status DecodeField(std::string_view key, std::string_view value, WorkloadResult*
     double d = 0;
     ok = ParseNum(value, &d);
     r->modeled_seconds = d;
+  } else if (key == "modeled_write_bytes") {
+    ok = ParseNum(value, &u);
+    r->modeled_write_bytes = u;
   } else {
     ok = false;
   }

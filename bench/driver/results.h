@@ -36,6 +36,9 @@ struct WorkloadResult {
   uint64_t live_bytes = 0;   // logical bytes of the live keys after
   uint64_t peak_rss_bytes = 0;
   std::optional<double> modeled_seconds;  // device model time, strata engines only
+  // Bytes the modeled device wrote (SSD: pages programmed * page size, so
+  // partly written pages count whole; HDD: bytes written).
+  std::optional<uint64_t> modeled_write_bytes;
 
   double ops_per_sec() const { return seconds > 0 ? ops / seconds : 0; }
   double mb_per_sec() const { return seconds > 0 ? bytes / seconds / 1048576.0 : 0; }
@@ -46,6 +49,8 @@ struct WorkloadResult {
   // The engine's own count of device bytes per user byte.
   std::optional<double> write_amp_engine() const;
   std::optional<double> space_amp() const;
+  // Modeled device bytes written per logical byte written.
+  std::optional<double> write_amp_device_model() const;
 };
 
 struct EngineRun {
@@ -53,6 +58,10 @@ struct EngineRun {
   std::string settings;  // the adapter's Describe()
   std::string error;     // non-empty when the engine failed or was skipped
   std::vector<WorkloadResult> results;
+  // Profile x device matrix runs only (set by the parent, not encoded): the
+  // profile and device model of this cell.
+  std::string matrix_profile;
+  std::string matrix_device;
 };
 
 // One engine's results as text (tab-separated lines) and back.

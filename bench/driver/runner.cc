@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "bench/driver/adapter.h"
+#include "bench/driver/matrix.h"
 #include "bench/driver/metrics.h"
 #include "bench/driver/output.h"
 #include "bench/driver/plot.h"
@@ -38,6 +39,7 @@ EngineConfig MakeEngineConfig(const BenchConfig& config) {
   ec.rate_limiter_bytes_per_sec = config.rate_limiter_bytes_per_sec;
   ec.profile = config.profile;
   ec.device_model = config.device_model;
+  ec.pace = config.pace;
   ec.expected_bytes = KeyCapacity(config) * (uint64_t{config.key_size} + config.value_size);
   return ec;
 }
@@ -92,8 +94,11 @@ int RunChild(const BenchConfig& config) {
 Status WriteOutputs(const BenchConfig& config, const std::vector<EngineRun>& runs) {
   const bool table_on_stdout = !config.json.to_stdout() && !config.csv.to_stdout();
   if (table_on_stdout) fmt::print("{}", FormatTable(config, runs));
+  if (table_on_stdout && config.matrix) fmt::print("{}", FormatMatrixTable(config, runs));
   if (config.json.enabled) {
-    const std::string json = FormatJson(config, runs);
+    // A matrix run's JSON is the matrix: its cells and the bars.
+    const std::string json =
+        config.matrix ? FormatMatrixJson(config, runs) : FormatJson(config, runs);
     if (config.json.to_stdout()) {
       fmt::print("{}", json);
     } else {
@@ -113,6 +118,11 @@ Status WriteOutputs(const BenchConfig& config, const std::vector<EngineRun>& run
   if (!config.plot_dir.empty()) {
     std::vector<std::string> written;
     STRATA_RETURN_IF_ERROR(WritePlots(config.plot_dir, runs, &written, config.baseline));
+    if (config.matrix) {
+      const std::string path = config.plot_dir + "/matrix.svg";
+      STRATA_RETURN_IF_ERROR(WriteFile(path, RenderMatrixSvg(config, runs)));
+      written.push_back(path);
+    }
     fmt::print(stderr, "strata bench: {} SVG charts written to {}\n", written.size(),
                config.plot_dir);
   }
@@ -131,6 +141,43 @@ Status Preflight(const BenchConfig& config) {
     }
   }
   return Status::Ok();
+}
+
+// The profile x device matrix: every (device model, engine, profile) cell,
+// each in its own directory (DB/<device>-<profile>/<engine>) and, with
+// --isolate, its own process. Runs are labelled "ENGINE PROFILE-profile@DEVICE".
+bool RunMatrix(const ChildCommand& command, const std::vector<std::string>& args,
+               const BenchConfig& config, bool progress, std::vector<EngineRun>* runs) {
+  bool all_ok = true;
+  for (const std::string& device : config.matrix_devices) {
+    for (const std::string& engine : config.engines) {
+      for (const std::string profile : {"hdd", "ssd"}) {
+        BenchConfig cell = config;
+        cell.profile = profile;
+        cell.device_model = device;
+        cell.db = config.db + "/" + device + "-" + profile;
+        std::vector<std::string> cell_args = args;
+        cell_args.push_back("--profile=" + profile);
+        cell_args.push_back("--device-model=" + device);
+        cell_args.push_back("--db=" + cell.db);
+        fmt::print(stderr, "strata bench: matrix cell {} profile={} device model={}{}\n", engine,
+                   profile, device, config.pace ? " (paced)" : "");
+        EngineRun run = config.isolate
+                            ? RunEngineInChild(command, cell_args, cell, engine, progress)
+                            : RunEngine(cell, engine, progress);
+        run.engine = engine + " " + profile + "-profile@" + device;
+        for (WorkloadResult& r : run.results) r.engine = run.engine;
+        run.matrix_profile = profile;
+        run.matrix_device = device;
+        if (!run.error.empty()) {
+          all_ok = false;
+          fmt::print(stderr, "strata bench: {} failed: {}\n", run.engine, run.error);
+        }
+        runs->push_back(std::move(run));
+      }
+    }
+  }
+  return all_ok;
 }
 
 }  // namespace
@@ -239,7 +286,10 @@ int RunBenchMain(const std::vector<std::string>& args, const ChildCommand& comma
   const bool progress = config.progress == -1 ? ::isatty(STDERR_FILENO) == 1 : config.progress == 1;
   std::vector<EngineRun> runs;
   bool all_ok = true;
-  for (const std::string& engine : config.engines) {
+  if (config.matrix) {
+    all_ok = RunMatrix(command, args, config, progress, &runs);
+  }
+  for (const std::string& engine : config.matrix ? std::vector<std::string>{} : config.engines) {
     EngineRun run = config.isolate ? RunEngineInChild(command, args, config, engine, progress)
                                    : RunEngine(config, engine, progress);
     if (!run.error.empty()) {

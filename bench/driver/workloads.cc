@@ -325,6 +325,8 @@ Result<WorkloadResult> RunWorkload(const std::string& name, WorkloadContext* con
   if (auto nanos = delta(counters_before.modeled_nanos, counters_after.modeled_nanos)) {
     r.modeled_seconds = static_cast<double>(*nanos) / 1e9;
   }
+  r.modeled_write_bytes =
+      delta(counters_before.modeled_write_bytes, counters_after.modeled_write_bytes);
   r.live_bytes = context->keys->live_count() * (uint64_t{c.key_size} + c.value_size);
   r.peak_rss_bytes = PeakRssBytes();
   return r;

@@ -155,6 +155,8 @@ struct Options {
   // The block cache has 2^block_cache_shard_bits shards (0..8), each with an
   // equal slice of block_cache_bytes: more shards, less lock contention,
   // but a smaller slice per shard (a block larger than a slice is not cached).
+  // Lowered for a small cache so that each slice holds at least 512 KiB and
+  // 8 data blocks (lsm/block_cache.h).
   int block_cache_shard_bits = 4;
 
   // Writes without sync reach the OS (a write to the WAL file) before

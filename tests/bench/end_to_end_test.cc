@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -162,6 +163,43 @@ TEST(BenchEndToEndCliTest, ChildProcessPerEngineAndAllOutputs) {
                             [](const auto& e) { return e.name == "polyline"; }),
               static_cast<long>(engines.size()));
   }
+}
+
+
+// --matrix --pace through the CLI: four cells per engine (profile x device),
+// each in its own child process and directory, the matrix table, its JSON
+// (cells and bars) and matrix.svg.
+TEST(BenchEndToEndCliTest, PacedMatrixRunsEveryCell) {
+  testing::ScratchDir dir;
+  const std::string cmd = fmt::format(
+      "{} bench --matrix --pace --engines=lsm --num=400 --reads=20 --seek_nexts=10 --db={} "
+      "--json={} --plot={} > {} 2>&1",
+      STRATA_CLI_PATH, dir.Join("db"), dir.Join("matrix.json"), dir.Join("plots"),
+      dir.Join("stdout.txt"));
+  const int status = std::system(cmd.c_str());
+  const std::string out = ReadAll(dir.Join("stdout.txt"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_NE(out.find("Profile x device matrix (paced"), std::string::npos) << out;
+  EXPECT_NE(out.find("seek+10"), std::string::npos) << out;
+  for (const char* cell : {"hdd-hdd", "hdd-ssd", "ssd-hdd", "ssd-ssd"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.Join(std::string("db/") + cell + "/lsm"))) << cell;
+  }
+  const std::string json = ReadAll(dir.Join("matrix.json"));
+  EXPECT_TRUE(testcheck::JsonValidator(json).Valid()) << json;
+  // 4 cells x 3 workloads, each with its modeled device time.
+  size_t cells = 0;
+  for (size_t at = json.find("\"profile\": "); at != std::string::npos;
+       at = json.find("\"profile\": ", at + 1)) {
+    cells++;
+  }
+  EXPECT_EQ(cells, 12u) << json;
+  EXPECT_EQ(json.find("\"modeled_seconds\": null"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"bars\": ["), std::string::npos);
+  std::vector<testcheck::XmlElement> elements;
+  EXPECT_TRUE(testcheck::WalkXml(ReadAll(dir.Join("plots/matrix.svg")), &elements));
+  EXPECT_EQ(std::count_if(elements.begin(), elements.end(),
+                          [](const auto& e) { return e.name == "rect"; }),
+            1 + 12);  // the background and one per cell
 }
 
 }  // namespace

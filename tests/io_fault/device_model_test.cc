@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -319,6 +321,182 @@ TEST_F(DeviceModelTest, PlugsInAsOptionsFileSystem) {
   stats.modeled_nanos = 1'234'567'890;
   stats.requests = 3;
   EXPECT_EQ(stats.ToString().substr(0, 33), "modeled=1.234567s requests=3 (r=0");
+}
+
+
+// --- Paced mode -------------------------------------------------------------------
+
+// A paced model on a frozen clock: every request "arrives" at kT0, and each
+// sleep target is recorded instead of slept, so the queue is asserted exactly.
+class PacedDeviceModelTest : public DeviceModelTest {
+ protected:
+  using Clock = DeviceModelFileSystem::Clock;
+  std::shared_ptr<DeviceModelFileSystem> MakePaced(DeviceModelConfig config) {
+    config.pace = true;
+    auto fs = Make(config);
+    fs->SetClockForTesting([this] {
+      std::lock_guard lock(mu_);
+      return now_;
+    });
+    fs->SetSleepForTesting([this](Clock::time_point t) {
+      std::lock_guard lock(mu_);
+      sleeps_.push_back(t);
+    });
+    return fs;
+  }
+  std::vector<Clock::time_point> Sleeps() {
+    std::lock_guard lock(mu_);
+    return sleeps_;
+  }
+  void SetNow(Clock::time_point t) {
+    std::lock_guard lock(mu_);
+    now_ = t;
+  }
+
+  const Clock::time_point kT0 = Clock::time_point() + std::chrono::hours(1);
+  std::mutex mu_;
+  Clock::time_point now_ = kT0;
+  std::vector<Clock::time_point> sleeps_;
+};
+
+TEST_F(PacedDeviceModelTest, RequestsThatArriveTogetherAreServedOneAfterTheOther) {
+  auto fs = MakePaced(DeviceModelConfig::Hdd());
+  WriteFile(fs.get(), "a", 1 * kMiB);
+  WriteFile(fs.get(), "b", 1 * kMiB);
+  std::unique_ptr<RandomAccessFile> a;
+  std::unique_ptr<RandomAccessFile> b;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("a"), FileOptions{}, &a).ok());
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("b"), FileOptions{}, &b).ok());
+  // Let the writes' device time pass: the reads below find the device idle.
+  SetNow(kT0 + std::chrono::hours(1));
+  const Clock::time_point start = kT0 + std::chrono::hours(1);
+  sleeps_.clear();
+  fs->ResetStats();
+  ReadAt(a.get(), 512 * kKiB, 4 * kKiB);
+  const nanoseconds first = fs->stats().modeled_time();
+  ReadAt(b.get(), 256 * kKiB, 4 * kKiB);  // arrives at the same instant
+  const DeviceModelStats stats = fs->stats();
+  const nanoseconds second = stats.modeled_time() - first;
+  ASSERT_EQ(Sleeps().size(), 2u);
+  EXPECT_GT(first, milliseconds(4));
+  EXPECT_GT(second, milliseconds(4));
+  EXPECT_EQ(Sleeps()[0], start + first);
+  EXPECT_EQ(Sleeps()[1], start + first + second);  // waited for the first
+  EXPECT_EQ(stats.queued_nanos, static_cast<uint64_t>(first.count()));
+  EXPECT_EQ(stats.paced_requests, 2u);
+
+  // Two threads at once: whatever the order, the last one ends after the sum
+  // of both costs, and exactly one of them queued behind the other.
+  SetNow(start + std::chrono::hours(1));
+  sleeps_.clear();
+  fs->ResetStats();
+  std::thread t1([&] { ReadAt(a.get(), 100 * kKiB, 4 * kKiB); });
+  std::thread t2([&] { ReadAt(b.get(), 900 * kKiB, 4 * kKiB); });
+  t1.join();
+  t2.join();
+  const DeviceModelStats both = fs->stats();
+  const std::vector<Clock::time_point> ends = Sleeps();
+  ASSERT_EQ(ends.size(), 2u);
+  const Clock::time_point last = std::max(ends[0], ends[1]);
+  const Clock::time_point earlier = std::min(ends[0], ends[1]);
+  EXPECT_EQ(last, start + std::chrono::hours(1) + both.modeled_time());
+  EXPECT_EQ(both.queued_nanos,
+            static_cast<uint64_t>((earlier - start - std::chrono::hours(1)).count()));
+}
+
+TEST_F(PacedDeviceModelTest, SequentialStreamPaysOneSeekThenTransferOnly) {
+  auto fs = MakePaced(DeviceModelConfig::Hdd());
+  const HddModel& hdd = fs->config().hdd;
+  WriteFile(fs.get(), "data", 1 * kMiB);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("data"), FileOptions{}, &file).ok());
+  const Clock::time_point start = kT0 + std::chrono::hours(1);
+  SetNow(start);
+  sleeps_.clear();
+  fs->ResetStats();
+  constexpr uint64_t kChunk = 64 * kKiB;
+  for (uint64_t offset = 0; offset < 1 * kMiB; offset += kChunk) {
+    ReadAt(file.get(), offset, kChunk);
+  }
+  const DeviceModelStats stats = fs->stats();
+  EXPECT_EQ(stats.seeks, 1u);
+  const std::vector<Clock::time_point> ends = Sleeps();
+  ASSERT_EQ(ends.size(), 16u);
+  const nanoseconds seek = hdd.SeekTime(1 * kMiB) + hdd.RotationalLatency();
+  EXPECT_EQ(ends[0], start + seek + hdd.TransferTime(kChunk));
+  for (size_t i = 1; i < ends.size(); i++) {
+    EXPECT_EQ(ends[i] - ends[i - 1], hdd.TransferTime(kChunk)) << "chunk " << i;
+  }
+  EXPECT_EQ(ends.back(), start + stats.modeled_time());
+}
+
+TEST_F(PacedDeviceModelTest, AnIdleDeviceStartsAtArrivalAfterTheIdleCredit) {
+  DeviceModelConfig config = DeviceModelConfig::Ssd();
+  config.pace_idle_credit = microseconds(200);
+  auto fs = MakePaced(config);
+  WriteFile(fs.get(), "f", 64 * kKiB);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("f"), FileOptions{}, &file).ok());
+  const nanoseconds read = fs->config().ssd.read_page;
+  Clock::time_point t = kT0 + std::chrono::hours(1);
+  SetNow(t);
+  sleeps_.clear();
+  ReadAt(file.get(), 0, 4 * kKiB);
+  ASSERT_EQ(Sleeps().back(), t + read);
+  // 100 us after the device went idle: within the credit, served from then.
+  SetNow(t + read + microseconds(100));
+  ReadAt(file.get(), 8 * kKiB, 4 * kKiB);
+  EXPECT_EQ(Sleeps().back(), t + read + read);
+  // 1 ms after: the device was idle, the request starts when it arrives.
+  t = t + read + read + milliseconds(1);
+  SetNow(t);
+  ReadAt(file.get(), 16 * kKiB, 4 * kKiB);
+  EXPECT_EQ(Sleeps().back(), t + read);
+  EXPECT_EQ(fs->stats().queued_nanos, 0u);
+}
+
+TEST_F(DeviceModelTest, UnpacedModelNeverSleeps) {
+  auto fs = Make(DeviceModelConfig::Hdd());
+  int sleeps = 0;
+  fs->SetSleepForTesting([&](DeviceModelFileSystem::Clock::time_point) { sleeps++; });
+  WriteFile(fs.get(), "f", 64 * kKiB);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("f"), FileOptions{}, &file).ok());
+  ReadAt(file.get(), 0, 4 * kKiB);
+  EXPECT_GT(fs->stats().modeled_nanos, 0u);
+  EXPECT_EQ(fs->stats().paced_requests, 0u);
+  EXPECT_EQ(sleeps, 0);
+}
+
+// Real clock, real sleep: a paced request takes at least its modeled time
+// (lower bounds only; a loaded machine may take longer).
+TEST_F(DeviceModelTest, PacedRequestsTakeAtLeastTheirModeledTime) {
+  DeviceModelConfig config = DeviceModelConfig::Hdd();
+  config.pace = true;
+  config.pace_idle_credit = nanoseconds(0);
+  auto fs = Make(config);
+  WriteFile(fs.get(), "f", 1 * kMiB);
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(fs->NewRandomAccessFile(dir_.Join("f"), FileOptions{}, &file).ok());
+  std::this_thread::sleep_for(milliseconds(100));  // the write's device time passes
+  fs->ResetStats();
+  auto start = std::chrono::steady_clock::now();
+  ReadAt(file.get(), 512 * kKiB, 4 * kKiB);
+  const nanoseconds one = std::chrono::steady_clock::now() - start;
+  const DeviceModelStats after_one = fs->stats();
+  EXPECT_GT(after_one.modeled_time(), milliseconds(4));
+  EXPECT_GE(one, after_one.modeled_time());
+
+  // Two threads at once: together they take at least both costs.
+  fs->ResetStats();
+  start = std::chrono::steady_clock::now();
+  std::thread t1([&] { ReadAt(file.get(), 100 * kKiB, 4 * kKiB); });
+  std::thread t2([&] { ReadAt(file.get(), 900 * kKiB, 4 * kKiB); });
+  t1.join();
+  t2.join();
+  const nanoseconds both = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(both, fs->stats().modeled_time());
+  EXPECT_GT(fs->stats().modeled_time(), 2 * fs->config().hdd.RotationalLatency());
 }
 
 }  // namespace

@@ -160,9 +160,9 @@ TEST(RarePathOptionsTest, OutOfRangeValuesAreInvalidArgument) {
   }
 }
 
-// A tiny cache over many shards (slices smaller than a block: nothing is
-// cached) and over one shard (constant eviction), with a compaction after
-// every flush: every read is still right.
+// A tiny cache asked for many shards (BlockCacheShardBitsFor lowers them to
+// one: constant eviction), with a compaction after every flush: every read
+// is still right.
 TEST(RarePathOptionsTest, TinyCacheShardsAndCompactionTrigger) {
   for (int shard_bits : {0, 3, kBlockCacheShardBitsMax}) {
     SCOPED_TRACE(fmt::format("shard_bits={}", shard_bits));

@@ -10,7 +10,9 @@
 #include <mutex>
 #include <optional>
 
+#include "io/device_model.h"
 #include "io/disk_detect.h"
+#include "lsm/block_cache.h"
 #include "lsm/db_impl.h"
 #include "tests/lsm/lsm_test_util.h"
 #include "tests/testing/test_util.h"
@@ -206,6 +208,63 @@ TEST_F(LsmProfileTest, DirectIoForTablesFollowsTheProfileUnlessSet) {
     }
     ASSERT_TRUE(db->Close().ok());
   }
+}
+
+
+// A small cache keeps slices of at least 512 KiB and 8 blocks: with the hdd
+// profile's 64 KiB blocks, 16 shards of 1 MiB (64 KiB slices) cached nothing.
+TEST(BlockCacheShardsTest, SmallCachesUseFewerShards) {
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 4096, 4), 4);
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 64 << 10, 4), 4);
+  EXPECT_EQ(BlockCacheShardBitsFor(1 << 20, 4096, 4), 1);
+  EXPECT_EQ(BlockCacheShardBitsFor(1 << 20, 64 << 10, 4), 0);
+  EXPECT_EQ(BlockCacheShardBitsFor(32 << 10, 4096, 8), 0);
+  EXPECT_EQ(BlockCacheShardBitsFor(64 << 20, 4096, 0), 0);
+  // The slice that results always holds 8 blocks (or it is the whole cache).
+  for (size_t cache : {size_t{1} << 20, size_t{8} << 20, size_t{256} << 20}) {
+    for (size_t block : {size_t{4096}, size_t{65536}}) {
+      const int bits = BlockCacheShardBitsFor(cache, block, kBlockCacheShardBitsMax);
+      EXPECT_TRUE(bits == 0 || (cache >> bits) >= 8 * block) << cache << " " << block;
+    }
+  }
+}
+
+
+// The hdd profile reads compaction inputs 2 MiB ahead from the first block:
+// on the (unpaced) device model the same compaction of the same tables (same
+// block size and compaction style; only the profile differs) issues a read
+// per input table (of ~128 blocks) instead of one per doubling read-ahead.
+TEST(CompactionReadaheadTest, HddProfileReadsEachInputInOneRequest) {
+  uint64_t reads[2] = {0, 0};
+  uint64_t bytes[2] = {0, 0};
+  int i = 0;
+  for (DiskProfile profile : {DiskProfile::kHdd, DiskProfile::kSsd}) {
+    SCOPED_TRACE(DiskProfileName(profile));
+    strata::testing::ScratchDir dir;
+    auto fs = std::make_shared<io::DeviceModelFileSystem>(io::DefaultFileSystem(),
+                                                          io::DeviceModelConfig::Hdd());
+    Options o = testing::TinyOptions();
+    o.profile = profile;
+    o.l0_compaction_trigger = 100;  // only CompactAll compacts
+    o.compression = Compression::kNone;  // ~2.3 MB of input to read
+    o.memtable_bytes = 1 << 20;          // tables of ~512 KiB: 128 blocks each
+    o.file_system = fs;
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(Open(o, dir.Join("db"), &db).ok());
+    for (int k = 0; k < 20000; ++k) {
+      ASSERT_TRUE(db->Put({}, fmt::format("key{:06}", k * 7919 % 20000), std::string(100, 'v')).ok());
+    }
+    ASSERT_TRUE(db->Flush().ok());
+    fs->ResetStats();
+    ASSERT_TRUE(db->CompactAll().ok());
+    reads[i] = fs->stats().read_requests;
+    bytes[i] = fs->stats().bytes_read;
+    ASSERT_TRUE(db->Close().ok());
+    i++;
+  }
+  ASSERT_GT(bytes[0], 2000u * 1024);  // the inputs were read
+  // (Both also read the outputs' footer, index and filter when they open.)
+  EXPECT_GT(reads[1], 2 * reads[0]) << "hdd " << reads[0] << " ssd " << reads[1];
 }
 
 }  // namespace
