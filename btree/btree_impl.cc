@@ -34,12 +34,11 @@ BtreeImpl::BtreeImpl(const Options& options, std::string path, std::shared_ptr<i
     : options_(options), path_(std::move(path)), fs_(std::move(fs)), page_bytes_(page_bytes),
       geo_(PageGeometry::For(page_bytes)) {
   checkpoint_bytes_ = options.memtable_bytes / 2;
-  const uint64_t segment_space = options.wal_segment_bytes > wal::kSegmentHeaderBytes
-                                     ? options.wal_segment_bytes - wal::kSegmentHeaderBytes
-                                     : 0;
-  wal_payload_bytes_max_ = std::min<uint64_t>(
-      wal::kRecordPayloadBytesMax,
-      wal::AlignDown(segment_space, wal::kRecordAlignment) - wal::kRecordHeaderBytes);
+  // What one WAL record may carry (the seal and a grow record keep room too);
+  // a segment size the WAL refuses is reported by its Open.
+  wal_payload_bytes_max_ = options.wal_segment_bytes >= wal::kSegmentBytesMin
+                               ? wal::SegmentPayloadBytesMax(options.wal_segment_bytes)
+                               : 0;
 }
 
 std::string BtreeImpl::data_file() const { return io::JoinPath(path_, kDataFileName); }

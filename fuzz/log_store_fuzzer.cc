@@ -39,7 +39,7 @@ void DecodeOne(std::string_view payload) {
 // Frames the payloads as records 1, 2, ... of segment 1; false if they do not fit.
 bool BuildSegment(std::string_view bytes, std::string* segment) {
   segment->assign(kSegmentBytes, '\0');
-  wal::EncodeSegmentHeader(wal::SegmentHeader{1, kSegmentBytes}, segment->data());
+  wal::EncodeSegmentHeader(wal::SegmentHeader{1, kSegmentBytes, kSegmentBytes}, segment->data());
   uint64_t offset = wal::kSegmentHeaderBytes;
   uint64_t lsn = 1;
   while (bytes.size() >= 2) {

@@ -23,7 +23,9 @@ constexpr uint64_t kSegmentBytes = wal::kSegmentBytesMin;
 
 void Fixup(std::string* s) {
   if (s->size() < wal::kSegmentHeaderUsedBytes) return;
-  EncodeFixed64(s->data() + 32, Checksum64(s->data(), 32));
+  // Version 3 headers carry the checksum at 40 (over [0, 40)), older ones at 32.
+  const size_t checksum_at = DecodeFixed32(s->data() + 8) >= 3 ? 40 : 32;
+  EncodeFixed64(s->data() + checksum_at, Checksum64(s->data(), checksum_at));
   const uint64_t seq = DecodeFixed64(s->data() + 16);
   uint64_t offset = wal::kSegmentHeaderBytes;
   while (offset < s->size() && s->size() - offset >= wal::kRecordHeaderBytes) {

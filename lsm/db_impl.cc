@@ -50,10 +50,31 @@ size_t ArenaBlockBytes(size_t memtable_switch_bytes) {
                             Arena::kBlockBytesMax);
 }
 
-static_assert(wal::kSegmentHeaderBytes + wal::RecordBytes(kWriteBatchBytesMax) <=
-                  kWalSegmentBytesForMaxBatch,
+static_assert(wal::RecordBytes(kWriteBatchBytesMax) <=
+                  wal::SegmentRecordSpace(kWalSegmentBytesForMaxBatch),
               "kWalSegmentBytesForMaxBatch holds a maximal batch");
 static_assert(kWalSegmentBytesForMaxBatch % wal::kDirectBlockBytes == 0);
+
+// WAL segments roll over at this share of the memtable budget, so that a
+// flush releases whole segments soon after their memtable is flushed (a
+// memtable becomes immutable at memtable_bytes / 2: about four segments each)
+// and at most one partly live segment stays behind.
+constexpr uint64_t kWalSegmentsPerMemTableBudget = 8;
+// Segment files grow in this many steps up to the roll-over size: one
+// metadata sync per step.
+constexpr uint64_t kWalChunksPerSegment = 8;
+
+uint64_t WalSegmentTargetBytes(const Options& options) {
+  const uint64_t target = wal::AlignDown(options.memtable_bytes / kWalSegmentsPerMemTableBudget,
+                                         wal::kDirectBlockBytes);
+  return std::clamp<uint64_t>(target, wal::kSegmentBytesMin,
+                              std::max(wal::kSegmentBytesMin, options.wal_segment_bytes));
+}
+
+uint64_t WalSegmentChunkBytes(uint64_t target_bytes) {
+  return std::max(wal::kDirectBlockBytes,
+                  wal::AlignDown(target_bytes / kWalChunksPerSegment, wal::kDirectBlockBytes));
+}
 
 uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -260,6 +281,13 @@ Status DBImpl::Recover() {
   // recycled, and recycled segments (fully written before) give fdatasyncs
   // without extent conversions, which is what synced writes want.
   log_options.preparation = wal::SegmentPreparation::kRecycleElseFallocate;
+  // Segments sized to the memtables (FORMAT.md, "Segment sizes"): a flush
+  // releases whole segments, so small ones go soon after the memtable whose
+  // records they hold; files grow by chunks, and one released segment is
+  // kept for reuse.
+  log_options.segment_target_bytes = WalSegmentTargetBytes(options_);
+  log_options.segment_chunk_bytes = WalSegmentChunkBytes(log_options.segment_target_bytes);
+  log_options.recycled_segments_max = 1;
   STRATA_RETURN_IF_ERROR(ReplayWal(log_options));
   {
     std::lock_guard lock(mu_);

@@ -11,7 +11,9 @@ namespace strata::wal {
 
 namespace {
 
-constexpr size_t kSegmentHeaderChecksumOffset = 32;
+// Version 3 checksums bytes [0, 40); versions 1 and 2 bytes [0, 32).
+constexpr size_t kSegmentHeaderChecksumOffset = 40;
+constexpr size_t kSegmentHeaderChecksumOffsetV2 = 32;
 constexpr int kSeqDigits = 12;
 
 // Checksum of a record: header bytes after the checksum field, then payload.
@@ -38,6 +40,7 @@ void EncodeSegmentHeader(const SegmentHeader& header, char* dst) {
   EncodeFixed32(dst + 12, static_cast<uint32_t>(kSegmentHeaderBytes));
   EncodeFixed64(dst + 16, header.seq);
   EncodeFixed64(dst + 24, header.segment_bytes);
+  EncodeFixed64(dst + 32, header.allocated_bytes);
   EncodeFixed64(dst + kSegmentHeaderChecksumOffset,
                     Checksum64(dst, kSegmentHeaderChecksumOffset));
 }
@@ -46,22 +49,33 @@ Status DecodeSegmentHeader(std::string_view block, std::string_view what, Segmen
   auto bad = [&](std::string_view why) {
     return Status::Corruption(std::string(what) + " @ 0: segment header: " + std::string(why));
   };
-  if (block.size() < kSegmentHeaderUsedBytes) return bad("file shorter than the header");
+  if (block.size() < kSegmentHeaderUsedBytesV2) return bad("file shorter than the header");
   const char* p = block.data();
   if (DecodeFixed64(p) != kSegmentMagic) return bad("bad magic (not a strata WAL segment)");
-  if (DecodeFixed64(p + kSegmentHeaderChecksumOffset) !=
-      Checksum64(p, kSegmentHeaderChecksumOffset)) {
-    return bad("checksum mismatch");
-  }
+  // The version decides where the checksum is (a flipped version byte fails
+  // the checksum at either place); a newer version's layout is not known.
   const uint32_t version = DecodeFixed32(p + 8);
   if (version < kFormatVersionMin || version > kFormatVersion) {
     return bad("unsupported version " + std::to_string(version));
   }
+  const size_t checksum_offset =
+      version >= 3 ? kSegmentHeaderChecksumOffset : kSegmentHeaderChecksumOffsetV2;
+  if (block.size() < checksum_offset + 8) return bad("file shorter than the header");
+  if (DecodeFixed64(p + checksum_offset) != Checksum64(p, checksum_offset)) {
+    return bad("checksum mismatch");
+  }
   if (DecodeFixed32(p + 12) != kSegmentHeaderBytes) return bad("unexpected header size");
+  header->version = version;
   header->seq = DecodeFixed64(p + 16);
   header->segment_bytes = DecodeFixed64(p + 24);
   if (header->segment_bytes < kSegmentBytesMin || header->segment_bytes > kSegmentBytesMax) {
     return bad("segment size out of range");
+  }
+  header->allocated_bytes = version >= 3 ? DecodeFixed64(p + 32) : header->segment_bytes;
+  if (header->allocated_bytes <= kSegmentHeaderBytes ||
+      header->allocated_bytes > header->segment_bytes ||
+      header->allocated_bytes % kDirectBlockBytes != 0) {
+    return bad("allocated size out of range");
   }
   return Status::Ok();
 }
@@ -94,6 +108,19 @@ uint64_t EncodeSealRecord(uint64_t segment_seq, uint64_t next_lsn, char* dst) {
   return EncodeTypedRecord(RecordType::kSeal, segment_seq, next_lsn, std::string_view(), dst);
 }
 
+uint64_t EncodeGrowRecord(uint64_t segment_seq, uint64_t next_lsn, uint64_t allocated_bytes,
+                          char* dst) {
+  char payload[kGrowPayloadBytes];
+  EncodeFixed64(payload, allocated_bytes);
+  return EncodeTypedRecord(RecordType::kGrow, segment_seq, next_lsn,
+                           std::string_view(payload, sizeof(payload)), dst);
+}
+
+uint64_t DecodeGrowPayload(std::string_view payload) {
+  STRATA_ASSERT(payload.size() == kGrowPayloadBytes);
+  return DecodeFixed64(payload.data());
+}
+
 RecordHeader PeekRecordHeader(std::string_view data) {
   RecordHeader h;
   if (data.size() < kRecordHeaderBytes) return h;
@@ -116,7 +143,9 @@ RecordCheck CheckRecord(std::string_view data, uint64_t seq, RecordHeader* heade
   if (header->type == 0 || header->type > kRecordTypeMax || p[13] != 0 ||
       DecodeFixed16(p + 14) != 0 || header->payload_bytes > kRecordPayloadBytesMax ||
       header->lsn == 0 ||
-      (header->type == static_cast<uint8_t>(RecordType::kSeal) && header->payload_bytes != 0)) {
+      (header->type == static_cast<uint8_t>(RecordType::kSeal) && header->payload_bytes != 0) ||
+      (header->type == static_cast<uint8_t>(RecordType::kGrow) &&
+       header->payload_bytes != kGrowPayloadBytes)) {
     return RecordCheck::kBadHeader;
   }
   if (kRecordHeaderBytes + header->payload_bytes > data.size()) return RecordCheck::kTruncated;

@@ -17,11 +17,14 @@ namespace strata::wal {
 
 // "STRATWAL" read as a little-endian u64.
 inline constexpr uint64_t kSegmentMagic = 0x4c41575441525453ull;
-inline constexpr uint32_t kFormatVersion = 2;
-// Oldest version still read: version 1 segments have no seal records.
+inline constexpr uint32_t kFormatVersion = 3;
+// Oldest version still read: version 1 segments have no seal records,
+// version 2 segments are allocated to their full size from birth.
 inline constexpr uint32_t kFormatVersionMin = 1;
-// Bytes of the segment header block that carry fields (the rest is zero).
-inline constexpr size_t kSegmentHeaderUsedBytes = 40;
+// Bytes of the segment header block that carry fields (the rest is zero):
+// 48 in version 3, 40 in versions 1 and 2.
+inline constexpr size_t kSegmentHeaderUsedBytes = 48;
+inline constexpr size_t kSegmentHeaderUsedBytesV2 = 40;
 
 // On-disk record types. 0 is never valid so that zeroed space cannot parse.
 enum class RecordType : uint8_t {
@@ -31,12 +34,24 @@ enum class RecordType : uint8_t {
   // synced only once the next segment is durable, so a sealed newest
   // segment means newer segments were lost.
   kSeal = 2,
+  // The segment file grew (version 3): payload = u64 LE, the file size the
+  // writer allocated and made durable before writing this record; lsn = the
+  // LSN of the next record (it consumes none and is never replayed). A
+  // segment file shorter than the largest size its header or one of its
+  // grow records declares was truncated.
+  kGrow = 3,
 };
-inline constexpr uint8_t kRecordTypeMax = 2;
+inline constexpr uint8_t kRecordTypeMax = 3;
+// Payload of a grow record: the allocated size.
+inline constexpr uint32_t kGrowPayloadBytes = 8;
 
 struct SegmentHeader {
   uint64_t seq = 0;
-  uint64_t segment_bytes = 0;
+  uint64_t segment_bytes = 0;  // the most the segment may grow to
+  // File size allocated (and durable) before the segment got its name;
+  // equal to segment_bytes in versions 1 and 2.
+  uint64_t allocated_bytes = 0;
+  uint32_t version = kFormatVersion;  // set by DecodeSegmentHeader
 };
 
 // Fills kSegmentHeaderBytes at dst (the rest of the block is zero).
@@ -59,6 +74,12 @@ uint64_t EncodeRecord(uint64_t segment_seq, uint64_t lsn, std::string_view paylo
 // Writes a seal record (kSealRecordBytes) at dst; `next_lsn` is the LSN of
 // the first record of the next segment.
 uint64_t EncodeSealRecord(uint64_t segment_seq, uint64_t next_lsn, char* dst);
+// Writes a grow record (kGrowRecordBytes) at dst declaring `allocated_bytes`;
+// `next_lsn` is the LSN of the next record.
+uint64_t EncodeGrowRecord(uint64_t segment_seq, uint64_t next_lsn, uint64_t allocated_bytes,
+                          char* dst);
+// The size a valid grow record declares. REQUIRES: payload of a kGrow record.
+uint64_t DecodeGrowPayload(std::string_view payload);
 
 // Why a position in a segment does not hold a valid record.
 enum class RecordCheck : uint8_t {

@@ -61,13 +61,13 @@ void Judge(const std::vector<InspectedSegment>& segments, bool whole_log, Inspec
   }
   // Only a lost file or a cut file leaves these (recovery.cc refuses both).
   for (const InspectedSegment& s : segments) {
-    if (s.header_status.ok() && s.file_bytes < s.segment_bytes) {
+    if (s.header_status.ok() && s.file_bytes < s.allocated_bytes) {
       result->corrupt = true;
       result->corrupt_file = s.path;
       result->corrupt_offset = s.file_bytes;
       result->corrupt_reason = fmt::format(
-          "segment file is {} bytes, its header declares {} (truncated)", s.file_bytes,
-          s.segment_bytes);
+          "segment file is {} bytes, its header and grow records declare {} (truncated)",
+          s.file_bytes, s.allocated_bytes);
       return;
     }
   }
@@ -119,7 +119,10 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
     std::string_view data(buf.data(), seg.file_bytes);
     SegmentHeader header;
     seg.header_status = DecodeSegmentHeader(data, file, &header);
-    if (seg.header_status.ok()) seg.segment_bytes = header.segment_bytes;
+    if (seg.header_status.ok()) {
+      seg.segment_bytes = header.segment_bytes;
+      seg.allocated_bytes = header.allocated_bytes;
+    }
     seg.seq = seg.header_status.ok() && name_seq == 0 ? header.seq : name_seq;
     if (seg.header_status.ok() && header.seq != seg.seq) {
       seg.header_status = Status::Corruption(
@@ -128,7 +131,9 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
     if (seg.header_status.ok() && data.size() > header.segment_bytes) {
       data = data.substr(0, header.segment_bytes);
     }
-    seg.header_bytes = data.substr(0, kSegmentHeaderUsedBytes);
+    seg.header_bytes = data.substr(0, seg.header_status.ok() && header.version < 3
+                                          ? kSegmentHeaderUsedBytesV2
+                                          : kSegmentHeaderUsedBytes);
     if (callbacks.on_segment_begin) callbacks.on_segment_begin(seg);
     const uint64_t seq = seg.seq;
     STRATA_RETURN_IF_ERROR(ScanSegment(
@@ -148,6 +153,9 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
           return Status::Ok();
         },
         &seg.scan));
+    if (seg.header_status.ok()) {
+      seg.allocated_bytes = std::max(seg.allocated_bytes, seg.scan.allocated_bytes);
+    }
     if (seg.scan.record_count > 0) expected_lsn = seg.scan.last_lsn + 1;
     if (seg.scan.sealed) expected_lsn = seg.scan.seal_lsn;
     result->segment_count++;

@@ -20,6 +20,9 @@ struct InspectedSegment {
   uint64_t seq = 0;
   uint64_t file_bytes = 0;
   uint64_t segment_bytes = 0;  // as the header declares (0 when it is bad)
+  // The largest size the header or a grow record of the valid prefix
+  // declares (0 when the header is bad): a shorter file was truncated.
+  uint64_t allocated_bytes = 0;
   Status header_status;
   std::string_view header_bytes;  // the used part of the header block
   SegmentScan scan;  // filled before on_segment_end

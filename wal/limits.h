@@ -22,6 +22,10 @@ inline constexpr uint64_t kDirectBlockBytes = 4096;
 // A seal record (header only) ends every segment the writer moved on from;
 // the writer keeps room for it at the end of each segment.
 inline constexpr uint64_t kSealRecordBytes = kRecordHeaderBytes;
+// A grow record (header and an 8-byte size) goes in before the first record
+// that lies past a segment's declared allocation; the writer keeps room for
+// one below the segment size.
+inline constexpr uint64_t kGrowRecordBytes = kRecordHeaderBytes + 8;
 
 // Segment size bounds (LogOptions::segment_bytes).
 inline constexpr uint64_t kSegmentBytesMin = 64 * kKiB;
@@ -35,6 +39,7 @@ inline constexpr size_t kLeaderRoundsMax = 4;
 // write's latency (LogOptions::group_wait_micros_max caps it too).
 inline constexpr uint64_t kGroupWaitSyncFraction = 4;
 // Released segments kept for reuse instead of being deleted.
+// (LogOptions::recycled_segments_max is the default; this bounds it.)
 inline constexpr size_t kRecyclePoolMax = 2;
 // Recovery reads a segment in requests of this size, batched into windows;
 // the scan may use a window's bytes as soon as the window is read.
@@ -44,7 +49,8 @@ inline constexpr size_t kRecoveryWindowBytes = 8 * kMiB;
 static_assert(kSegmentHeaderBytes % kDirectBlockBytes == 0);
 static_assert(kRecordHeaderBytes % kRecordAlignment == 0);
 static_assert(kSegmentBytesMin % kDirectBlockBytes == 0);
-static_assert(kSegmentBytesMin > kSegmentHeaderBytes + kRecordHeaderBytes + kSealRecordBytes);
+static_assert(kSegmentBytesMin >
+              kSegmentHeaderBytes + kRecordHeaderBytes + kSealRecordBytes + kGrowRecordBytes);
 static_assert(kRecordPayloadBytesMax < (uint64_t{1} << 32), "length is a u32");
 
 constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -56,9 +62,10 @@ constexpr uint64_t RecordBytes(uint64_t payload_bytes) {
 }
 
 // Record bytes (header, payload, padding) one segment of `segment_bytes`
-// holds: everything after the header but the room kept for the seal.
+// holds: everything after the header but the room kept for the seal and
+// for one grow record.
 constexpr uint64_t SegmentRecordSpace(uint64_t segment_bytes) {
-  return segment_bytes - kSegmentHeaderBytes - kSealRecordBytes;
+  return segment_bytes - kSegmentHeaderBytes - kSealRecordBytes - kGrowRecordBytes;
 }
 // The largest payload one record in such a segment may carry.
 constexpr uint64_t SegmentPayloadBytesMax(uint64_t segment_bytes) {

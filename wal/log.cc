@@ -76,6 +76,21 @@ Status Log::OpenAndReplayWithLocation(const LogOptions& options, const std::stri
         "wal: segment_bytes {} must be a multiple of {} in [{}, {}]", options.segment_bytes,
         kDirectBlockBytes, kSegmentBytesMin, kSegmentBytesMax));
   }
+  if (options.segment_chunk_bytes < kDirectBlockBytes ||
+      options.segment_chunk_bytes % kDirectBlockBytes != 0) {
+    return Status::InvalidArgument(fmt::format(
+        "wal: segment_chunk_bytes {} must be a nonzero multiple of {}",
+        options.segment_chunk_bytes, kDirectBlockBytes));
+  }
+  if (options.segment_target_bytes > options.segment_bytes) {
+    return Status::InvalidArgument(fmt::format(
+        "wal: segment_target_bytes {} exceeds segment_bytes {}", options.segment_target_bytes,
+        options.segment_bytes));
+  }
+  if (options.recycled_segments_max > kRecyclePoolMax) {
+    return Status::InvalidArgument(fmt::format("wal: recycled_segments_max {} exceeds {}",
+                                               options.recycled_segments_max, kRecyclePoolMax));
+  }
   auto fs = options.file_system ? options.file_system : io::DefaultFileSystem();
   auto impl = std::make_unique<LogImpl>(options, dir, std::move(fs));
   RecoveryReport local;
@@ -125,12 +140,21 @@ Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* 
     StartPreparer();
   }
   Segment* seg = &segments_.back();
-  if (seg->end_offset + record_bytes + kSealRecordBytes > seg->segment_bytes) {
-    segments_.push_back(Segment{seg->seq + 1, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+  // Where this record would end, with the room for the seal after it.
+  uint64_t need = seg->end_offset + record_bytes + kSealRecordBytes;
+  const uint64_t target =
+      options_.segment_target_bytes == 0 ? seg->segment_bytes : options_.segment_target_bytes;
+  const bool fits = need <= seg->allocated || need + kGrowRecordBytes <= seg->segment_bytes;
+  if (!fits || (seg->first_lsn != 0 && need > target)) {
+    segments_.push_back(Segment{seg->seq + 1, options_.segment_bytes, 0, 0, kSegmentHeaderBytes,
+                                InitialAllocation()});
     seg = &segments_.back();
+    need = seg->end_offset + record_bytes + kSealRecordBytes;
   }
+  if (need > seg->allocated) GrowSegmentLocked(seg, need);
   const uint64_t lsn = next_lsn_++;
   GroupPtr group = GroupForLocked(seg->seq, seg->end_offset);
+  group->allocated = seg->allocated;
   const size_t old_size = group->data.size();
   group->data.resize(old_size + record_bytes);
   EncodeRecord(seg->seq, lsn, payload, group->data.data() + old_size);
@@ -142,6 +166,27 @@ Status LogImpl::AppendImpl(std::string_view payload, bool sync, RecordLocation* 
   stats_.records++;
   stats_.bytes_written += record_bytes;
   return WaitForGroup(group, lock);
+}
+
+uint64_t LogImpl::InitialAllocation() const {
+  return std::min(options_.segment_bytes, kSegmentHeaderBytes + options_.segment_chunk_bytes);
+}
+
+// The grow record goes in before the record that needs the room, in the
+// same group, so the leader extends the file (durably) before writing it.
+void LogImpl::GrowSegmentLocked(Segment* seg, uint64_t need) {
+  need += kGrowRecordBytes;
+  STRATA_ASSERT(need <= seg->segment_bytes);
+  const uint64_t allocated =
+      std::min(seg->segment_bytes, AlignUp(need, options_.segment_chunk_bytes));
+  GroupPtr group = GroupForLocked(seg->seq, seg->end_offset);
+  const size_t old_size = group->data.size();
+  group->data.resize(old_size + kGrowRecordBytes);
+  EncodeGrowRecord(seg->seq, next_lsn_, allocated, group->data.data() + old_size);
+  seg->end_offset += kGrowRecordBytes;
+  seg->allocated = allocated;
+  group->allocated = allocated;
+  stats_.bytes_written += kGrowRecordBytes;
 }
 
 Status LogImpl::Sync() {
@@ -294,10 +339,13 @@ Status LogImpl::WriteGroups(const std::vector<GroupPtr>& groups, bool sync,
     const uint64_t offset = groups[i]->offset;
     pieces.clear();
     size_t j = i;
+    uint64_t allocated = 0;
     for (; j < groups.size() && groups[j]->seq == seq; ++j) {
       if (!groups[j]->data.empty()) pieces.push_back(groups[j]->data);
+      allocated = std::max(allocated, groups[j]->allocated);
     }
     if (seq != file_seq_) STRATA_RETURN_IF_ERROR(SwitchTo(seq, device_bytes, syncs));
+    if (allocated > file_allocated_) STRATA_RETURN_IF_ERROR(GrowActiveFile(allocated, syncs));
     const bool sync_now = sync && j == groups.size();
     STRATA_RETURN_IF_ERROR(WriteRun(offset, pieces, sync_now, device_bytes));
     if (sync_now) ++*syncs;
@@ -388,7 +436,7 @@ Status LogImpl::SwitchTo(uint64_t seq, uint64_t* device_bytes, uint64_t* syncs) 
     written_seq_ = seq;
   }
   prep_cv_.notify_all();
-  return OpenActiveFile(seq, kSegmentHeaderBytes, options_.segment_bytes);
+  return OpenActiveFile(seq, kSegmentHeaderBytes);
 }
 
 Status LogImpl::ReadRecord(const RecordLocation& where, std::string* payload) {

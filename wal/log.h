@@ -54,7 +54,24 @@ constexpr bool Recycles(SegmentPreparation preparation) {
 
 struct LogOptions {
   std::shared_ptr<io::FileSystem> file_system;  // null = io::DefaultFileSystem()
+  // The most one segment may hold (a record must fit one segment). Segment
+  // files are not this big from birth: they start at one chunk after the
+  // header and grow by segment_chunk_bytes as records reach the end of
+  // their allocation (each growth: allocate, fdatasync, then a grow record,
+  // FORMAT.md), so that an fdatasync writes file-system metadata only once
+  // per chunk.
   uint64_t segment_bytes = 64 * kMiB;
+  // Growth step of a segment file (a multiple of 4 KiB, at least 4 KiB).
+  uint64_t segment_chunk_bytes = 4 * kMiB;
+  // The writer moves to a new segment once the current one holds records
+  // and the next record would take it past this size (0: segment_bytes). A
+  // larger record still goes into one segment of up to segment_bytes.
+  // Smaller segments are released sooner (ReleaseBefore frees whole
+  // segments). At most segment_bytes.
+  uint64_t segment_target_bytes = 0;
+  // Released segments kept for reuse (preparation kRecycle*); the rest are
+  // deleted. At most kRecyclePoolMax.
+  size_t recycled_segments_max = kRecyclePoolMax;
   bool direct_io = false;
   WalRecoveryMode recovery = WalRecoveryMode::kStrict;
   SegmentPreparation preparation = SegmentPreparation::kRecycle;
@@ -102,6 +119,7 @@ struct LogStats {
   uint64_t segments_recycled = 0;
   uint64_t segments_released = 0;
   uint64_t prepare_waits = 0;  // times a writer waited for segment preparation
+  uint64_t segment_growths = 0;  // allocations that extended the active segment file
   uint64_t group_waits = 0;          // leader waits for expected appenders
   uint64_t group_wait_timeouts = 0;  // ... that ended at the deadline
   uint64_t group_wait_micros = 0;    // total time leaders waited

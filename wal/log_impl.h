@@ -55,6 +55,9 @@ class LogImpl final : public Log {
     uint64_t first_lsn = 0;  // 0 while it holds no record
     uint64_t last_lsn = 0;
     uint64_t end_offset = kSegmentHeaderBytes;  // end of assigned records
+    // File size declared so far (header or the last grow record assigned):
+    // every assigned record and the room for a seal lie below it.
+    uint64_t allocated = 0;
   };
   static constexpr uint32_t kPending = 0;
   static constexpr uint32_t kDone = 1;
@@ -66,6 +69,9 @@ class LogImpl final : public Log {
     std::string data;
     bool sync = false;
     uint32_t sync_waiters = 0;  // callers waiting for this group to be synced
+    // The segment's declared allocation after this group's records: the
+    // leader makes the file this big (and durable) before writing them.
+    uint64_t allocated = 0;
     bool done = false;  // under mu_
     Status status;      // set before `state` becomes kDone
     // What waiters sleep on (futex-backed atomic wait, no mutex): they wake
@@ -78,6 +84,7 @@ class LogImpl final : public Log {
     uint64_t seq = 0;
     Status header_status;
     uint64_t segment_bytes = 0;
+    uint64_t allocated_bytes = 0;  // the largest size the header or a grow record declares
     SegmentScan scan;
     // Any record of this segment parses, whatever its lsn.
     bool HasRecords() const {
@@ -102,13 +109,22 @@ class LogImpl final : public Log {
   Status WriteRun(uint64_t offset, const std::vector<std::string_view>& pieces, bool sync,
                   uint64_t* device_bytes);
   Status SwitchTo(uint64_t seq, uint64_t* device_bytes, uint64_t* syncs);
+  // Extends the active file to `bytes` (zeros or fallocate, as the
+  // preparation says) and fdatasyncs it, so the size is durable before any
+  // record past the old end is written. Leader only.
+  Status GrowActiveFile(uint64_t bytes, uint64_t* syncs);
+  // Size of a new segment file: the header and one chunk.
+  uint64_t InitialAllocation() const;
+  // Appends a grow record to `group` for `seg`, declaring room for `need`
+  // bytes (plus a seal). REQUIRES: mu_ held.
+  void GrowSegmentLocked(Segment* seg, uint64_t need);
   GroupPtr GroupForLocked(uint64_t seq, uint64_t offset);
 
   // --- segment files (segment_files.cc) ---
   Status PrepareSegment(uint64_t seq, const std::string& free_name);
   void PreparerLoop();
   void StartPreparer();
-  Status OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segment_bytes);
+  Status OpenActiveFile(uint64_t seq, uint64_t end_offset);
   std::string PathOf(const std::string& name) const;
   std::string SegmentPath(uint64_t seq) const;
 
@@ -128,7 +144,7 @@ class LogImpl final : public Log {
   // Corruption (strict) when segment `seq`'s file is shorter than its header
   // declares.
   // Point-in-time mode restores the size instead.
-  Status CheckSegmentFileSize(uint64_t seq, uint64_t segment_bytes, RecoveryReport* report);
+  Status CheckSegmentFileSize(uint64_t seq, uint64_t declared_bytes, RecoveryReport* report);
   // Corruption (strict; a report in point-in-time mode) when the newest
   // segment is sealed: the segments after it were lost.
   Status CheckNewestNotSealed(std::vector<FoundSegment>* found, RecoveryReport* report);
@@ -179,6 +195,7 @@ class LogImpl final : public Log {
   // mu_): no mutex.
   std::unique_ptr<io::WritableFile> file_;
   uint64_t file_seq_ = 0;
+  uint64_t file_allocated_ = 0;  // file_'s size: durable, may be written
   std::string tail_block_;  // O_DIRECT: bytes of the partial last block
   AlignedBytes staging_;    // O_DIRECT: aligned copy of a run
 

@@ -50,7 +50,7 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
       case FileKind::kSegment: seqs.push_back(seq); break;
       case FileKind::kTemp: STRATA_RETURN_IF_ERROR(fs_->RemoveFile(PathOf(name))); break;
       case FileKind::kFree:
-        if (free_files_.size() < kRecyclePoolMax) {
+        if (free_files_.size() < options_.recycled_segments_max) {
           free_files_.push_back(name);
         } else {
           STRATA_RETURN_IF_ERROR(fs_->RemoveFile(PathOf(name)));
@@ -92,9 +92,7 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
           fmt::format("{} @ 0: segment header names segment {}", SegmentPath(seq), header.seq));
     }
     f.segment_bytes = f.header_status.ok() ? header.segment_bytes : options_.segment_bytes;
-    if (f.header_status.ok()) {
-      STRATA_RETURN_IF_ERROR(CheckSegmentFileSize(seq, f.segment_bytes, report));
-    }
+    f.allocated_bytes = f.header_status.ok() ? header.allocated_bytes : f.segment_bytes;
     if (!f.header_status.ok()) delivering = false;
     // Bytes past the segment size the header declares are not part of it.
     auto more = [&loader, i, limit = f.segment_bytes](uint64_t want, std::string_view* have,
@@ -115,6 +113,12 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
       };
     }
     STRATA_RETURN_IF_ERROR(ScanArrivingSegment(seq, expected_lsn, more, deliver, &f.scan));
+    if (f.header_status.ok()) {
+      // The header and every grow record in the valid prefix say how big
+      // the file was made (durably) before records went past that size.
+      f.allocated_bytes = std::max(f.allocated_bytes, f.scan.allocated_bytes);
+      STRATA_RETURN_IF_ERROR(CheckSegmentFileSize(seq, f.allocated_bytes, report));
+    }
     if (f.scan.damaged || f.scan.valid_after) delivering = false;
     if (f.scan.record_count > 0) expected_lsn = f.scan.last_lsn + 1;
     if (f.scan.sealed) expected_lsn = f.scan.seal_lsn;
@@ -125,17 +129,20 @@ Status LogImpl::Recover(RecoveryReport* report, uint64_t from_lsn, const Located
   return FinishRecovery(found, seqs, report);
 }
 
-// Segments are full size before they get their name (PrepareSegment syncs
-// the allocation or the zeros first), so no crash leaves a short one: a
-// shorter file was cut, and its missing end may have held synced records.
-Status LogImpl::CheckSegmentFileSize(uint64_t seq, uint64_t segment_bytes,
+// A segment's size is durable before it gets its name (PrepareSegment syncs
+// the allocation or the zeros first), and each growth is durable before the
+// grow record declaring it and any record past the old end are written, so
+// no crash leaves a file shorter than its header or a surviving grow record
+// declares: a shorter file was cut, and its missing end may have held synced
+// records.
+Status LogImpl::CheckSegmentFileSize(uint64_t seq, uint64_t declared_bytes,
                                      RecoveryReport* report) {
   STRATA_ASSIGN_OR_RETURN(uint64_t file_bytes, fs_->FileSize(SegmentPath(seq)));
-  if (file_bytes >= segment_bytes) return Status::Ok();
+  if (file_bytes >= declared_bytes) return Status::Ok();
   const std::string what = fmt::format(
-      "{} @ {}: segment file is {} bytes, its header declares {}: the file was truncated and "
-      "records may be missing",
-      SegmentPath(seq), file_bytes, file_bytes, segment_bytes);
+      "{} @ {}: segment file is {} bytes, its header and grow records declare {}: the file was "
+      "truncated and records may be missing",
+      SegmentPath(seq), file_bytes, file_bytes, declared_bytes);
   if (options_.recovery == WalRecoveryMode::kStrict) {
     return Status::Corruption(
         what + " (WalRecoveryMode::kPointInTime keeps the records before the cut)");
@@ -146,7 +153,7 @@ Status LogImpl::CheckSegmentFileSize(uint64_t seq, uint64_t segment_bytes,
   report->corruption = what;
   std::unique_ptr<io::WritableFile> file;
   STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(seq), io::FileOptions{}, &file));
-  STRATA_RETURN_IF_ERROR(file->Allocate(file_bytes, segment_bytes - file_bytes));
+  STRATA_RETURN_IF_ERROR(file->Allocate(file_bytes, declared_bytes - file_bytes));
   STRATA_RETURN_IF_ERROR(file->Sync());
   return file->Close();
 }
@@ -255,7 +262,7 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
     // write and lose an older one, or lose them after a clean Close).
     if (f.scan.record_count > 0) STRATA_RETURN_IF_ERROR(SyncSegmentFile(f.seq));
     segments_.push_back(Segment{f.seq, f.segment_bytes, f.scan.first_lsn, f.scan.last_lsn,
-                                f.scan.end_offset});
+                                f.scan.end_offset, f.allocated_bytes});
     report->segment_count++;
     report->record_count += f.scan.record_count;
     report->bytes += f.scan.end_offset - kSegmentHeaderBytes;
@@ -266,7 +273,8 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
     // sealed segment takes no more records; continue in a fresh one.
     const uint64_t seq = found.back().seq + 1;
     STRATA_RETURN_IF_ERROR(PrepareSegment(seq, std::string()));
-    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+    segments_.push_back(
+        Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes, InitialAllocation()});
   }
   if (segments_.empty()) {
     const uint64_t seq = seqs.empty() ? 1 : seqs.front();
@@ -276,10 +284,11 @@ Status LogImpl::FinishRecovery(const std::vector<FoundSegment>& found,
       free_files_.pop_back();
     }
     STRATA_RETURN_IF_ERROR(PrepareSegment(seq, free_name));
-    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+    segments_.push_back(
+        Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes, InitialAllocation()});
   }
   const Segment& active = segments_.back();
-  STRATA_RETURN_IF_ERROR(OpenActiveFile(active.seq, active.end_offset, active.segment_bytes));
+  STRATA_RETURN_IF_ERROR(OpenActiveFile(active.seq, active.end_offset));
   written_lsn_ = synced_lsn_ = next_lsn_ - 1;
   written_seq_ = active.seq;
   prep_want_ = active.seq + 1;

@@ -18,22 +18,26 @@ constexpr size_t kZeroFillChunkBytes = 1 * kMiB;
 std::string LogImpl::PathOf(const std::string& name) const { return io::JoinPath(dir_, name); }
 std::string LogImpl::SegmentPath(uint64_t seq) const { return PathOf(SegmentFileName(seq)); }
 
-// Makes segment `seq` ready: a file of segment_bytes whose header names seq,
-// durable, under its final name. Built under a temporary name so that a crash
-// midway leaves nothing recovery could mistake for a segment. A recycled file
-// keeps its old records; they carry the old seq and read as stale.
+// Makes segment `seq` ready: a file of at least InitialAllocation() bytes
+// whose header names seq, durable, under its final name. Built under a
+// temporary name so that a crash midway leaves nothing recovery could mistake
+// for a segment. A recycled file keeps its old records (they carry the old
+// seq and read as stale) and its size, up to segment_bytes: space it already
+// has needs no allocation when the segment grows into it.
 Status LogImpl::PrepareSegment(uint64_t seq, const std::string& free_name) {
   const std::string tmp = PathOf(TempSegmentFileName(seq));
   const io::FileOptions file_options{};
   std::unique_ptr<io::WritableFile> file;
-  const uint64_t bytes = options_.segment_bytes;
+  const uint64_t bytes = InitialAllocation();
   if (!free_name.empty()) {
     STRATA_RETURN_IF_ERROR(fs_->Rename(PathOf(free_name), tmp));
     STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(tmp, file_options, &file));
-    if (file->size() != bytes) {
-      // Recycled from a log with another segment size: start clean.
+    if (file->size() > options_.segment_bytes) {
+      // Recycled from a log with bigger segments: start clean.
       STRATA_RETURN_IF_ERROR(file->Truncate(0));
-      STRATA_RETURN_IF_ERROR(file->Allocate(0, bytes));
+    }
+    if (file->size() < bytes) {
+      STRATA_RETURN_IF_ERROR(file->Allocate(file->size(), bytes - file->size()));
     }
   } else {
     STRATA_RETURN_IF_ERROR(fs_->NewWritableFile(tmp, file_options, &file));
@@ -50,7 +54,7 @@ Status LogImpl::PrepareSegment(uint64_t seq, const std::string& free_name) {
     }
   }
   std::string header(kSegmentHeaderBytes, '\0');
-  EncodeSegmentHeader(SegmentHeader{seq, bytes}, header.data());
+  EncodeSegmentHeader(SegmentHeader{seq, options_.segment_bytes, bytes}, header.data());
   STRATA_RETURN_IF_ERROR(file->WriteAt(0, header));
   STRATA_RETURN_IF_ERROR(file->Sync());
   STRATA_RETURN_IF_ERROR(file->Close());
@@ -91,18 +95,16 @@ void LogImpl::PreparerLoop() {
   }
 }
 
-Status LogImpl::OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segment_bytes) {
+Status LogImpl::OpenActiveFile(uint64_t seq, uint64_t end_offset) {
   io::FileOptions file_options;
   file_options.direct = options_.direct_io;
   file_.reset();
   STRATA_RETURN_IF_ERROR(fs_->ReopenWritableFile(SegmentPath(seq), file_options, &file_));
   file_seq_ = seq;
+  // Recovery made sure the file is at least as big as its header and grow
+  // records declare; the writer grows it from there (GrowActiveFile).
+  file_allocated_ = file_->size();
   tail_block_.clear();
-  if (file_->size() < segment_bytes) {
-    // Cut short (e.g. copied or truncated): restore the full, allocated size.
-    STRATA_RETURN_IF_ERROR(file_->Allocate(file_->size(), segment_bytes - file_->size()));
-    STRATA_RETURN_IF_ERROR(file_->Sync());
-  }
   const uint64_t block_start = AlignDown(end_offset, kDirectBlockBytes);
   if (options_.direct_io && block_start != end_offset) {
     // Keep the partial last block: O_DIRECT rewrites it with the next records.
@@ -116,6 +118,34 @@ Status LogImpl::OpenActiveFile(uint64_t seq, uint64_t end_offset, uint64_t segme
                                             SegmentPath(seq), block_start));
     }
   }
+  return Status::Ok();
+}
+
+Status LogImpl::GrowActiveFile(uint64_t bytes, uint64_t* syncs) {
+  STRATA_ASSERT(bytes > file_allocated_ && bytes % kDirectBlockBytes == 0);
+  if (options_.preparation == SegmentPreparation::kZeroFill ||
+      options_.preparation == SegmentPreparation::kRecycle) {
+    // Written zeros, as a prepared segment: later fdatasyncs of records
+    // there overwrite data and write no extent metadata. Aligned, so that an
+    // O_DIRECT file takes them as they are.
+    AlignedBytes zeros;
+    const uint64_t piece = std::min<uint64_t>(kZeroFillChunkBytes, bytes - file_allocated_);
+    zeros.Reserve(piece);
+    std::memset(zeros.data(), 0, piece);
+    for (uint64_t at = file_allocated_; at < bytes; at += piece) {
+      const uint64_t n = std::min<uint64_t>(piece, bytes - at);
+      STRATA_RETURN_IF_ERROR(file_->WriteAt(at, std::string_view(zeros.data(), n)));
+    }
+  } else {
+    STRATA_RETURN_IF_ERROR(file_->Allocate(file_allocated_, bytes - file_allocated_));
+  }
+  // The size is durable before any record that lies past the old end (and
+  // the grow record declaring it) is written.
+  STRATA_RETURN_IF_ERROR(file_->Sync());
+  ++*syncs;
+  file_allocated_ = bytes;
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.segment_growths++;
   return Status::Ok();
 }
 
@@ -147,7 +177,8 @@ Status LogImpl::ContinueAt(uint64_t lsn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     segments_.clear();
-    segments_.push_back(Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes});
+    segments_.push_back(
+        Segment{seq, options_.segment_bytes, 0, 0, kSegmentHeaderBytes, InitialAllocation()});
     next_lsn_ = lsn;
     written_lsn_ = synced_lsn_ = lsn - 1;
     written_seq_ = seq;
@@ -158,7 +189,7 @@ Status LogImpl::ContinueAt(uint64_t lsn) {
     std::lock_guard<std::mutex> read_lock(read_mu_);
     readers_.clear();
   }
-  return OpenActiveFile(seq, kSegmentHeaderBytes, options_.segment_bytes);
+  return OpenActiveFile(seq, kSegmentHeaderBytes);
 }
 
 size_t LogImpl::ReleasableCountLocked(uint64_t lsn) const {
@@ -190,7 +221,7 @@ Status LogImpl::ReleaseBefore(uint64_t lsn) {
   for (size_t count = ReleasableCountLocked(lsn); count > 0; --count) {
     const uint64_t seq = segments_.front().seq;
     const bool recycle = Recycles(options_.preparation) &&
-                         free_files_.size() < kRecyclePoolMax;
+                         free_files_.size() < options_.recycled_segments_max;
     segments_.pop_front();
     {
       std::lock_guard<std::mutex> read_lock(read_mu_);

@@ -89,6 +89,15 @@ Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn
       scan->end_check = RecordCheck::kEndOfData;
       break;
     }
+    if (header.type == static_cast<uint8_t>(RecordType::kGrow)) {
+      // Declares the file's allocation; consumes no LSN (its lsn is the
+      // next record's, which the check above verified).
+      scan->allocated_bytes = std::max(scan->allocated_bytes, DecodeGrowPayload(payload));
+      ++scan->grow_count;
+      expected_lsn = header.lsn;
+      pos += RecordBytes(header.payload_bytes);
+      continue;
+    }
     if (fn) STRATA_RETURN_IF_ERROR(fn(header.lsn, pos, payload));
     if (scan->record_count == 0) scan->first_lsn = header.lsn;
     scan->last_lsn = header.lsn;

@@ -32,6 +32,10 @@ struct SegmentScan {
   // is then just past the seal.
   bool sealed = false;
   uint64_t seal_lsn = 0;
+  // The largest file size a grow record in the valid prefix declares (0:
+  // none). Recovery compares the file's size with it and the header's.
+  uint64_t allocated_bytes = 0;
+  uint64_t grow_count = 0;
   // Past the last byte after end_offset that may hold this segment's record
   // headers or payloads; [end_offset, dirty_end) is zeroed when truncating.
   uint64_t dirty_end = kSegmentHeaderBytes;

@@ -107,7 +107,10 @@ struct Options {
 
   // A write batch is one WAL record and must fit one segment: below
   // kWalSegmentBytesForMaxBatch, batches bigger than a segment's space are
-  // InvalidArgument (strata/limits.h).
+  // InvalidArgument (strata/limits.h). This is the most one segment may
+  // hold, not its size on disk: segment files grow in chunks as records
+  // arrive, and the LSM moves to a new segment at memtable_bytes / 8 (at
+  // least 64 KiB), so that flushes release them soon (wal/FORMAT.md).
   uint64_t wal_segment_bytes = 64 * kMiB;
   WalRecoveryMode wal_recovery = WalRecoveryMode::kStrict;
   // O_DIRECT for table files written by flushes and compactions (large

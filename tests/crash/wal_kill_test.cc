@@ -31,6 +31,9 @@ constexpr uint64_t kChildRecordsMax = 100000;  // a child never runs unbounded
 LogOptions KillOptions() {
   LogOptions options;
   options.segment_bytes = 256 * kKiB;  // rollovers during the run
+  // Growth every few records, so kills land in the middle of one.
+  options.segment_chunk_bytes = 8 * kKiB;
+  options.segment_target_bytes = 128 * kKiB;
   // A fresh io_uring per process: a ring shared across fork is not safe.
   options.file_system = io::NewUringFileSystem();
   return options;

@@ -144,12 +144,13 @@ TEST(LsmWalPosition, PowerCutAfterFlushContinuesWalNumbering) {
     ASSERT_TRUE(db->Flush().ok());
     ASSERT_TRUE(fault->DropUnsyncedData().ok());
   }
-  // The case under test: the flushed puts' WAL records are gone.
+  // The case under test: the newest flushed puts' WAL records are gone (a
+  // segment growth syncs the records before it, so an older prefix may stay).
   wal::InspectResult inspected;
   ASSERT_TRUE(wal::InspectPath(fault->base().get(),
                                io::JoinPath(dir.path(), std::string(kWalDirName)), {}, &inspected)
                   .ok());
-  ASSERT_EQ(inspected.record_count, 0u) << "the WAL kept the flushed records: nothing to test";
+  ASSERT_LT(inspected.record_count, 100u) << "the WAL kept the flushed records: nothing to test";
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(fmt::format("round {}", round));
     std::unique_ptr<Engine> db;

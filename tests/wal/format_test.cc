@@ -67,12 +67,24 @@ TEST(WalFormat, RecordRejections) {
 
 TEST(WalFormat, SegmentHeader) {
   std::string block(kSegmentHeaderBytes, '\0');
-  EncodeSegmentHeader(SegmentHeader{12, kSegmentBytesMin}, block.data());
+  EncodeSegmentHeader(SegmentHeader{12, kSegmentBytesMin, 2 * kDirectBlockBytes}, block.data());
   SegmentHeader h;
   ASSERT_TRUE(DecodeSegmentHeader(block, "seg", &h).ok());
   EXPECT_EQ(h.seq, 12u);
   EXPECT_EQ(h.segment_bytes, kSegmentBytesMin);
-  for (size_t byte = 0; byte < 40; ++byte) {
+  EXPECT_EQ(h.allocated_bytes, 2 * kDirectBlockBytes);
+  EXPECT_EQ(h.version, kFormatVersion);
+  // An allocation that is not a whole number of blocks past the header, or
+  // beyond the segment size, is refused.
+  for (uint64_t allocated : {uint64_t{0}, kSegmentHeaderBytes, kSegmentHeaderBytes + 100,
+                             kSegmentBytesMin + kDirectBlockBytes}) {
+    std::string odd(kSegmentHeaderBytes, '\0');
+    EncodeSegmentHeader(SegmentHeader{12, kSegmentBytesMin, allocated}, odd.data());
+    Status s = DecodeSegmentHeader(odd, "seg", &h);
+    EXPECT_TRUE(s.IsCorruption()) << allocated;
+    EXPECT_NE(s.message().find("allocated size"), std::string::npos) << s.ToString();
+  }
+  for (size_t byte = 0; byte < kSegmentHeaderUsedBytes; ++byte) {
     std::string bad = block;
     bad[byte] = static_cast<char>(bad[byte] ^ 1);
     Status s = DecodeSegmentHeader(bad, "seg", &h);
@@ -80,6 +92,28 @@ TEST(WalFormat, SegmentHeader) {
     EXPECT_NE(s.message().find("seg @ 0"), std::string::npos);
   }
   EXPECT_TRUE(DecodeSegmentHeader(block.substr(0, 10), "seg", &h).IsCorruption());
+}
+
+// A grow record: 40 bytes, 8-byte payload (the allocated size), the next
+// record's lsn; any other payload length is a damaged header.
+TEST(WalFormat, GrowRecord) {
+  std::string buf(kGrowRecordBytes, '\0');
+  EXPECT_EQ(EncodeGrowRecord(3, 17, 1 * kMiB, buf.data()), kGrowRecordBytes);
+  RecordHeader h;
+  std::string_view payload;
+  ASSERT_EQ(CheckRecord(buf, 3, &h, &payload), RecordCheck::kOk);
+  EXPECT_EQ(h.type, static_cast<uint8_t>(RecordType::kGrow));
+  EXPECT_EQ(h.lsn, 17u);
+  EXPECT_EQ(DecodeGrowPayload(payload), 1 * kMiB);
+  for (uint32_t bytes : {0u, 7u, 16u}) {
+    std::string odd(RecordBytes(bytes), '\0');
+    EncodeRecord(3, 17, std::string(bytes, 'g'), odd.data());
+    odd[12] = static_cast<char>(RecordType::kGrow);
+    EXPECT_EQ(CheckRecord(odd, 3, &h, &payload), RecordCheck::kBadHeader) << bytes;
+  }
+  std::string flipped = buf;
+  flipped[kRecordHeaderBytes] ^= 1;  // the declared size is covered by the checksum
+  EXPECT_EQ(CheckRecord(flipped, 3, &h, &payload), RecordCheck::kBadChecksum);
 }
 
 TEST(WalFormat, FileNames) {

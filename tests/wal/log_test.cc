@@ -270,10 +270,11 @@ TEST(WalLog, InvalidArguments) {
   ASSERT_TRUE(Log::Open(SmallOptions(), dir.path(), &log).ok());
   auto big = log->Append(std::string(kSegmentBytesMin, 'x'), true);
   EXPECT_TRUE(big.status().IsInvalidArgument());
-  // The largest record leaves room for the seal at the segment's end.
+  // The largest record leaves room for a grow record before it and the
+  // seal at the segment's end.
   const uint64_t max_payload = SegmentPayloadBytesMax(kSegmentBytesMin);
   EXPECT_EQ(max_payload, kSegmentBytesMin - kSegmentHeaderBytes - kRecordHeaderBytes -
-                             kSealRecordBytes);
+                             kSealRecordBytes - kGrowRecordBytes);
   auto over = log->Append(std::string(max_payload + 1, 'z'), true);
   EXPECT_TRUE(over.status().IsInvalidArgument());
   auto ok = log->Append(std::string(max_payload, 'y'), true);

@@ -30,7 +30,7 @@ struct Seen {
 // A segment image: records of random sizes, then one of several endings.
 std::string RandomSegment(std::mt19937_64& rng, uint64_t seq, int ending) {
   std::string data(kSegmentHeaderBytes, '\0');
-  EncodeSegmentHeader(SegmentHeader{seq, 1 * kMiB}, data.data());
+  EncodeSegmentHeader(SegmentHeader{seq, 1 * kMiB, 1 * kMiB}, data.data());
   const int records = static_cast<int>(rng() % 200);
   for (int i = 0; i < records; ++i) {
     const std::string payload = Payload(i, rng() % 3000);

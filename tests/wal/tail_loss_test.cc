@@ -128,7 +128,7 @@ TEST(WalTailLoss, TornSegmentFollowedByAnotherIsSealedAtOpen) {
   // The prepared next segment (the preparer may or may not have made it:
   // create it if not).
   std::string segment2(kSegmentBytesMin, '\0');
-  EncodeSegmentHeader(SegmentHeader{2, kSegmentBytesMin}, segment2.data());
+  EncodeSegmentHeader(SegmentHeader{2, kSegmentBytesMin, kSegmentBytesMin}, segment2.data());
   if (!std::filesystem::exists(SegmentPath(dir.path(), 2))) {
     ASSERT_TRUE(io::WriteFileAtomically(io::DefaultFileSystem().get(), SegmentPath(dir.path(), 2),
                                         segment2)
@@ -250,6 +250,8 @@ TEST(WalTailLoss, Version1SegmentsStillOpen) {
   EncodeFixed32(header.data() + 8, 1);
   EncodeFixed64(header.data() + 32, Checksum64(header.data(), 32));
   WriteFileAt(seg, 0, header);
+  // Version 1 segment files were full size from birth.
+  std::filesystem::resize_file(seg, kSegmentBytesMin);
   std::unique_ptr<Log> log;
   ASSERT_TRUE(OpenLog(dir.path(), WalRecoveryMode::kStrict, &log).ok());
   EXPECT_EQ(ReplayAll(log.get()).size(), 50u);

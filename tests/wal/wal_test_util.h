@@ -18,6 +18,7 @@ namespace strata::wal::testing {
 inline LogOptions SmallOptions(SegmentPreparation prep = SegmentPreparation::kZeroFill) {
   LogOptions options;
   options.segment_bytes = kSegmentBytesMin;  // 64 KiB: rollovers in milliseconds
+  options.segment_chunk_bytes = 8 * kKiB;    // and a growth every few records
   options.preparation = prep;
   return options;
 }
