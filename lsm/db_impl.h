@@ -49,6 +49,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "io/file_system.h"
 #include "io/scrub.h"
 #include "lsm/block_cache.h"
@@ -210,35 +211,35 @@ class DBImpl final : public Engine {
   std::condition_variable bg_cv_;       // flush/compaction progress, for writers
   std::condition_variable flush_cv_;    // work for the flush thread
   std::condition_variable compact_cv_;  // work for the compaction thread
-  std::deque<Writer*> writers_;
+  std::deque<Writer*> writers_ STRATA_GUARDED_BY(mu_);
   WriteBatch group_batch_;  // leader only
   WriteBatch wal_buffer_;   // leader only: groups logged later (LogGroup)
   // Leader only: compresses what LogGroup logs (unless compression is off).
   WalPayloadCodec wal_codec_{options_.compression != Compression::kNone};
-  std::shared_ptr<MemTable> mem_;
-  std::vector<std::shared_ptr<MemTable>> imms_;  // newest first
-  size_t imm_bytes_ = 0;                         // sum over imms_
-  size_t memtable_bytes_peak_ = 0;
-  bool writer_waiting_for_room_ = false;
+  std::shared_ptr<MemTable> mem_ STRATA_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<MemTable>> imms_ STRATA_GUARDED_BY(mu_);  // newest first
+  size_t imm_bytes_ STRATA_GUARDED_BY(mu_) = 0;                         // sum over imms_
+  size_t memtable_bytes_peak_ STRATA_GUARDED_BY(mu_) = 0;
+  bool writer_waiting_for_room_ STRATA_GUARDED_BY(mu_) = false;
   // Installed under mu_, read by readers without it.
   SuperVersionSlot super_version_;
   // Leaf lock for snapshots_ (GetSnapshot must not wait for mu_).
   mutable std::mutex snapshots_mu_;
-  std::multiset<SequenceNumber> snapshots_;
-  std::set<uint64_t> pending_outputs_;
-  std::function<void()> obsolete_scan_hook_;  // tests only
-  Status bg_error_;
-  bool bg_error_resumable_ = false;
-  uint64_t bg_error_count_ = 0;
+  std::multiset<SequenceNumber> snapshots_ STRATA_GUARDED_BY(snapshots_mu_);
+  std::set<uint64_t> pending_outputs_ STRATA_GUARDED_BY(mu_);
+  std::function<void()> obsolete_scan_hook_ STRATA_GUARDED_BY(mu_);  // tests only
+  Status bg_error_ STRATA_GUARDED_BY(mu_);
+  bool bg_error_resumable_ STRATA_GUARDED_BY(mu_) = false;
+  uint64_t bg_error_count_ STRATA_GUARDED_BY(mu_) = 0;
   std::atomic<bool> closed_{false};
   std::shared_ptr<InfoLogger> info_log_;
   // Iterators and snapshots alive; the engine must outlive them.
   std::atomic<int64_t> live_iterators_{0};
   std::atomic<int64_t> live_snapshots_{0};
-  bool shutting_down_ = false;
-  bool manual_compaction_requested_ = false;
-  uint64_t manual_compactions_done_ = 0;
-  bool compaction_running_ = false;
+  bool shutting_down_ STRATA_GUARDED_BY(mu_) = false;
+  bool manual_compaction_requested_ STRATA_GUARDED_BY(mu_) = false;
+  uint64_t manual_compactions_done_ STRATA_GUARDED_BY(mu_) = 0;
+  bool compaction_running_ STRATA_GUARDED_BY(mu_) = false;
   std::thread flush_thread_;
   std::thread compaction_thread_;
   std::unique_ptr<io::BackgroundScrubber> scrubber_;  // Options::scrub_bytes_per_second
