@@ -88,6 +88,11 @@ class BtreeIterator final : public Iterator {
   // Before the iterator enters a leaf below the branch `top`: reads the
   // next window of sibling leaves in the direction of travel in one batch.
   void ReadAhead(const PageRef& branch, size_t index, bool forward);
+  // A seek starts a new scan: the next read-ahead window is small again.
+  void RestartReadAhead() {
+    ahead_pages_ = 2;
+    ahead_end_ = 0;
+  }
   bool StepLeaf(bool forward);
   void Settle();  // loads key/value at the leaf position, or invalidates
   void Fail(Status s);

@@ -262,8 +262,7 @@ void BtreeIterator::Settle() {
 }
 
 void BtreeIterator::SeekToFirst() {
-  ahead_pages_ = 2;
-  ahead_end_ = 0;
+  RestartReadAhead();
   stack_.clear();
   valid_ = false;
   if (!status_.ok() || version_ptr_->root == 0) return;
@@ -286,8 +285,7 @@ void BtreeIterator::SeekToLast() {
   }
   stack_.clear();
   valid_ = false;
-  ahead_pages_ = 2;
-  ahead_end_ = 0;
+  RestartReadAhead();
   if (!status_.ok() || version_ptr_->root == 0) return;
   Result<PageRef> root = db_->GetNode(version_ptr_->root, version_ptr_->height - 1);
   if (!root.ok()) return Fail(root.status());
@@ -298,8 +296,7 @@ void BtreeIterator::SeekToLast() {
 }
 
 void BtreeIterator::Seek(std::string_view target) {
-  ahead_pages_ = 2;
-  ahead_end_ = 0;
+  RestartReadAhead();
   stack_.clear();
   valid_ = false;
   if (!status_.ok() || version_ptr_->root == 0) return;

@@ -12,9 +12,8 @@ namespace strata::btree {
 namespace {
 // Pages coalesced into one write at a checkpoint.
 constexpr size_t kWriteRunBytesMax = 1 << 20;
-}  // namespace
 
-namespace {
+// PageBuffers' free lists, one per page size.
 struct FreeBuffers {
   std::mutex mu;
   std::vector<std::pair<size_t, std::vector<char*>>> by_size STRATA_GUARDED_BY(mu);
