@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bench/driver/output.h"
+#include "bench/driver/plot.h"
 
 namespace strata::bench {
 
@@ -64,20 +65,6 @@ std::string Num(const std::optional<double>& v, const char* format) {
 
 std::string JsonNum(const std::optional<double>& v) {
   return v ? fmt::format("{:.6g}", *v) : "null";
-}
-
-std::string Xml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -245,14 +232,14 @@ std::string RenderMatrixSvg(const BenchConfig& config, const std::vector<EngineR
       "<text x=\"{3}\" y=\"48\" text-anchor=\"middle\" fill=\"#555\">rows: profile; columns: "
       "device model; under each column: matched profile / other, green = bar held, red = "
       "missed</text>\n",
-      width, height, Xml(title), width / 2);
+      width, height, XmlEscape(title), width / 2);
   for (size_t e = 0; e < engines.size(); e++) {
     for (size_t w = 0; w < workloads.size(); w++) {
       const double x0 = 20 + w * (panel_w + kPanelGap);
       const double y0 = kTop + e * (panel_h + kPanelGap);
       out += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" font-weight=\"bold\">{} {}</text>\n",
-                         x0, y0 + 14, Xml(engines[e]),
-                         Xml(MatrixWorkloadLabel(config, workloads[w])));
+                         x0, y0 + 14, XmlEscape(engines[e]),
+                         XmlEscape(MatrixWorkloadLabel(config, workloads[w])));
       for (size_t d = 0; d < 2; d++) {
         const double cx = x0 + kLabelW + d * kCellW;
         out += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"middle\">{} model</text>\n",
@@ -281,7 +268,7 @@ std::string RenderMatrixSvg(const BenchConfig& config, const std::vector<EngineR
               "stroke=\"#888\" data-engine=\"{}\" data-workload=\"{}\" data-profile=\"{}\" "
               "data-device=\"{}\" data-ops-per-sec=\"{}\"/>\n"
               "<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"middle\">{}</text>\n",
-              cx, cy, kCellW, kCellH, fill, Xml(engines[e]), Xml(workloads[w]), kProfiles[p],
+              cx, cy, kCellW, kCellH, fill, XmlEscape(engines[e]), XmlEscape(workloads[w]), kProfiles[p],
               kDevices[d], ops ? fmt::format("{:.1f}", *ops) : "", cx + kCellW / 2,
               cy + kCellH / 2 + 4, ran ? OpsText(ops) : "not run");
         }
@@ -297,7 +284,7 @@ std::string RenderMatrixSvg(const BenchConfig& config, const std::vector<EngineR
         }
         out += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"middle\" "
                            "font-size=\"11\">{}</text>\n",
-                           cx + kCellW / 2, y0 + 40 + 2 * kCellH + 16, Xml(text));
+                           cx + kCellW / 2, y0 + 40 + 2 * kCellH + 16, XmlEscape(text));
       }
     }
   }

@@ -24,19 +24,6 @@ constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                    "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 constexpr double kNanosPerMicro = 1000.0;
 
-std::string Xml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A "nice" step (1, 2 or 5 times a power of ten) for about kTicksWanted ticks.
 double NiceStep(double range) {
@@ -92,7 +79,7 @@ std::string SvgHeader(std::string_view title) {
       "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
       "<title>{2}</title>\n<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
       "<text x=\"{3}\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">{2}</text>\n",
-      kWidth, kHeight, Xml(title), (kLeft + kWidth - kRight) / 2);
+      kWidth, kHeight, XmlEscape(title), (kLeft + kWidth - kRight) / 2);
 }
 
 // Horizontal grid lines and labels of the y axis.
@@ -136,8 +123,8 @@ std::string RenderSvg(const LineChart& chart) {
       "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"black\"/>\n"
       "<text x=\"{4}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n"
       "<text x=\"18\" y=\"{7}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {7})\">{8}</text>\n",
-      px0, py1, px1 - px0, py0 - py1, (px0 + px1) / 2, kHeight - 15, Xml(chart.x_label),
-      (py0 + py1) / 2, Xml(chart.y_label));
+      px0, py1, px1 - px0, py0 - py1, (px0 + px1) / 2, kHeight - 15, XmlEscape(chart.x_label),
+      (py0 + py1) / 2, XmlEscape(chart.y_label));
   for (size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
     const char* color = kColors[i % std::size(kColors)];
@@ -150,7 +137,7 @@ std::string RenderSvg(const LineChart& chart) {
     out += fmt::format(
         "<polyline data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
         "points=\"{}\"/>\n",
-        Xml(s.name), color, points);
+        XmlEscape(s.name), color, points);
     // A run shorter than one sampling interval has a single point, which a
     // polyline does not draw: mark it so the engine does not vanish.
     if (s.points.size() == 1 && !(chart.x_log && s.points[0].first <= 0)) {
@@ -162,7 +149,7 @@ std::string RenderSvg(const LineChart& chart) {
     out += fmt::format(
         "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" stroke-width=\"3\"/>\n"
         "<text x=\"{4}\" y=\"{5}\">{6}</text>\n",
-        px1 + 15, ly, px1 + 40, color, px1 + 46, ly + 4, Xml(s.name));
+        px1 + 15, ly, px1 + 40, color, px1 + 46, ly + 4, XmlEscape(s.name));
   }
   out += "</svg>\n";
   return out;
@@ -180,7 +167,7 @@ std::string RenderBarSvg(const BarChart& chart) {
   out += fmt::format(
       "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"black\"/>\n"
       "<text x=\"18\" y=\"{4}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {4})\">{5}</text>\n",
-      px0, py1, px1 - px0, py0 - py1, (py0 + py1) / 2, Xml(chart.y_label));
+      px0, py1, px1 - px0, py0 - py1, (py0 + py1) / 2, XmlEscape(chart.y_label));
   const size_t groups = std::max<size_t>(chart.groups.size(), 1);
   const size_t bars = std::max<size_t>(chart.bars.size(), 1);
   const double group_w = (px1 - px0) / static_cast<double>(groups);
@@ -190,7 +177,7 @@ std::string RenderBarSvg(const BarChart& chart) {
   for (size_t g = 0; g < chart.groups.size(); ++g) {
     const double gx = px0 + group_w * static_cast<double>(g);
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       gx + group_w / 2, py0 + 18, Xml(chart.groups[g]));
+                       gx + group_w / 2, py0 + 18, XmlEscape(chart.groups[g]));
     for (size_t b = 0; b < chart.bars.size(); ++b) {
       const double v = b < chart.values.size() && g < chart.values[b].size() ? chart.values[b][g]
                                                                             : -1;
@@ -200,7 +187,7 @@ std::string RenderBarSvg(const BarChart& chart) {
       out += fmt::format(
           "<rect data-engine=\"{}\" data-workload=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" "
           "width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
-          Xml(chart.bars[b]), Xml(chart.groups[g]), x, y, bar_w * 0.95, py0 - y,
+          XmlEscape(chart.bars[b]), XmlEscape(chart.groups[g]), x, y, bar_w * 0.95, py0 - y,
           kColors[b % std::size(kColors)]);
       std::string label = TickLabel(std::round(v * 10) / 10);
       if (base != chart.bars.end() && b != base_index && g < chart.values[base_index].size() &&
@@ -210,7 +197,7 @@ std::string RenderBarSvg(const BarChart& chart) {
       out += fmt::format(
           "<text x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"start\" font-size=\"10\" "
           "transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n",
-          x + bar_w * 0.6, y - 4, Xml(label));
+          x + bar_w * 0.6, y - 4, XmlEscape(label));
     }
   }
   for (size_t b = 0; b < chart.bars.size(); ++b) {
@@ -220,7 +207,7 @@ std::string RenderBarSvg(const BarChart& chart) {
     out += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"20\" height=\"10\" fill=\"{}\"/>\n"
         "<text x=\"{}\" y=\"{}\">{}</text>\n",
-        px1 + 15, ly - 5, kColors[b % std::size(kColors)], px1 + 40, ly + 4, Xml(name));
+        px1 + 15, ly - 5, kColors[b % std::size(kColors)], px1 + 40, ly + 4, XmlEscape(name));
   }
   out += "</svg>\n";
   return out;
@@ -338,6 +325,20 @@ Status WritePlots(const std::string& dir, const std::vector<EngineRun>& runs,
     STRATA_RETURN_IF_ERROR(write(name, RenderSvg(chart)));
   }
   return Status::Ok();
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace strata::bench

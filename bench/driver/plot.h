@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct LineChart {
 };
 
 std::string RenderSvg(const LineChart& chart);
+
+// `text` with <, >, & and " escaped for SVG text and attributes.
+std::string XmlEscape(std::string_view text);
 
 // Grouped bars: one group per workload, one bar per engine (each a <rect>
 // with data-engine and data-workload), its value on top and, when
