@@ -4,8 +4,11 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/file_system.h"
@@ -295,6 +298,171 @@ TEST_P(StressPrefixTest, LoggedWorkloadVerifiesWhole) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
+// Several writers: the log knows the commit order only where one write was
+// acknowledged before another was issued (tickets).
+class StressPartialOrderTest : public StressVerifyTest {
+ protected:
+  void SetUp() override {
+    StressVerifyTest::SetUp();
+    AckedPut(22);
+    ASSERT_TRUE(VerifyAfterRestart(db_.get(), state_.get()).ok());  // empties the log
+    state_->NoteLogWriters(2);
+  }
+  // A logged write of `keys` (one generation) with tickets `issue` and `ack`
+  // (LogEntry::kNotYet: it failed); applied to the database only if `apply`.
+  uint64_t TicketedPut(std::vector<uint64_t> keys, bool apply, uint64_t issue, uint64_t ack) {
+    const uint64_t gen = state_->NextGeneration();
+    const std::optional<uint64_t> first = state_->LogClaim(keys.size());
+    EXPECT_TRUE(first.has_value());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const KeyState next{gen, WriteKind::kPut};
+      state_->LogSet(*first + i, keys[i], state_->acked(keys[i]), next);
+      if (apply) {
+        EXPECT_TRUE(db_->Put(WriteOptions{}, KeyName(keys[i]), ValueFor(keys[i], gen)).ok());
+      }
+      if (ack != LogEntry::kNotYet) {
+        state_->Ack(keys[i], next);
+      } else {
+        state_->SetPending(keys[i], next);
+      }
+    }
+    state_->LogIssued(*first, keys.size(), issue);
+    state_->LogAcked(*first, keys.size(), ack);
+    return gen;
+  }
+};
+
+TEST_P(StressPartialOrderTest, OverlappingWritesMayLandInEitherOrder) {
+  for (const bool keep_first : {false, true}) {
+    SCOPED_TRACE(fmt::format("keep_first {}", keep_first));
+    const uint64_t t = state_->NextTicket();
+    // Issued 1 then 2, acknowledged 4 then 3: neither surely precedes.
+    const uint64_t a = TicketedPut({20}, keep_first, t + 1, t + 4);
+    const uint64_t b = TicketedPut({21}, !keep_first, t + 2, t + 3);
+    for (int i = 0; i < 4; ++i) state_->NextTicket();
+    const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(state_->log_count(), 0u);
+    EXPECT_EQ(state_->log_writers(), 0u);
+    // The state now says what survived.
+    EXPECT_EQ(state_->acked(20).generation == a, keep_first);
+    EXPECT_EQ(state_->acked(21).generation == b, !keep_first);
+    ASSERT_TRUE(VerifyAfterRestart(db_.get(), state_.get()).ok());
+    state_->NoteLogWriters(2);
+  }
+}
+
+TEST_P(StressPartialOrderTest, AWriteIssuedAfterALostAcknowledgedOneIsNamed) {
+  const uint64_t t = state_->NextTicket();
+  const uint64_t lost = TicketedPut({20}, false, t + 1, t + 2);
+  const uint64_t kept = TicketedPut({21}, true, t + 3, t + 4);
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find(fmt::format(
+                "not a prefix after power loss: key k00000020 lost put@{} (acknowledged at "
+                "ticket {}), yet key k00000021 kept put@{} (issued later, at ticket {})",
+                lost, t + 2, kept, t + 3)),
+            std::string::npos)
+      << s.message();
+}
+
+// A failed write may land or not; if it landed, every write acknowledged
+// before it was issued must have landed too.
+TEST_P(StressPartialOrderTest, AFailedWriteThatLandedNeedsWhatPrecededIt) {
+  const uint64_t t = state_->NextTicket();
+  TicketedPut({20}, true, t + 1, t + 2);
+  TicketedPut({21}, true, t + 3, LogEntry::kNotYet);
+  TicketedPut({23}, false, t + 4, LogEntry::kNotYet);
+  ASSERT_TRUE(VerifyPrefixAfterPowerLoss(db_.get(), state_.get()).ok());
+  state_->NoteLogWriters(2);
+  const uint64_t u = state_->NextTicket() + 10;
+  TicketedPut({20}, false, u + 1, u + 2);
+  TicketedPut({21}, true, u + 3, LogEntry::kNotYet);
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find("not a prefix after power loss: key k00000020"), std::string::npos)
+      << s.message();
+}
+
+TEST_P(StressPartialOrderTest, HalfABatchIsNamed) {
+  const uint64_t t = state_->NextTicket();
+  const uint64_t gen = TicketedPut({21, 22}, false, t + 1, t + 2);
+  ASSERT_TRUE(db_->Put(WriteOptions{}, KeyName(21), ValueFor(21, gen)).ok());
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find(fmt::format(
+                "half a batch after power loss: generation {} reached key k00000021 but not "
+                "key k00000022",
+                gen)),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_P(StressPartialOrderTest, AValueNoLoggedWriteStoredIsNamed) {
+  const uint64_t t = state_->NextTicket();
+  TicketedPut({20}, true, t + 1, t + 2);
+  const uint64_t stray = state_->NextGeneration();  // never logged
+  ASSERT_TRUE(db_->Put(WriteOptions{}, KeyName(20), ValueFor(20, stray)).ok());
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  ASSERT_TRUE(IsViolation(s)) << s.ToString();
+  EXPECT_NE(s.message().find("no logged write of the key explains it), key k00000020"),
+            std::string::npos)
+      << s.message();
+}
+
+// Four writers with the order log, no power loss: every write survived,
+// which is a prefix of any order.
+TEST_P(StressPartialOrderTest, LoggedWorkloadOfSeveralWritersVerifiesWhole) {
+  WorkloadOptions wo;
+  wo.threads = 4;
+  wo.record_order = true;
+  wo.seed = testing::TestSeed(6);
+  wo.ops_per_thread = 400;
+  Workload workload(db_.get(), state_.get(), wo);
+  ASSERT_TRUE(workload.Run().ok());
+  EXPECT_GT(state_->log_count(), 200u);
+  EXPECT_EQ(state_->log_writers(), 4u);
+  uint64_t acked = 0, cancelled = 0;
+  for (uint64_t i = 0; i < state_->log_count(); ++i) {
+    const LogEntry e = state_->log_entry(i);
+    EXPECT_NE(e.issue, LogEntry::kNotYet) << i;
+    acked += e.acked();
+    cancelled += e.cancelled();
+    if (e.acked()) {
+      EXPECT_LT(e.issue, e.ack) << i;
+    }
+  }
+  EXPECT_EQ(acked + cancelled, state_->log_count());  // stale PutIfNewers are cancelled
+  const Status s = VerifyPrefixAfterPowerLoss(db_.get(), state_.get());
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+// The log is shared by the writers: claims never overlap, and a full log
+// refuses a claim whole.
+TEST(StressOrderLogTest, ClaimsAreDisjointAndAFullLogRefuses) {
+  testing::ScratchDir dir;
+  std::unique_ptr<ExpectedState> state;
+  ASSERT_TRUE(ExpectedState::Open(dir.Join("expected"), kKeys, &state).ok());
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> claimed(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      while (const std::optional<uint64_t> first = state->LogClaim(3)) {
+        claimed[t].push_back(*first);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<uint64_t> all;
+  for (const auto& c : claimed) all.insert(all.end(), c.begin(), c.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), ExpectedState::kLogCapacity / 3);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], 3 * i);
+  EXPECT_EQ(state->log_count(), 3 * all.size());
+  EXPECT_FALSE(state->LogClaim(ExpectedState::kLogCapacity - state->log_count() + 1));
+  EXPECT_TRUE(state->LogClaim(ExpectedState::kLogCapacity - state->log_count()));
+}
+
 // DeleteRange in the workload: the range is one batch to the verifier.
 TEST_P(StressVerifyTest, HalfADeleteRangeIsNamed) {
   for (uint64_t k = 8; k < 16; ++k) AckedPut(k);
@@ -310,6 +478,10 @@ TEST_P(StressVerifyTest, HalfADeleteRangeIsNamed) {
             std::string::npos)
       << s.message();
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, StressPartialOrderTest,
+                         ::testing::ValuesIn(RegisteredEngineKinds()),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Engines, StressPrefixTest, ::testing::ValuesIn(RegisteredEngineKinds()),
                          [](const auto& info) { return info.param; });

@@ -15,10 +15,10 @@ namespace strata::stress {
 
 namespace {
 
-constexpr uint64_t kStateMagic = 0x5354524553535632;  // "STRESSV2"
+constexpr uint64_t kStateMagic = 0x5354524553535633;  // "STRESSV3"
 constexpr size_t kHeaderBytes = 128;
 constexpr size_t kKeyBytes = 16;
-constexpr size_t kLogEntryBytes = 24;
+constexpr size_t kLogEntryBytes = 40;
 
 Status Errno(const std::string& path, std::string_view what) {
   return Status::IOError(fmt::format("{}: {}: {}", path, what, std::strerror(errno)));
@@ -51,26 +51,48 @@ std::atomic_ref<uint64_t> ExpectedState::LogWord(uint64_t index, int slot) const
       words_[(kHeaderBytes + key_count_ * kKeyBytes + index * kLogEntryBytes) / 8 + slot]);
 }
 
+std::optional<uint64_t> ExpectedState::LogClaim(uint64_t n) {
+  uint64_t count = log_count();
+  do {
+    if (n > kLogCapacity - count) return std::nullopt;
+  } while (!Header(kLogCount).compare_exchange_weak(count, count + n));
+  return count;
+}
+
+void ExpectedState::LogSet(uint64_t index, uint64_t key, KeyState before, KeyState after) {
+  LogWord(index, 0).store(key);
+  LogWord(index, 1).store(before.Encode());
+  LogWord(index, 2).store(after.Encode());
+  LogWord(index, 3).store(LogEntry::kNotYet);
+  LogWord(index, 4).store(LogEntry::kNotYet);
+}
+
 bool ExpectedState::LogAppend(uint64_t key, KeyState before, KeyState after) {
-  const uint64_t n = log_count();
-  if (n == kLogCapacity) return false;
-  LogWord(n, 0).store(key);
-  LogWord(n, 1).store(before.Encode());
-  LogWord(n, 2).store(after.Encode());
-  Header(kLogCount).store(n + 1);  // the entry is complete before it counts
+  const std::optional<uint64_t> index = LogClaim(1);
+  if (!index) return false;
+  LogSet(*index, key, before, after);
   return true;
 }
 
-void ExpectedState::LogPop() {
-  const uint64_t n = log_count();
-  STRATA_ASSERT(n > 0);
-  Header(kLogCount).store(n - 1);
+void ExpectedState::LogIssued(uint64_t first, uint64_t n, uint64_t ticket) {
+  for (uint64_t i = first; i < first + n; ++i) LogWord(i, 3).store(ticket);
+}
+
+void ExpectedState::LogAcked(uint64_t first, uint64_t n, uint64_t ticket) {
+  for (uint64_t i = first; i < first + n; ++i) LogWord(i, 4).store(ticket);
+}
+
+void ExpectedState::NoteLogWriters(uint64_t n) {
+  uint64_t current = log_writers();
+  while (current < n && !Header(kLogWriters).compare_exchange_weak(current, n)) {
+  }
 }
 
 LogEntry ExpectedState::log_entry(uint64_t i) const {
   STRATA_ASSERT(i < log_count());
   return LogEntry{LogWord(i, 0).load(), KeyState::Decode(LogWord(i, 1).load()),
-                  KeyState::Decode(LogWord(i, 2).load())};
+                  KeyState::Decode(LogWord(i, 2).load()), LogWord(i, 3).load(),
+                  LogWord(i, 4).load()};
 }
 
 Status ExpectedState::Open(const std::string& path, uint64_t key_count,
@@ -102,6 +124,7 @@ Status ExpectedState::Open(const std::string& path, uint64_t key_count,
   if (fresh) {
     words[kKeyCount] = key_count;
     words[kNextGeneration] = 1;
+    words[kNextTicket] = 1;
     words[kMagic] = kStateMagic;
   } else if (words[kMagic] != kStateMagic || words[kKeyCount] != key_count) {
     ::munmap(map, bytes);

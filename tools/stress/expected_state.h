@@ -17,10 +17,13 @@
 // across every run on the same file.
 //
 // Order log: for the power-loss rounds of `strata stress --faults` with
-// sync=false, a single writer appends {key, before, after} for every write
-// before it issues it, so that after a power cut the verifier can check that
-// what survived is a prefix of the writes (VerifyAfterPowerLoss). Every
-// verification empties it.
+// sync=false, the writers append {key, before, after} for every write before
+// they issue it, then stamp it with two tickets from one counter: `issue`
+// just before the engine call, `ack` just after it returned Ok. A write
+// acknowledged (ack ticket) before another was issued precedes it in the
+// engine's commit order, whatever the threads; after a power cut the
+// verifier checks that what survived is a prefix of that order
+// (VerifyPrefixAfterPowerLoss). Every verification empties it.
 //
 // Power-cut guard: the child of `--faults` rewrites files to simulate a
 // power cut; a SIGKILL in the middle would leave a state no machine crash
@@ -38,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -64,12 +68,20 @@ struct KeyState {
 };
 
 // One order-log entry: `key` went from `before` to `after` (generation of
-// `after`: the write's). Entries are in the order the single writer issued
-// them, so their generations never decrease.
+// `after`: the write's). A key's entries are in the order its writes were
+// issued (writers hold the key's lock); with one writer, all entries are.
 struct LogEntry {
+  // Ticket values with a meaning of their own.
+  static constexpr uint64_t kNotYet = 0;                // not issued / not acknowledged
+  static constexpr uint64_t kCancelled = ~uint64_t{0};  // `ack`: the write did not happen
+
   uint64_t key = 0;
   KeyState before;
   KeyState after;
+  uint64_t issue = kNotYet;  // ticket taken just before the engine call
+  uint64_t ack = kNotYet;    // ticket taken once it returned Ok, or kCancelled
+  bool cancelled() const { return ack == kCancelled; }
+  bool acked() const { return ack != kNotYet && ack != kCancelled; }
 };
 
 class ExpectedState {
@@ -111,12 +123,29 @@ class ExpectedState {
   void CountReportedError() { Header(kReportedErrors).fetch_add(1); }
   uint64_t reported_errors() const { return Header(kReportedErrors).load(); }
 
-  // The order log. Append is false (nothing stored) when it is full.
-  // REQUIRES: one writer at a time.
+  // The order log. Claim reserves `n` consecutive entries and returns the
+  // first one's index, nullopt (nothing reserved) when they do not fit;
+  // any number of threads may claim at once. A claimed entry is complete
+  // once its writer stored it (LogSet); the verifier reads the log only
+  // after the writers stopped (a killed child's log is discarded unread).
+  std::optional<uint64_t> LogClaim(uint64_t n);
+  void LogSet(uint64_t index, uint64_t key, KeyState before, KeyState after);
+  // Claim(1) + Set; false when full.
   bool LogAppend(uint64_t key, KeyState before, KeyState after);
-  // Removes the last entry (a write that is known not to have happened).
-  void LogPop();
-  void LogReset() { Header(kLogCount).store(0); }
+  // Tickets of entries [first, first + n): one write.
+  uint64_t NextTicket() { return Header(kNextTicket).fetch_add(1); }
+  void LogIssued(uint64_t first, uint64_t n, uint64_t ticket);
+  void LogAcked(uint64_t first, uint64_t n, uint64_t ticket);
+  // The write is known not to have happened (a PutIfNewer that did not apply).
+  void LogCancel(uint64_t first, uint64_t n) { LogAcked(first, n, LogEntry::kCancelled); }
+  // How many threads wrote the current log at most (1: its order is the
+  // engine's commit order).
+  void NoteLogWriters(uint64_t n);
+  uint64_t log_writers() const { return Header(kLogWriters).load(); }
+  void LogReset() {
+    Header(kLogCount).store(0);
+    Header(kLogWriters).store(0);
+  }
   uint64_t log_count() const { return Header(kLogCount).load(); }
   LogEntry log_entry(uint64_t i) const;
 
@@ -139,6 +168,8 @@ class ExpectedState {
     kLogCount,
     kPowerCuts,
     kReportedErrors,
+    kLogWriters,
+    kNextTicket,
   };
 
   ExpectedState(uint64_t* words, size_t bytes, uint64_t key_count)

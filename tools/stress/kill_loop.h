@@ -34,7 +34,8 @@ struct StressOptions {
   // on) and runs the workload until it reports an error or did a seeded
   // number of ops. Then either a power cut (power_cut_percent of the cycles:
   // unsynced data dropped, reopened, VerifyAfterRestart for sync=1,
-  // VerifyPrefixAfterPowerLoss with one writer thread for sync=0) or a close
+  // VerifyPrefixAfterPowerLoss for sync=0, with one writer thread in half
+  // of those cycles and `threads` writers in the others) or a close
   // as a user would after an error. The parent's SIGKILLs come on top.
   bool faults = false;
   uint64_t fault_rate = 400;

@@ -219,10 +219,121 @@ Status VerifyAfterRestart(Engine* db, ExpectedState* state) {
   return VerifyScan(db, state);
 }
 
+namespace {
+
+// One logged write of a key, with what the read after the cut says of it.
+struct KeyWrite {
+  LogEntry entry;
+  bool surely_kept = false;
+  bool surely_lost = false;
+};
+
+// VerifyPrefixAfterPowerLoss for a log of several writers.
+Status VerifyPartialOrderAfterPowerLoss(Engine* db, ExpectedState* state) {
+  const uint64_t entries = state->log_count();
+  std::map<uint64_t, std::vector<KeyWrite>> histories;  // key -> its writes, in issue order
+  for (uint64_t i = 0; i < entries; ++i) {
+    const LogEntry e = state->log_entry(i);
+    if (e.key >= state->key_count() || e.after.generation == 0) {
+      return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
+    }
+    if (e.cancelled()) continue;
+    std::vector<KeyWrite>& h = histories[e.key];
+    if (!h.empty() && e.after.generation <= h.back().entry.after.generation) {
+      return Status::Corruption(fmt::format(
+          "stress: order log entry {}: key {} written at generation {} after {}", i,
+          KeyName(e.key), e.after.generation, h.back().entry.after.generation));
+    }
+    h.push_back(KeyWrite{e});
+  }
+  // Per key: the positions p (0: the state before its first logged write,
+  // p: after its p-th) whose state the read matches. Writes after the
+  // latest such position surely did not survive; writes up to the earliest
+  // surely did.
+  std::map<uint64_t, KeyState> resolved;
+  for (uint64_t key = 0; key < state->key_count(); ++key) {
+    Observed o;
+    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
+    const auto h = histories.find(key);
+    if (h == histories.end()) {
+      if (!Matches(o, state->acked(key))) {
+        return Mismatch("after power loss (a key no logged write touched)", key,
+                        state->acked(key).ToString(), o);
+      }
+      continue;
+    }
+    std::vector<KeyWrite>& writes = h->second;
+    std::optional<size_t> earliest, latest;
+    for (size_t p = 0; p <= writes.size(); ++p) {
+      const KeyState s = p == 0 ? writes[0].entry.before : writes[p - 1].entry.after;
+      if (!Matches(o, s)) continue;
+      if (!earliest) earliest = p;
+      latest = p;
+      resolved[key] = s;
+    }
+    if (!latest) {
+      return Mismatch("after power loss (no logged write of the key explains it)", key,
+                      fmt::format("{} or one of its {} logged writes (the last: {})",
+                                  writes[0].entry.before.ToString(), writes.size(),
+                                  writes.back().entry.after.ToString()),
+                      o);
+    }
+    for (size_t p = 1; p <= writes.size(); ++p) {
+      writes[p - 1].surely_kept = p <= *earliest;
+      writes[p - 1].surely_lost = p > *latest;
+    }
+  }
+  // A batch lands whole; and no write surely kept may have been issued
+  // after one surely lost was acknowledged.
+  struct Landing {
+    std::optional<uint64_t> kept_key, lost_key;
+  };
+  std::map<uint64_t, Landing> batches;  // generation -> keys
+  const KeyWrite* first_lost = nullptr;  // the surely lost write acknowledged first
+  uint64_t first_lost_key = 0;
+  const KeyWrite* last_kept = nullptr;  // the surely kept write issued last
+  uint64_t last_kept_key = 0;
+  for (const auto& [key, writes] : histories) {
+    for (const KeyWrite& w : writes) {
+      Landing& l = batches[w.entry.after.generation];
+      if (w.surely_kept) l.kept_key = key;
+      if (w.surely_lost) l.lost_key = key;
+      if (w.surely_lost && w.entry.acked() && (!first_lost || w.entry.ack < first_lost->entry.ack)) {
+        first_lost = &w, first_lost_key = key;
+      }
+      if (w.surely_kept && w.entry.issue != LogEntry::kNotYet &&
+          (!last_kept || w.entry.issue > last_kept->entry.issue)) {
+        last_kept = &w, last_kept_key = key;
+      }
+    }
+  }
+  for (const auto& [generation, l] : batches) {
+    if (l.kept_key && l.lost_key) {
+      return Violation(fmt::format(
+          "half a batch after power loss: generation {} reached key {} but not key {}",
+          generation, KeyName(*l.kept_key), KeyName(*l.lost_key)));
+    }
+  }
+  if (first_lost && last_kept && first_lost->entry.ack < last_kept->entry.issue) {
+    return Violation(fmt::format(
+        "not a prefix after power loss: key {} lost {} (acknowledged at ticket {}), yet key {} "
+        "kept {} (issued later, at ticket {})",
+        KeyName(first_lost_key), first_lost->entry.after.ToString(), first_lost->entry.ack,
+        KeyName(last_kept_key), last_kept->entry.after.ToString(), last_kept->entry.issue));
+  }
+  for (const auto& [key, s] : resolved) state->Ack(key, s);
+  for (uint64_t key = 0; key < state->key_count(); ++key) state->ClearPending(key);
+  state->LogReset();
+  return VerifyScan(db, state);
+}
+
+}  // namespace
+
 Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
   const uint64_t entries = state->log_count();
   if (entries == 0) return VerifyAfterRestart(db, state);
-  // A cut c (0..cuts) keeps the writes of the first c distinct generations
+  if (state->log_writers() > 1) return VerifyPartialOrderAfterPowerLoss(db, state);
+  // One writer. A cut c (0..cuts) keeps the writes of the first c distinct generations
   // of the log. Per logged key, its history: (index of the generation, the
   // state it wrote), and the state before its first write.
   std::vector<uint64_t> generations;
@@ -236,6 +347,7 @@ Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
     if (e.key >= state->key_count() || e.after.generation == 0) {
       return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
     }
+    if (e.cancelled()) continue;
     if (generations.empty() || generations.back() != e.after.generation) {
       if (!generations.empty() && e.after.generation < generations.back()) {
         return Status::Corruption(fmt::format(
@@ -323,19 +435,36 @@ Workload::Workload(Engine* db, ExpectedState* state, const WorkloadOptions& opti
       write_options_{options.sync},
       key_locks_(new std::mutex[state->key_count()]) {
   STRATA_ASSERT(options_.threads > 0);
-  STRATA_ASSERT(!options_.record_order || options_.threads == 1);
+  if (options_.record_order) state_->NoteLogWriters(static_cast<uint64_t>(options_.threads));
 }
 
-bool Workload::LogWrites(const std::vector<uint64_t>& keys, const std::vector<KeyState>& next) {
-  if (!options_.record_order) return true;
-  if (state_->log_count() + keys.size() > ExpectedState::kLogCapacity) {
+void Workload::Logged::Issued() {
+  if (state && first) state->LogIssued(*first, count, state->NextTicket());
+}
+
+void Workload::Logged::Acked() {
+  if (state && first) state->LogAcked(*first, count, state->NextTicket());
+}
+
+void Workload::Logged::Cancelled() {
+  if (state && first) state->LogCancel(*first, count);
+}
+
+Workload::Logged Workload::LogWrites(const std::vector<uint64_t>& keys,
+                                     const std::vector<KeyState>& next) {
+  Logged logged;
+  if (!options_.record_order) return logged;
+  logged.state = state_;
+  logged.count = keys.size();
+  logged.first = state_->LogClaim(keys.size());
+  if (!logged.first) {
     Stop();
-    return false;
+    return logged;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
-    STRATA_ASSERT(state_->LogAppend(keys[i], state_->acked(keys[i]), next[i]));
+    state_->LogSet(*logged.first + i, keys[i], state_->acked(keys[i]), next[i]);
   }
-  return true;
+  return logged;
 }
 
 // A key whose write failed keeps that write pending (it may have landed or
@@ -401,12 +530,15 @@ Status Workload::WriteOne(uint64_t key, WriteKind kind) {
   std::lock_guard lock(key_locks_[key]);
   if (Unresolved(key, key + 1)) return Status::Ok();
   const KeyState next{state_->NextGeneration(), kind};
-  if (!LogWrites({key}, {next})) return Status::Ok();
+  Logged logged = LogWrites({key}, {next});
+  if (logged.full()) return Status::Ok();
   state_->SetPending(key, next);
+  logged.Issued();
   const Status s = kind == WriteKind::kDelete
                        ? db_->Delete(write_options_, KeyName(key))
                        : db_->Put(write_options_, KeyName(key), ValueFor(key, next.generation));
   STRATA_RETURN_IF_ERROR(WriteStatus(s));
+  logged.Acked();
   state_->Ack(key, next);
   ++(kind == WriteKind::kDelete ? counts_.deletes : counts_.puts);
   return Status::Ok();
@@ -420,8 +552,10 @@ Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
   const KeyState current = state_->acked(key);
   const bool stale = current.kind == WriteKind::kVersioned && rng() % 4 == 0;
   const KeyState next{state_->NextGeneration(), WriteKind::kVersioned};
-  if (!LogWrites({key}, {next})) return Status::Ok();
+  Logged logged = LogWrites({key}, {next});
+  if (logged.full()) return Status::Ok();
   state_->SetPending(key, next);
+  logged.Issued();
   const uint64_t version = stale ? current.generation : next.generation;
   bool applied = false;
   const Status s = db_->PutIfNewer(write_options_, KeyName(key), version,
@@ -433,10 +567,11 @@ Status Workload::PutIfNewer(uint64_t key, std::mt19937_64& rng) {
                                  KeyName(key), version, current.ToString(), applied));
   }
   if (applied) {
+    logged.Acked();
     state_->Ack(key, next);
   } else {
+    logged.Cancelled();  // it did not happen
     state_->ClearPending(key);
-    if (options_.record_order) state_->LogPop();  // it did not happen
   }
   ++counts_.put_if_newer;
   return Status::Ok();
@@ -459,9 +594,12 @@ Status Workload::Batch(uint64_t key, std::mt19937_64& rng) {
     STRATA_RETURN_IF_ERROR(del ? batch.Delete(KeyName(k))
                                : batch.Put(KeyName(k), ValueFor(k, generation)));
   }
-  if (!LogWrites(keys, next)) return Status::Ok();
+  Logged logged = LogWrites(keys, next);
+  if (logged.full()) return Status::Ok();
   for (size_t i = 0; i < keys.size(); ++i) state_->SetPending(keys[i], next[i]);
+  logged.Issued();
   STRATA_RETURN_IF_ERROR(WriteStatus(db_->Write(write_options_, batch)));
+  logged.Acked();
   for (size_t i = 0; i < keys.size(); ++i) state_->Ack(keys[i], next[i]);
   ++counts_.batches;
   return Status::Ok();
@@ -495,9 +633,12 @@ Status Workload::DeleteRange(uint64_t key, std::mt19937_64& rng) {
     keys.push_back(k);
     next.push_back(KeyState{generation, k == put_key ? WriteKind::kPut : WriteKind::kDelete});
   }
-  if (!LogWrites(keys, next)) return Status::Ok();
+  Logged logged = LogWrites(keys, next);
+  if (logged.full()) return Status::Ok();
   for (size_t i = 0; i < keys.size(); ++i) state_->SetPending(keys[i], next[i]);
+  logged.Issued();
   STRATA_RETURN_IF_ERROR(WriteStatus(db_->Write(write_options_, batch)));
+  logged.Acked();
   for (size_t i = 0; i < keys.size(); ++i) state_->Ack(keys[i], next[i]);
   ++counts_.delete_ranges;
   return Status::Ok();

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -54,14 +55,22 @@ Status VerifyAfterRestart(Engine* db, ExpectedState* state);
 
 // After a simulated power cut (io::FaultFileSystem::DropUnsyncedData) of a
 // workload with sync=false that recorded its order (WorkloadOptions::
-// record_order, one thread): what survived must be a prefix of the writes
-// in the order log, i.e. there is one cut in it such that every key reads as
-// its last logged write before the cut (or its state before the log when it
-// has none), and a key the log does not name reads as acked. Then the state
-// is set to that cut (the longest one that fits), the pending writes are
-// cleared, the log is emptied and the full scan checked. Violation
-// "not a prefix after power loss ..." names a key that no single cut
-// explains. With an empty log this is VerifyAfterRestart.
+// record_order): what survived must be a prefix of the writes in the
+// engine's commit order. A key the log does not name reads as acked; a
+// write batch landed on all its keys or on none.
+// - One writer (the log's order is the commit order): there is one cut in
+//   the log such that every key reads as its last logged write before the
+//   cut (or its state before the log when it has none); the state is set to
+//   the longest cut that fits. Violation "not a prefix after power loss ..."
+//   names a key that no single cut explains.
+// - Several writers: the commit order is known only where one write was
+//   acknowledged before another was issued (tickets). Per key, the read
+//   tells which of its writes surely survived and which surely did not;
+//   violation "not a prefix after power loss: ..." names a write that surely
+//   survived although one acknowledged before it was issued surely did not.
+//   Each key's state is set to the latest of its writes that its read fits.
+// Then the pending writes are cleared, the log is emptied and the full scan
+// checked. With an empty log this is VerifyAfterRestart.
 Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state);
 
 struct WorkloadOptions {
@@ -69,9 +78,9 @@ struct WorkloadOptions {
   bool sync = false;
   uint64_t seed = 1;
   uint64_t ops_per_thread = 0;  // 0: until Stop()
-  // Append every write to the state's order log before issuing it (for
-  // VerifyPrefixAfterPowerLoss); the run stops when the log is full.
-  // REQUIRES: threads == 1 (the log's order is the engine's commit order).
+  // Append every write to the state's order log before issuing it, with its
+  // issue and ack tickets (for VerifyPrefixAfterPowerLoss); the run stops
+  // when the log is full. Any number of threads.
   bool record_order = false;
   // Test hook, a deliberate bug: acknowledge a write whose status was an
   // error, so that tests see the verification catch it.
@@ -103,9 +112,20 @@ class Workload {
   Status PutIfNewer(uint64_t key, std::mt19937_64& rng);
   Status Batch(uint64_t key, std::mt19937_64& rng);
   Status DeleteRange(uint64_t key, std::mt19937_64& rng);
-  // Logs the writes of `keys` to `next` (record_order); false when the log
-  // has no room for all of them (the run then stops, nothing is written).
-  bool LogWrites(const std::vector<uint64_t>& keys, const std::vector<KeyState>& next);
+  // One write's entries in the order log, and its tickets.
+  struct Logged {
+    ExpectedState* state = nullptr;  // null: the workload does not record
+    std::optional<uint64_t> first;   // null while recording: the log is full
+    uint64_t count = 0;
+    // The log had no room: the run stops and the write is not issued.
+    bool full() const { return state != nullptr && !first; }
+    void Issued();     // just before the engine call
+    void Acked();      // just after it returned Ok
+    void Cancelled();  // it is known not to have happened
+  };
+  // Logs the writes of `keys` to `next` (record_order); when the log has no
+  // room for all of them, the result is full() and the run stops.
+  Logged LogWrites(const std::vector<uint64_t>& keys, const std::vector<KeyState>& next);
   // Whether a key of [first, end) has a failed write pending (see .cc).
   bool Unresolved(uint64_t first, uint64_t end) const;
   // The status a write's caller acts on (test_ack_failed_writes: Ok).
