@@ -425,13 +425,18 @@ Status DBImpl::Close() {
   {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
-    if (s.ok()) s = bg_error_;
     flush_cv_.notify_all();
     compact_cv_.notify_all();
     bg_cv_.notify_all();
   }
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
+  {
+    // After the joins: a flush or compaction that fails while Close waits
+    // for it is reported too.
+    std::lock_guard lock(mu_);
+    if (s.ok()) s = bg_error_;
+  }
   // Unflushed memtables are in the WAL (synced above). Another engine may
   // open the directory now.
   wal_.reset();

@@ -143,6 +143,36 @@ TEST(LsmCloseTest, CloseReportsTheFinalSyncErrorAndRefusesLaterCalls) {
   db.reset();  // the destructor after Close does nothing more
 }
 
+// A flush that fails while Close waits for it is reported by Close (Close
+// used to read the background error before it joined the background
+// threads, and returned Ok).
+TEST(LsmCloseTest, CloseReportsAFlushThatFailsWhileItWaits) {
+  strata::testing::ScratchDir dir;
+  auto gate = std::make_shared<testing::WalGateFileSystem>(io::DefaultFileSystem());
+  Options options = TinyOptions();
+  options.file_system = gate;
+  std::unique_ptr<Engine> db;
+  ASSERT_TRUE(strata::Open(options, dir.path(), &db).ok());
+  gate->ArmTableCreate(Status::IOError("gated table creation fails"));
+  // Enough writes to fill a memtable: the flush thread blocks creating its table.
+  for (int i = 0; i < 100000; ++i) {
+    ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i)).ok());
+    if (Property(db->Stats(), "lsm.immutable_memtables") > 0) break;
+  }
+  gate->WaitForBlockedWrite();
+  auto closed = std::async(std::launch::async, [&] { return db->Close(); });
+  // Close is waiting for the flush thread (or about to): the flush now fails.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  gate->Open();
+  const Status s = closed.get();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("gated table creation fails"), std::string::npos) << s.ToString();
+  db.reset();
+  // Nothing was lost: the WAL holds what the flush did not write.
+  ASSERT_TRUE(strata::Open(TinyOptions(), dir.path(), &db).ok());
+  EXPECT_EQ(GetOrStatus(db.get(), Key(0)), Value(0));
+}
+
 TEST(LsmCloseTest, CleanCloseIsOkAndDestructorWithoutCloseStillCloses) {
   strata::testing::ScratchDir dir;
   std::unique_ptr<Engine> db;

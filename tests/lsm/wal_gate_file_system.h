@@ -2,6 +2,9 @@
 // the next write of WAL records (a WriteAt or WriteAtAndSync at or past the
 // segment header, in a path under a "wal" directory) waits until the gate
 // opens. Lets a test hold a WAL write in progress for as long as it wants.
+// ArmTableCreate holds the next creation of a table file (".sst") the same
+// way, and then fails it: a flush or compaction that fails when the test
+// says so.
 #pragma once
 
 #include <condition_variable>
@@ -26,7 +29,16 @@ class WalGateFileSystem final : public io::FileSystem {
     armed_ = true;
     open_ = false;
   }
-  // Returns once a WAL record write waits at the gate.
+  // The next creation of a ".sst" file blocks (until Open()), then fails
+  // with `error`.
+  void ArmTableCreate(Status error) {
+    std::lock_guard lock(mu_);
+    table_armed_ = true;
+    table_error_ = std::move(error);
+    open_ = false;
+  }
+  // Returns once a WAL record write (or a gated table creation) waits at
+  // the gate.
   void WaitForBlockedWrite() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return blocked_; });
@@ -39,6 +51,14 @@ class WalGateFileSystem final : public io::FileSystem {
 
   Status NewWritableFile(const std::string& path, const io::FileOptions& options,
                          std::unique_ptr<io::WritableFile>* file) override {
+    if (path.ends_with(".sst")) {
+      std::unique_lock lock(mu_);
+      if (table_armed_) {
+        table_armed_ = false;
+        Wait(lock);
+        return table_error_;
+      }
+    }
     return Wrap(path, base_->NewWritableFile(path, options, file), file);
   }
   Status ReopenWritableFile(const std::string& path, const io::FileOptions& options,
@@ -114,6 +134,9 @@ class WalGateFileSystem final : public io::FileSystem {
     std::unique_lock lock(mu_);
     if (!armed_) return;
     armed_ = false;
+    Wait(lock);
+  }
+  void Wait(std::unique_lock<std::mutex>& lock) {
     blocked_ = true;
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
@@ -124,6 +147,8 @@ class WalGateFileSystem final : public io::FileSystem {
   std::mutex mu_;
   std::condition_variable cv_;
   bool armed_ = false;
+  bool table_armed_ = false;
+  Status table_error_;
   bool open_ = true;
   bool blocked_ = false;
 };
