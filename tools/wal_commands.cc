@@ -47,8 +47,23 @@ void PrintHex(std::string_view bytes, uint64_t base) {
 }
 
 std::string TypeName(uint8_t type) {
-  return type == static_cast<uint8_t>(wal::RecordType::kData) ? "data"
-                                                               : fmt::format("type{}", type);
+  switch (static_cast<wal::RecordType>(type)) {
+    case wal::RecordType::kData:
+      return "data";
+    case wal::RecordType::kSeal:
+      return "seal";
+    case wal::RecordType::kGrow:
+      return "grow";
+  }
+  return fmt::format("type{}", type);
+}
+
+// What a grow or seal record says, in words.
+std::string ControlSummary(const wal::InspectedRecord& r) {
+  if (r.type == static_cast<uint8_t>(wal::RecordType::kGrow)) {
+    return fmt::format("allocated {} bytes", wal::DecodeGrowPayload(r.payload));
+  }
+  return fmt::format("next segment starts at lsn {}", r.lsn);
 }
 
 struct DumpArgs {
@@ -92,6 +107,20 @@ Status RunDump(const DumpArgs& args) {
     fmt::print("  @{:<10} lsn {:<8} {} len {:<6} checksum ok  \"{}\"{}\n", r.offset, r.lsn,
                TypeName(r.type), r.payload_bytes, Escape(preview, false),
                r.payload.size() > preview.size() ? "..." : "");
+    if (args.hex) PrintHex(r.bytes, r.offset);
+  };
+  cb.on_control_record = [&](const wal::InspectedRecord& r) {
+    if (args.json) {
+      json_sep();
+      fmt::print(R"({{"seq":{},"offset":{},"lsn":{},"type":"{}","length":{},"checksum":"ok"{}}})",
+                 r.segment_seq, r.offset, r.lsn, TypeName(r.type), r.payload_bytes,
+                 r.type == static_cast<uint8_t>(wal::RecordType::kGrow)
+                     ? fmt::format(R"(,"allocated_bytes":{})", wal::DecodeGrowPayload(r.payload))
+                     : std::string());
+      return;
+    }
+    fmt::print("  @{:<10} lsn {:<8} {} len {:<6} checksum ok  ({})\n", r.offset, r.lsn,
+               TypeName(r.type), r.payload_bytes, ControlSummary(r));
     if (args.hex) PrintHex(r.bytes, r.offset);
   };
   cb.on_segment_end = [&](const wal::InspectedSegment& s) {

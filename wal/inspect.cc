@@ -82,6 +82,19 @@ void Judge(const std::vector<InspectedSegment>& segments, bool whole_log, Inspec
   }
 }
 
+InspectedRecord Inspected(std::string_view data, uint64_t seq, uint8_t type, uint64_t lsn,
+                          uint64_t offset, std::string_view payload) {
+  InspectedRecord r;
+  r.segment_seq = seq;
+  r.offset = offset;
+  r.lsn = lsn;
+  r.type = type;
+  r.payload_bytes = static_cast<uint32_t>(payload.size());
+  r.payload = payload;
+  r.bytes = data.substr(offset, RecordBytes(payload.size()));
+  return r;
+}
+
 }  // namespace
 
 Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCallbacks& callbacks,
@@ -140,19 +153,17 @@ Status InspectPath(io::FileSystem* fs, const std::string& path, const InspectCal
         data, seq, expected_lsn,
         [&](uint64_t lsn, uint64_t offset, std::string_view payload) -> Status {
           if (callbacks.on_record) {
-            InspectedRecord r;
-            r.segment_seq = seq;
-            r.offset = offset;
-            r.lsn = lsn;
-            r.type = static_cast<uint8_t>(data[offset + 12]);
-            r.payload_bytes = static_cast<uint32_t>(payload.size());
-            r.payload = payload;
-            r.bytes = data.substr(offset, RecordBytes(payload.size()));
-            callbacks.on_record(r);
+            callbacks.on_record(Inspected(data, seq, static_cast<uint8_t>(RecordType::kData), lsn,
+                                          offset, payload));
           }
           return Status::Ok();
         },
-        &seg.scan));
+        &seg.scan,
+        [&](uint8_t type, uint64_t lsn, uint64_t offset, std::string_view payload) {
+          if (callbacks.on_control_record) {
+            callbacks.on_control_record(Inspected(data, seq, type, lsn, offset, payload));
+          }
+        }));
     if (seg.header_status.ok()) {
       seg.allocated_bytes = std::max(seg.allocated_bytes, seg.scan.allocated_bytes);
     }

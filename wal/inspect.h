@@ -28,6 +28,7 @@ struct InspectedSegment {
   SegmentScan scan;  // filled before on_segment_end
 };
 
+// A data record, or (on_control_record) a grow or seal record.
 struct InspectedRecord {
   uint64_t segment_seq = 0;
   uint64_t offset = 0;
@@ -53,6 +54,8 @@ struct InspectResult {
 struct InspectCallbacks {
   std::function<void(const InspectedSegment&)> on_segment_begin;
   std::function<void(const InspectedRecord&)> on_record;
+  // Grow and seal records (they carry no payload of the log's user).
+  std::function<void(const InspectedRecord&)> on_control_record;
   std::function<void(const InspectedSegment&)> on_segment_end;
 };
 

@@ -35,7 +35,7 @@ void ScanRemainder(std::string_view data, uint64_t seq, uint64_t from, SegmentSc
 }  // namespace
 
 Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
-                   const RecordFn& fn, SegmentScan* scan) {
+                   const RecordFn& fn, SegmentScan* scan, const ControlRecordFn& on_control) {
   return ScanArrivingSegment(
       seq, expected_lsn,
       [data](uint64_t, std::string_view* have, bool* complete) {
@@ -43,11 +43,12 @@ Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
         *complete = true;
         return Status::Ok();
       },
-      fn, scan);
+      fn, scan, on_control);
 }
 
 Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn& more,
-                           const RecordFn& fn, SegmentScan* scan) {
+                           const RecordFn& fn, SegmentScan* scan,
+                           const ControlRecordFn& on_control) {
   *scan = SegmentScan{};
   std::string_view data;
   bool complete = false;
@@ -79,6 +80,9 @@ Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn
                                   : RecordBytes(header.payload_bytes);
       }
       break;
+    }
+    if (on_control && header.type != static_cast<uint8_t>(RecordType::kData)) {
+      on_control(header.type, header.lsn, pos, payload);
     }
     if (header.type == static_cast<uint8_t>(RecordType::kSeal)) {
       // Nothing of this segment follows a seal; the remainder scan below

@@ -45,10 +45,16 @@ struct SegmentScan {
 // is returned by ScanSegment.
 using RecordFn = std::function<Status(uint64_t lsn, uint64_t offset, std::string_view payload)>;
 
+// Called for each valid record that is not data (a grow or seal record, its
+// type byte as RecordType) in order among the data records; for the tools.
+using ControlRecordFn =
+    std::function<void(uint8_t type, uint64_t lsn, uint64_t offset, std::string_view payload)>;
+
 // `data` is the segment from offset 0 to the end of what the file holds.
 // `expected_lsn` is the lsn the first record must carry (0: any).
 Status ScanSegment(std::string_view data, uint64_t seq, uint64_t expected_lsn,
-                   const RecordFn& fn, SegmentScan* scan);
+                   const RecordFn& fn, SegmentScan* scan,
+                   const ControlRecordFn& on_control = nullptr);
 
 // Supplies a segment's bytes as they arrive: waits until at least `want`
 // bytes from offset 0 are readable or all of them are (*complete), then sets
@@ -58,6 +64,7 @@ using MoreDataFn = std::function<Status(uint64_t want, std::string_view* data, b
 // ScanSegment over a segment still being read (SegmentLoader): records are
 // verified and handed to fn as soon as their bytes are there; the same result.
 Status ScanArrivingSegment(uint64_t seq, uint64_t expected_lsn, const MoreDataFn& more,
-                           const RecordFn& fn, SegmentScan* scan);
+                           const RecordFn& fn, SegmentScan* scan,
+                           const ControlRecordFn& on_control = nullptr);
 
 }  // namespace strata::wal

@@ -181,5 +181,57 @@ TEST(WalTool, GoldenSegment) {
   EXPECT_EQ(records[1].second, "strata wal");
 }
 
+// The version 3 golden segment: a 4 KiB chunk, so that the 33rd record
+// needs a grow record. The writer must still produce these bytes exactly,
+// and `wal dump` must show them (grow record included) as
+// tests/testdata/wal/v3/dump.txt says. Regenerate with
+// STRATA_REGENERATE_GOLDEN=1 (a format change: bump kFormatVersion).
+TEST(WalTool, GoldenSegmentV3) {
+  const std::string golden_dir = std::string(STRATA_SOURCE_DIR) + "/tests/testdata/wal/v3";
+  const std::string golden = golden_dir + "/000000000001.wal";
+  const std::string dump_file = golden_dir + "/dump.txt";
+  const std::string kGoldenRelative = "tests/testdata/wal/v3/000000000001.wal";
+  std::vector<std::string> payloads = {"hello"};
+  for (int i = 0; i < 40; ++i) payloads.push_back(fmt::format("{:02}:", i) + std::string(93, 'a' + i % 26));
+  payloads.push_back("strata wal v3");
+  strata::testing::ScratchDir dir;
+  {
+    LogOptions options = SmallOptions();
+    options.segment_chunk_bytes = 4 * kKiB;
+    std::unique_ptr<Log> log;
+    ASSERT_TRUE(Log::Open(options, dir.path(), &log).ok());
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      ASSERT_TRUE(log->Append(payloads[i], i + 1 == payloads.size()).ok());
+    }
+  }
+  const std::string written = testing::ReadFile(SegmentPath(dir.path(), 1));
+  if (std::getenv("STRATA_REGENERATE_GOLDEN")) {
+    std::filesystem::create_directories(golden_dir);
+    std::filesystem::copy_file(SegmentPath(dir.path(), 1), golden,
+                               std::filesystem::copy_options::overwrite_existing);
+    CliRun dump = Strata("wal dump " + kGoldenRelative, STRATA_SOURCE_DIR);
+    std::FILE* f = std::fopen(dump_file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(dump.out.data(), 1, dump.out.size(), f);
+    std::fclose(f);
+  }
+  EXPECT_TRUE(written == testing::ReadFile(golden))
+      << "the writer's bytes changed: a format change? see FORMAT.md";
+  CliRun dump = Strata("wal dump " + kGoldenRelative, STRATA_SOURCE_DIR);
+  EXPECT_EQ(dump.exit_code, 0);
+  EXPECT_EQ(dump.out, testing::ReadFile(dump_file));
+  EXPECT_NE(dump.out.find("grow len 8      checksum ok  (allocated 12288 bytes)"),
+            std::string::npos)
+      << dump.out;
+  // The golden segment opens and replays.
+  strata::testing::ScratchDir replay_dir;
+  std::filesystem::copy_file(golden, SegmentPath(replay_dir.path(), 1));
+  std::unique_ptr<Log> log;
+  ASSERT_TRUE(Log::Open(SmallOptions(), replay_dir.path(), &log).ok());
+  auto records = testing::ReplayAll(log.get());
+  ASSERT_EQ(records.size(), payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(records[i].second, payloads[i]) << i;
+}
+
 }  // namespace
 }  // namespace strata::wal
