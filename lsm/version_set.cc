@@ -394,7 +394,7 @@ Status VersionSet::CheckNoDatabaseWithoutCurrent(const DirectoryScan& scan) cons
   };
   if (!scan.tables.empty()) return refuse(TableFileName(scan.tables.front()));
   if (!scan.wal_segments.empty()) {
-    return refuse(std::string(kWalDirName) + "/" + scan.wal_segments.front());
+    return refuse(io::JoinPath(wal_dir_, scan.wal_segments.front()));
   }
   for (uint64_t number : scan.manifests) {
     const std::string name = ManifestFileName(number);

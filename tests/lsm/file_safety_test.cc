@@ -283,6 +283,23 @@ TEST(MissingCurrentTest, WalWithoutCurrentIsCorruption) {
   EXPECT_NE(s.message().find("wal/"), std::string::npos) << s.ToString();
 }
 
+// With Options::wal_dir the message names the segment where it lives.
+TEST(MissingCurrentTest, WalElsewhereWithoutCurrentNamesItsPath) {
+  strata::testing::ScratchDir dir;
+  Options options = TinyOptions();
+  options.wal_dir = dir.Join("waldisk");
+  {
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(strata::Open(options, dir.Join("db"), &db).ok());
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i, 0)).ok());
+  }
+  fs::remove(dir.Join("db/CURRENT"));
+  std::unique_ptr<Engine> db;
+  Status s = strata::Open(options, dir.Join("db"), &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(dir.Join("waldisk") + "/0"), std::string::npos) << s.ToString();
+}
+
 TEST(MissingCurrentTest, ManifestWithContentWithoutCurrentIsCorruption) {
   strata::testing::ScratchDir dir;
   BuildDb(dir.path(), 400, true);
