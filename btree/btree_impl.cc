@@ -148,9 +148,13 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
     return ApplyBatch(lsn, *batch);
   };
   std::string wal_dir;  // <path>/wal unless Options::wal_dir (wal/wal_dir.h)
-  STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir));
-  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir));
-  if (meta.wal_lsn > 1) {
+  wal::WalHandover handover;
+  STRATA_RETURN_IF_ERROR(
+      wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir, &handover));
+  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir, handover));
+  // After an install's handover (wal/wal_dir.h) the WAL starts afresh at the
+  // checkpoint's position.
+  if (meta.wal_lsn > 1 && !handover.pending) {
     // Open would start a new log: with none at all, records are lost.
     bool any_segment = false;
     STRATA_RETURN_IF_ERROR(wal::HasSegmentFile(fs_.get(), wal_dir, &any_segment));
@@ -177,6 +181,7 @@ Status BtreeImpl::Recover(bool explicit_page_size) {
         "{}: checkpoint {} needs the WAL from lsn {}, the WAL continues at lsn {} (next {})",
         path_, meta.checkpoint, meta.wal_lsn, first_lsn, wal_->next_lsn()));
   }
+  if (handover.pending) STRATA_RETURN_IF_ERROR(wal::FinishWalHandover(fs_.get(), path_));
   next_apply_lsn_ = wal_->next_lsn();
   wal_bytes_at_checkpoint_ = 0;
   std::unique_lock lock(apply_mu_);

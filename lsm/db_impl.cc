@@ -246,7 +246,12 @@ Status DBImpl::Recover() {
   if (read_only_) {
     // No lock file (it would be a write): a process writing the database
     // meanwhile may delete files this one reads.
-    STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_));
+    wal::WalHandover handover;
+    STRATA_RETURN_IF_ERROR(
+        wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_, &handover));
+    // An install's WAL handover not done yet: the state's own WAL is still
+    // inside it (and holds nothing its tables lack).
+    if (handover.pending) wal_dir_ = io::JoinPath(path_, "wal");
     cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
     versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
                                              VersionSet::kManifestRolloverBytesDefault,
@@ -263,13 +268,15 @@ Status DBImpl::Recover() {
       options_.block_cache_bytes,
       BlockCacheShardBitsFor(options_.block_cache_bytes, table_options_.block_bytes,
                              options_.block_cache_shard_bits));
-  STRATA_RETURN_IF_ERROR(wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_));
+  wal::WalHandover handover;
+  STRATA_RETURN_IF_ERROR(
+      wal::ResolveWalDir(fs_.get(), path_, options_.wal_dir, &wal_dir_, &handover));
   versions_ = std::make_unique<VersionSet>(fs_, path_, table_options_, cache_.get(),
                                            options_.manifest_rollover_bytes,
                                            ResolveMaxOpenFiles(options_.max_open_files),
                                            wal_dir_);
   STRATA_RETURN_IF_ERROR(versions_->Recover(options_.create_if_missing));
-  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir_));
+  STRATA_RETURN_IF_ERROR(wal::PrepareWalDir(fs_.get(), path_, wal_dir_, handover));
   wal::LogOptions log_options;
   log_options.file_system = fs_;
   log_options.segment_bytes = options_.wal_segment_bytes;
@@ -288,7 +295,8 @@ Status DBImpl::Recover() {
   log_options.segment_target_bytes = WalSegmentTargetBytes(options_);
   log_options.segment_chunk_bytes = WalSegmentChunkBytes(log_options.segment_target_bytes);
   log_options.recycled_segments_max = 1;
-  STRATA_RETURN_IF_ERROR(ReplayWal(log_options));
+  STRATA_RETURN_IF_ERROR(ReplayWal(log_options, handover.pending));
+  if (handover.pending) STRATA_RETURN_IF_ERROR(wal::FinishWalHandover(fs_.get(), path_));
   {
     std::lock_guard lock(mu_);
     InstallSuperVersionLocked();
@@ -299,13 +307,13 @@ Status DBImpl::Recover() {
 
 // Opens the WAL and replays it in one pass over the disk (the recovery scan
 // hands each verified record over as it reads).
-Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
+Status DBImpl::ReplayWal(const wal::LogOptions& log_options, bool fresh_wal) {
   SequenceNumber last = versions_->last_sequence();
   mem_ = NewMemTable(versions_->wal_lsn());
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
     return ApplyWalRecord(lsn, payload, &last);
   };
-  STRATA_RETURN_IF_ERROR(OpenWalAtManifestPosition(log_options, apply));
+  STRATA_RETURN_IF_ERROR(OpenWalAtManifestPosition(log_options, apply, fresh_wal));
   last_sequence_.store(last, std::memory_order_release);
   return Status::Ok();
 }
@@ -317,12 +325,13 @@ Status DBImpl::ReplayWal(const wal::LogOptions& log_options) {
 // the position lost only records already flushed (written unsynced before
 // the memtable switch, then cut by a power loss): its numbering continues at
 // the position, so that new records are never below it (replay would skip
-// them).
+// them). A fresh WAL (a snapshot install's handover, wal/wal_dir.h) starts
+// at the position.
 Status DBImpl::OpenWalAtManifestPosition(const wal::LogOptions& log_options,
-                                         const wal::Log::ReplayFn& apply) {
+                                         const wal::Log::ReplayFn& apply, bool fresh_wal) {
   const std::string& wal_dir = wal_dir_;
   const uint64_t wal_lsn = versions_->wal_lsn();
-  if (wal_lsn > 1) {
+  if (wal_lsn > 1 && !fresh_wal) {
     bool any_segment = false;
     STRATA_RETURN_IF_ERROR(wal::HasSegmentFile(fs_.get(), wal_dir, &any_segment));
     if (!any_segment) {

@@ -138,13 +138,13 @@ class DBImpl final : public Engine {
   DBImpl(const Options& options, std::string path, std::shared_ptr<io::FileSystem> fs,
          ResolvedDiskProfile profile);
   Status Recover();
-  Status ReplayWal(const wal::LogOptions& log_options);
+  Status ReplayWal(const wal::LogOptions& log_options, bool fresh_wal);
   // Opens the WAL and replays it from the manifest's WAL position, checking
   // that the WAL still holds everything from there (Corruption naming what is
   // missing) and continuing its numbering there after a power cut lost an
   // unsynced, already flushed tail.
   Status OpenWalAtManifestPosition(const wal::LogOptions& log_options,
-                                   const wal::Log::ReplayFn& apply);
+                                   const wal::Log::ReplayFn& apply, bool fresh_wal);
   Status ReplayWalReadOnly();
   Status ApplyWalRecord(uint64_t lsn, std::string_view payload, SequenceNumber* last);
   // Refuses calls after Close and writes in read-only mode.

@@ -10,6 +10,7 @@
 #include "core/assert.h"
 #include "lsm/bulk_load.h"
 #include "strata/engine.h"
+#include "wal/wal_dir.h"
 
 namespace strata::snapshot {
 
@@ -270,12 +271,36 @@ Status PrepareInstall(const ByteSource& source, const std::string& dir, const Op
   return Status::Ok();
 }
 
+namespace {
+
+// The node's WAL directory, when it is not `<dir>/wal`: Options::wal_dir,
+// else the one the replaced database records. The new state, built with its
+// WAL inside it, gets WALDIR.install before the switch, so that its first
+// open moves the WAL there (wal/wal_dir.h). The segments there may be
+// removed only if they are the replaced database's.
+Status PrepareWalHandover(io::FileSystem* fs, const std::string& dir, const Options& options,
+                          const std::string& staging_dir) {
+  std::string recorded;
+  bool proven = false;
+  if (fs->FileExists(dir)) STRATA_RETURN_IF_ERROR(wal::RecordedWalDir(fs, dir, &recorded, &proven));
+  if (!recorded.empty()) recorded = wal::AbsoluteWalDir(recorded);
+  const std::string wal_dir =
+      options.wal_dir.empty() ? recorded : wal::AbsoluteWalDir(options.wal_dir);
+  if (wal_dir.empty() || wal_dir == wal::AbsoluteWalDir(io::JoinPath(dir, "wal"))) {
+    return Status::Ok();
+  }
+  return wal::WriteWalHandover(fs, staging_dir, wal_dir, proven && wal_dir == recorded);
+}
+
+}  // namespace
+
 Status CommitInstall(const std::string& dir, const Options& options, InstallInfo* info) {
   STRATA_ASSERT(info != nullptr);
   STRATA_ASSERT(!info->staging_dir.empty());
   std::shared_ptr<io::FileSystem> fs = FileSystemOf(options);
   const std::string parent = io::DirName(dir);
   STRATA_RETURN_IF_ERROR(CheckReplaceable(fs.get(), dir));
+  STRATA_RETURN_IF_ERROR(PrepareWalHandover(fs.get(), dir, options, info->staging_dir));
   if (!fs->FileExists(dir)) {
     STRATA_RETURN_IF_ERROR(fs->Rename(info->staging_dir, dir));
     info->replaced_existing = false;

@@ -26,6 +26,12 @@
 // then flushes and closes it. Either way the staging directory is synced
 // before the switch.
 //
+// WAL directory: when the node keeps its WAL outside `dir` (options.wal_dir,
+// else the directory the replaced database records in WALDIR), the new
+// state gets WALDIR.install before the switch, and its first read-write
+// open moves the WAL there (wal/wal_dir.h, wal/FORMAT.md), removing the
+// replaced state's segments only when that database recorded the directory.
+//
 // `dir` must be absent, empty or a strata database (it has a KIND file);
 // anything else is InvalidArgument and stays untouched.
 //

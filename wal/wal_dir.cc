@@ -3,12 +3,18 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
+#include "wal/format.h"
 #include "wal/log.h"
 
 namespace strata::wal {
 
 namespace {
+
+constexpr std::string_view kReplaces = "replaces";
+constexpr std::string_view kNew = "new";
 
 std::string Absolute(const std::string& path) {
   std::error_code ec;
@@ -19,21 +25,92 @@ std::string Absolute(const std::string& path) {
   return s;
 }
 
+// WALDIR: one line, an absolute path ("" when the file is absent).
+Status ReadWalDirFile(io::FileSystem* fs, const std::string& db_dir, std::string* recorded) {
+  recorded->clear();
+  const std::string record_path = io::JoinPath(db_dir, kWalDirFileName);
+  if (!fs->FileExists(record_path)) return Status::Ok();
+  STRATA_RETURN_IF_ERROR(io::ReadFileToString(fs, record_path, recorded));
+  if (recorded->empty() || recorded->back() != '\n' || recorded->front() != '/' ||
+      recorded->find('\n') != recorded->size() - 1) {
+    return Status::Corruption(
+        fmt::format("{} @ 0: expected one line holding an absolute path", record_path));
+  }
+  recorded->pop_back();
+  return Status::Ok();
+}
+
+// WALDIR.install: an absolute path, then "replaces" or "new", one per line.
+Status ReadHandover(io::FileSystem* fs, const std::string& db_dir, std::string* wal_dir,
+                    WalHandover* handover) {
+  *handover = WalHandover{};
+  wal_dir->clear();
+  const std::string path = io::JoinPath(db_dir, kWalHandoverFileName);
+  if (!fs->FileExists(path)) return Status::Ok();
+  std::string text;
+  STRATA_RETURN_IF_ERROR(io::ReadFileToString(fs, path, &text));
+  const size_t first = text.find('\n');
+  const std::string_view mode =
+      first == std::string::npos ? std::string_view() : std::string_view(text).substr(first + 1);
+  if (first == std::string::npos || first == 0 || text.front() != '/' ||
+      (mode != std::string(kReplaces) + "\n" && mode != std::string(kNew) + "\n")) {
+    return Status::Corruption(fmt::format(
+        "{} @ 0: expected an absolute path, then '{}' or '{}', one per line", path, kReplaces,
+        kNew));
+  }
+  *wal_dir = text.substr(0, first);
+  handover->pending = true;
+  handover->replaces = mode.starts_with(kReplaces);
+  return Status::Ok();
+}
+
+// Removes every WAL file (segments, temps, free segments) of `dir`, synced.
+Status RemoveWalFiles(io::FileSystem* fs, const std::string& dir) {
+  if (!fs->FileExists(dir)) return Status::Ok();
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs->ListDir(dir, &names));
+  bool removed = false;
+  for (const std::string& name : names) {
+    uint64_t seq = 0;
+    if (ParseFileName(name, &seq) == FileKind::kOther) continue;
+    STRATA_RETURN_IF_ERROR(fs->RemoveFile(io::JoinPath(dir, name)));
+    removed = true;
+  }
+  return removed ? fs->SyncDir(dir) : Status::Ok();
+}
+
 }  // namespace
 
+std::string AbsoluteWalDir(const std::string& path) { return Absolute(path); }
+
 Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::string& option,
-                     std::string* wal_dir) {
+                     std::string* wal_dir, WalHandover* handover) {
   const std::string default_dir = io::JoinPath(db_dir, "wal");
   const std::string record_path = io::JoinPath(db_dir, kWalDirFileName);
-  std::string recorded;
-  if (fs->FileExists(record_path)) {
-    STRATA_RETURN_IF_ERROR(io::ReadFileToString(fs, record_path, &recorded));
-    if (recorded.empty() || recorded.back() != '\n' || recorded.front() != '/') {
-      return Status::Corruption(
-          fmt::format("{} @ 0: expected one line holding an absolute path", record_path));
+  std::string handover_dir;
+  STRATA_RETURN_IF_ERROR(ReadHandover(fs, db_dir, &handover_dir, handover));
+  if (handover->pending) {
+    if (!option.empty() && Absolute(option) != handover_dir) {
+      return Status::InvalidArgument(fmt::format(
+          "wal_dir {}: the WAL of {} moves to {} ({}); open with that wal_dir (or none)",
+          Absolute(option), db_dir, handover_dir, io::JoinPath(db_dir, kWalHandoverFileName)));
     }
-    recorded.pop_back();
+    bool has_segments = false;
+    if (!handover->replaces && fs->FileExists(handover_dir)) {
+      STRATA_RETURN_IF_ERROR(HasSegmentFile(fs, handover_dir, &has_segments));
+    }
+    if (has_segments) {
+      return Status::InvalidArgument(fmt::format(
+          "wal_dir {} holds WAL segments that are not the replaced database's ({} was installed "
+          "over no database using that directory): the WAL of another database? Empty it or "
+          "pick another directory",
+          handover_dir, db_dir));
+    }
+    *wal_dir = handover_dir;
+    return Status::Ok();
   }
+  std::string recorded;
+  STRATA_RETURN_IF_ERROR(ReadWalDirFile(fs, db_dir, &recorded));
   if (option.empty()) {
     *wal_dir = recorded.empty() ? default_dir : recorded;
     return Status::Ok();
@@ -77,15 +154,49 @@ Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::s
   return Status::Ok();
 }
 
-Status PrepareWalDir(io::FileSystem* fs, const std::string& db_dir, const std::string& wal_dir) {
+Status PrepareWalDir(io::FileSystem* fs, const std::string& db_dir, const std::string& wal_dir,
+                     const WalHandover& handover) {
   if (wal_dir == io::JoinPath(db_dir, "wal")) return Status::Ok();
   const std::string record_path = io::JoinPath(db_dir, kWalDirFileName);
   // Created and made durable like the database directory, then recorded.
   STRATA_RETURN_IF_ERROR(fs->CreateDir(wal_dir));
   STRATA_RETURN_IF_ERROR(fs->SyncDir(io::DirName(wal_dir)));
   STRATA_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  if (handover.pending) {
+    // WALDIR.install proves both: the replaced state's segments are garbage
+    // since the switch, and the installed state's own WAL holds nothing its
+    // tables (or checkpoint) lack.
+    if (handover.replaces) STRATA_RETURN_IF_ERROR(RemoveWalFiles(fs, wal_dir));
+    STRATA_RETURN_IF_ERROR(RemoveWalFiles(fs, io::JoinPath(db_dir, "wal")));
+    return io::WriteFileAtomically(fs, record_path, wal_dir + "\n");
+  }
   if (fs->FileExists(record_path)) return Status::Ok();
   return io::WriteFileAtomically(fs, record_path, wal_dir + "\n");
+}
+
+Status FinishWalHandover(io::FileSystem* fs, const std::string& db_dir) {
+  STRATA_RETURN_IF_ERROR(fs->RemoveFile(io::JoinPath(db_dir, kWalHandoverFileName)));
+  return fs->SyncDir(db_dir);
+}
+
+Status RecordedWalDir(io::FileSystem* fs, const std::string& db_dir, std::string* wal_dir,
+                      bool* proven) {
+  WalHandover handover;
+  STRATA_RETURN_IF_ERROR(ReadHandover(fs, db_dir, wal_dir, &handover));
+  if (handover.pending) {
+    *proven = handover.replaces;
+    return Status::Ok();
+  }
+  STRATA_RETURN_IF_ERROR(ReadWalDirFile(fs, db_dir, wal_dir));
+  *proven = !wal_dir->empty();
+  return Status::Ok();
+}
+
+Status WriteWalHandover(io::FileSystem* fs, const std::string& db_dir, const std::string& wal_dir,
+                        bool replaces) {
+  return io::WriteFileAtomically(
+      fs, io::JoinPath(db_dir, kWalHandoverFileName),
+      fmt::format("{}\n{}\n", Absolute(wal_dir), replaces ? kReplaces : kNew));
 }
 
 }  // namespace strata::wal

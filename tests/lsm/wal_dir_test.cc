@@ -171,9 +171,36 @@ TEST(WalDirRecordTest, DamagedRecordIsCorruption) {
   auto fs = io::DefaultFileSystem();
   ASSERT_TRUE(io::WriteFileAtomically(fs.get(), dir.Join("WALDIR"), "relative/path\n").ok());
   std::string wal_dir;
-  EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir).IsCorruption());
+  wal::WalHandover handover;
+  EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir, &handover).IsCorruption());
   ASSERT_TRUE(io::WriteFileAtomically(fs.get(), dir.Join("WALDIR"), "/no/newline").ok());
-  EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir).IsCorruption());
+  EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir, &handover).IsCorruption());
+  ASSERT_TRUE(io::WriteFileAtomically(fs.get(), dir.Join("WALDIR"), "/two\n/lines\n").ok());
+  EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir, &handover).IsCorruption());
+}
+
+// WALDIR.install (a snapshot install's pending WAL handover): a path, then
+// "replaces" or "new"; anything else is Corruption, never a guess.
+TEST(WalDirRecordTest, DamagedHandoverRecordIsCorruption) {
+  strata::testing::ScratchDir dir;
+  auto fs = io::DefaultFileSystem();
+  std::string wal_dir;
+  wal::WalHandover handover;
+  for (const char* bad : {"relative\nreplaces\n", "/x\n", "/x\nmaybe\n", "/x\nnew",
+                          "/x\nreplaces\nmore\n", ""}) {
+    SCOPED_TRACE(bad);
+    ASSERT_TRUE(io::WriteFileAtomically(fs.get(), dir.Join("WALDIR.install"), bad).ok());
+    EXPECT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir, &handover).IsCorruption());
+  }
+  ASSERT_TRUE(
+      io::WriteFileAtomically(fs.get(), dir.Join("WALDIR.install"), "/x/wal\nreplaces\n").ok());
+  ASSERT_TRUE(wal::ResolveWalDir(fs.get(), dir.path(), "", &wal_dir, &handover).ok());
+  EXPECT_EQ(wal_dir, "/x/wal");
+  EXPECT_TRUE(handover.pending);
+  EXPECT_TRUE(handover.replaces);
+  // Another directory than the pending one is refused.
+  EXPECT_TRUE(
+      wal::ResolveWalDir(fs.get(), dir.path(), "/y/wal", &wal_dir, &handover).IsInvalidArgument());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, WalDirTest, ::testing::ValuesIn(strata::RegisteredEngineKinds()),

@@ -10,6 +10,7 @@
 
 #include "core/checksum.h"
 #include "core/coding.h"
+#include "io/fault_file_system.h"
 
 #include "snapshot/install.h"
 #include "snapshot/stream_reader.h"
@@ -323,6 +324,173 @@ TEST_P(StreamTest, InstallReplacesAnExistingDatabaseAndLeavesNothingBehind) {
   ASSERT_TRUE(Install(c.bytes, "node").ok());
   EXPECT_EQ(OpenAndReadState(GetParam(), dir_.Join("node")), ReadState(src.get(), snap.get()));
   EXPECT_EQ(Names(), (std::vector<std::string>{"node", "src"}));
+}
+
+// A node whose WAL lives in its own directory (Options::wal_dir) keeps it
+// there across an install: the replaced state's segments in that directory
+// go, the new state writes its WAL there, and both opening with the option
+// and opening without it (WALDIR) find the installed state and what was
+// written after it.
+TEST_P(StreamTest, InstallKeepsTheNodesWalDirectory) {
+  for (const InstallPath path : {InstallPath::kFastest, InstallPath::kGeneric}) {
+    for (const bool replace : {true, false}) {
+      SCOPED_TRACE(fmt::format("path {} replace {}", static_cast<int>(path), replace));
+      ::strata::testing::ScratchDir scratch;
+      std::unique_ptr<Engine> src;
+      ASSERT_TRUE(strata::Open(SmallOptions(GetParam()), scratch.Join("src"), &src).ok());
+      std::mt19937_64 rng(30);
+      RandomWrites(src.get(), rng, 600, 200);
+      std::unique_ptr<Snapshot> snap = src->GetSnapshot();
+      const Captured c = Capture(src.get(), *snap, 1024);
+      Options node_options = SmallOptions(GetParam());
+      node_options.wal_dir = scratch.Join("waldisk");
+      if (replace) {
+        std::unique_ptr<Engine> old;
+        ASSERT_TRUE(strata::Open(node_options, scratch.Join("node"), &old).ok());
+        for (int i = 0; i < 300; ++i) {
+          ASSERT_TRUE(old->Put(WriteOptions{}, fmt::format("old{}", i), "x").ok());
+        }
+      }
+      InstallInfo info;
+      Status s = InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), node_options,
+                                 &info, path);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      const State expected = ReadState(src.get(), snap.get());
+      if (GetParam() == "lsm") {
+        // A read-only open before the handover reads the installed state
+        // (its own WAL) and changes nothing.
+        Options ro = node_options;
+        ro.read_only = true;
+        std::unique_ptr<Engine> db;
+        s = strata::Open(ro, scratch.Join("node"), &db);
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        EXPECT_EQ(ReadState(db.get()), expected);
+        EXPECT_TRUE(io::DefaultFileSystem()->FileExists(scratch.Join("node/WALDIR.install")));
+      }
+      {
+        // The handover alone, nothing written: the fresh WAL must be there
+        // for the next open.
+        std::unique_ptr<Engine> db;
+        ASSERT_TRUE(strata::Open(node_options, scratch.Join("node"), &db).ok());
+        ASSERT_TRUE(db->Close().ok());
+      }
+      for (const bool with_option : {true, false, true}) {
+        SCOPED_TRACE(fmt::format("open with wal_dir {}", with_option));
+        Options o = node_options;
+        if (!with_option) o.wal_dir.clear();
+        std::unique_ptr<Engine> db;
+        s = strata::Open(o, scratch.Join("node"), &db);
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        State state = ReadState(db.get());
+        state.erase("after-install");
+        EXPECT_EQ(state, expected);
+        ASSERT_TRUE(db->Put(WriteOptions{}, "after-install", "y").ok());
+      }
+      // The WAL is in waldisk: the new write was logged there.
+      std::vector<std::string> names;
+      ASSERT_TRUE(io::DefaultFileSystem()->ListDir(scratch.Join("waldisk"), &names).ok());
+      EXPECT_TRUE(std::any_of(names.begin(), names.end(),
+                              [](const std::string& n) { return n.ends_with(".wal"); }));
+      EXPECT_FALSE(io::DefaultFileSystem()->FileExists(scratch.Join("node/WALDIR.install")));
+    }
+  }
+}
+
+// The first open after an install hands the WAL directory over. A power
+// cut at any of its file operations (every one fails from there on, then
+// unsynced data is dropped) leaves a node that opens on the installed state,
+// finishing the handover, and keeps what it then acknowledges with sync.
+TEST_P(StreamTest, WalHandoverSurvivesAPowerCutAtEveryStep) {
+  std::unique_ptr<Engine> src = OpenDb("src");
+  std::mt19937_64 rng(32);
+  RandomWrites(src.get(), rng, 400, 150);
+  std::unique_ptr<Snapshot> snap = src->GetSnapshot();
+  const Captured c = Capture(src.get(), *snap, 1024);
+  const State expected = ReadState(src.get(), snap.get());
+  for (const InstallPath path : {InstallPath::kFastest, InstallPath::kGeneric}) {
+    bool completed = false;
+    uint64_t nth = 1;
+    for (; !completed; ++nth) {
+      SCOPED_TRACE(fmt::format("path {}, failing from operation {}", static_cast<int>(path), nth));
+      ASSERT_LT(nth, 2000u) << "the handover never completed";
+      ::strata::testing::ScratchDir scratch;
+      Options options = SmallOptions(GetParam());
+      options.wal_dir = scratch.Join("waldisk");
+      {
+        std::unique_ptr<Engine> old;
+        ASSERT_TRUE(strata::Open(options, scratch.Join("node"), &old).ok());
+        for (int i = 0; i < 200; ++i) {
+          ASSERT_TRUE(old->Put(WriteOptions{}, fmt::format("old{}", i), "x").ok());
+        }
+      }
+      InstallInfo info;
+      ASSERT_TRUE(
+          InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), options, &info, path).ok());
+      auto fault = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+      options.file_system = fault;
+      io::ErrorInjection from_nth;
+      from_nth.nth = nth;
+      from_nth.fail_count = io::kFailForever;
+      fault->InjectError(from_nth);
+      std::unique_ptr<Engine> db;
+      Status s = strata::Open(options, scratch.Join("node"), &db);
+      completed = s.ok() && fault->stats().injected_errors == 0;
+      db.reset();  // every call fails from here on: the power goes
+      io::CrashOptions crash;
+      crash.keep_random_unsynced_prefix = nth % 2 == 1;
+      crash.seed = nth;
+      ASSERT_TRUE(fault->DropUnsyncedData(crash).ok());
+      fault->ClearFaults();
+      s = strata::Open(options, scratch.Join("node"), &db);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(ReadState(db.get()), expected);
+      WriteOptions sync;
+      sync.sync = true;
+      ASSERT_TRUE(db->Put(sync, "after-install", "y").ok());
+      db.reset();
+      ASSERT_TRUE(fault->DropUnsyncedData().ok());
+      options.wal_dir.clear();  // WALDIR finds it
+      ASSERT_TRUE(strata::Open(options, scratch.Join("node"), &db).ok());
+      std::string value;
+      ASSERT_TRUE(db->Get(ReadOptions{}, "after-install", &value).ok());
+      EXPECT_FALSE(fault->FileExists(scratch.Join("node/WALDIR.install")));
+    }
+    EXPECT_GT(nth, 10u) << "the handover took too few file operations to test anything";
+  }
+}
+
+// With wal_dir naming a directory that holds another database's segments,
+// an install over no database refuses at the first open, as any open does,
+// and the segments stay.
+TEST_P(StreamTest, InstallNeverDeletesForeignSegmentsInTheWalDirectory) {
+  std::unique_ptr<Engine> src = OpenDb("src");
+  std::mt19937_64 rng(31);
+  RandomWrites(src.get(), rng, 200, 100);
+  std::unique_ptr<Snapshot> snap = src->GetSnapshot();
+  const Captured c = Capture(src.get(), *snap, 1024);
+  Options other = SmallOptions(GetParam());
+  other.wal_dir = dir_.Join("shared-wal");
+  {
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(strata::Open(other, dir_.Join("other"), &db).ok());
+    ASSERT_TRUE(db->Put(WriteOptions{}, "other", "z").ok());
+  }
+  std::vector<std::string> before;
+  ASSERT_TRUE(io::DefaultFileSystem()->ListDir(dir_.Join("shared-wal"), &before).ok());
+  InstallInfo info;
+  ASSERT_TRUE(InstallSnapshot(StringSource(c.bytes), dir_.Join("node"), other, &info).ok());
+  std::unique_ptr<Engine> db;
+  Status s = strata::Open(other, dir_.Join("node"), &db);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  std::vector<std::string> after;
+  ASSERT_TRUE(io::DefaultFileSystem()->ListDir(dir_.Join("shared-wal"), &after).ok());
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  EXPECT_EQ(after, before);
+  db.reset();
+  ASSERT_TRUE(strata::Open(other, dir_.Join("other"), &db).ok());
+  std::string value;
+  ASSERT_TRUE(db->Get(ReadOptions{}, "other", &value).ok());
 }
 
 TEST_P(StreamTest, CorruptStreamLeavesTheOldStateAndNoStaging) {
