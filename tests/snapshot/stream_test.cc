@@ -330,11 +330,14 @@ TEST_P(StreamTest, InstallReplacesAnExistingDatabaseAndLeavesNothingBehind) {
 // there across an install: the replaced state's segments in that directory
 // go, the new state writes its WAL there, and both opening with the option
 // and opening without it (WALDIR) find the installed state and what was
-// written after it.
+// written after it. The install finds the directory in its options, or
+// in the WALDIR of the database it replaces.
 TEST_P(StreamTest, InstallKeepsTheNodesWalDirectory) {
   for (const InstallPath path : {InstallPath::kFastest, InstallPath::kGeneric}) {
-    for (const bool replace : {true, false}) {
-      SCOPED_TRACE(fmt::format("path {} replace {}", static_cast<int>(path), replace));
+    for (const auto& [replace, option_at_install] :
+         {std::pair{true, true}, std::pair{true, false}, std::pair{false, true}}) {
+      SCOPED_TRACE(fmt::format("path {} replace {} wal_dir at install {}",
+                               static_cast<int>(path), replace, option_at_install));
       ::strata::testing::ScratchDir scratch;
       std::unique_ptr<Engine> src;
       ASSERT_TRUE(strata::Open(SmallOptions(GetParam()), scratch.Join("src"), &src).ok());
@@ -352,7 +355,9 @@ TEST_P(StreamTest, InstallKeepsTheNodesWalDirectory) {
         }
       }
       InstallInfo info;
-      Status s = InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), node_options,
+      Options install_options = node_options;
+      if (!option_at_install) install_options.wal_dir.clear();
+      Status s = InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), install_options,
                                  &info, path);
       ASSERT_TRUE(s.ok()) << s.ToString();
       const State expected = ReadState(src.get(), snap.get());
