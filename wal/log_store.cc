@@ -185,29 +185,52 @@ Status GroupLog::Entry(uint64_t index, LogEntry* entry) const {
 Status GroupLog::Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
                          std::vector<LogEntry>* entries) const {
   entries->clear();
-  std::shared_lock<std::shared_mutex> lock(state_mu_);
-  const uint64_t last = LastIndexLocked();
-  if (lo < first_index_ || hi > last + 1 || lo > hi) {
-    return Status::InvalidArgument(fmt::format("log {}: entries [{}, {}) outside [{}, {}]", group_,
-                                               lo, hi, first_index_, last));
+  // Under the lock, only the locations of what to read (and a pin on the
+  // lowest LSN, so that its segment stays); the disk reads come after.
+  std::vector<EntryRef> refs;
+  uint64_t pinned = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    const uint64_t last = LastIndexLocked();
+    if (lo < first_index_ || hi > last + 1 || lo > hi) {
+      return Status::InvalidArgument(fmt::format("log {}: entries [{}, {}) outside [{}, {}]",
+                                                 group_, lo, hi, first_index_, last));
+    }
+    uint64_t total_bytes = 0;
+    for (uint64_t index = lo; index < hi; ++index) {
+      const EntryRef& ref = entries_[index - first_index_];
+      if (!refs.empty() && total_bytes + ref.data_bytes > max_bytes) break;
+      refs.push_back(ref);
+      pinned = pinned == 0 ? ref.where.lsn : std::min(pinned, ref.where.lsn);
+      total_bytes += ref.data_bytes;
+    }
+    if (pinned != 0) {
+      std::lock_guard<std::mutex> pins(host_->pins_mu_);
+      host_->read_pins_.insert(pinned);
+    }
   }
+  const auto unpin = [&] {
+    if (pinned == 0) return;
+    std::lock_guard<std::mutex> pins(host_->pins_mu_);
+    host_->read_pins_.erase(host_->read_pins_.find(pinned));
+  };
   std::string payload;
   uint64_t payload_lsn = 0;
-  uint64_t total_bytes = 0;
-  for (uint64_t index = lo; index < hi; ++index) {
-    const EntryRef& ref = entries_[index - first_index_];
-    if (!entries->empty() && total_bytes + ref.data_bytes > max_bytes) break;
+  Status s;
+  for (size_t k = 0; k < refs.size() && s.ok(); ++k) {
+    const EntryRef& ref = refs[k];
     if (ref.where.lsn != payload_lsn) {
-      STRATA_RETURN_IF_ERROR(host_->log_->ReadRecord(ref.where, &payload));
+      s = host_->log_->ReadRecord(ref.where, &payload);
+      if (!s.ok()) break;
       payload_lsn = ref.where.lsn;
     }
     std::string_view data;
-    STRATA_RETURN_IF_ERROR(
-        SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data));
-    entries->push_back(LogEntry{index, ref.term, std::string(data)});
-    total_bytes += ref.data_bytes;
+    s = SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data);
+    if (s.ok()) entries->push_back(LogEntry{lo + k, ref.term, std::string(data)});
   }
-  return Status::Ok();
+  unpin();
+  if (!s.ok()) entries->clear();
+  return s;
 }
 
 uint64_t GroupLog::FirstIndex() const {
@@ -397,6 +420,12 @@ Status LogStoreHostImpl::MaybeRelease() {
     uint64_t entry_lsn = 0, meta_lsn = 0;
     g->PinsLocked(&entry_lsn, &meta_lsn);
     if (entry_lsn != 0) bound = std::min(bound, entry_lsn);
+  }
+  {
+    // After the groups: a reader pins before it leaves its group's lock, so
+    // a read of entries compacted away meanwhile is seen here.
+    std::lock_guard<std::mutex> pins(pins_mu_);
+    if (!read_pins_.empty()) bound = std::min(bound, *read_pins_.begin());
   }
   const uint64_t boundary = log_->ReleaseBoundary(bound);
   if (boundary == log_->ReleaseBoundary(0)) return Status::Ok();  // no whole segment to drop

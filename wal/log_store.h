@@ -18,14 +18,19 @@
 //
 // Threading: a group's writes are serialised by its write mutex (held across
 // the WAL append, so calls on one log apply in the order they return);
-// readers take the group's state lock shared. The host's map of groups has
-// its own mutex; groups are never destroyed before the host.
+// readers take the group's state lock shared, only to copy the locations of
+// what they read: the disk reads run after it is released (so a lagging
+// follower's read never holds up the leader's appends), with the lowest
+// LSN they read pinned so that MaybeRelease keeps its segment. The host's
+// map of groups has its own mutex; groups are never destroyed before the
+// host.
 #pragma once
 
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -127,6 +132,10 @@ class LogStoreHostImpl final : public LogStoreHost {
   mutable std::mutex mu_;
   std::map<uint64_t, std::unique_ptr<GroupLog>> groups_ STRATA_GUARDED_BY(mu_);
   std::mutex release_mu_;
+  // LSNs pinned by reads in progress outside the groups' locks (a multiset:
+  // several readers may pin the same one). Taken after a group's state_mu_.
+  std::mutex pins_mu_;
+  std::multiset<uint64_t> read_pins_ STRATA_GUARDED_BY(pins_mu_);
 };
 
 }  // namespace strata::wal
