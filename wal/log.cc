@@ -199,6 +199,15 @@ Status LogImpl::Sync() {
   return WaitForGroup(group, lock);
 }
 
+Status LogImpl::SyncThrough(uint64_t lsn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!failed_.ok()) return failed_;
+    if (synced_lsn_ >= lsn) return Status::Ok();
+  }
+  return Sync();
+}
+
 void LogImpl::AddSyncWaiterLocked(Group* group) {
   group->sync = true;
   group->sync_waiters++;

@@ -173,6 +173,9 @@ class Log {
   virtual Result<RecordLocation> AppendWithLocation(std::string_view payload, bool sync) = 0;
   // Makes every appended record durable.
   virtual Status Sync() = 0;
+  // Returns once every record up to `lsn` is durable: at once if they are,
+  // else as Sync() (joining the group commit under way).
+  virtual Status SyncThrough(uint64_t lsn) = 0;
   // Reads one appended record back, verifying its checksum and identity.
   virtual Status ReadRecord(const RecordLocation& where, std::string* payload) = 0;
 

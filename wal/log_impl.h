@@ -40,6 +40,7 @@ class LogImpl final : public Log {
   Result<uint64_t> Append(std::string_view payload, bool sync) override;
   Result<RecordLocation> AppendWithLocation(std::string_view payload, bool sync) override;
   Status Sync() override;
+  Status SyncThrough(uint64_t lsn) override;
   Status ReadRecord(const RecordLocation& where, std::string* payload) override;
   Status ContinueAt(uint64_t lsn) override;
   Status ReleaseBefore(uint64_t lsn) override;

@@ -134,7 +134,19 @@ Status GroupLog::WriteMeta(const GroupMeta& meta, bool sync) {
 }
 
 Status GroupLog::Append(std::span<const LogEntry> entries, bool sync) {
-  if (entries.empty()) return Status::Ok();
+  return AppendAt(entries, sync).status();
+}
+
+Result<uint64_t> GroupLog::AppendAsync(std::span<const LogEntry> entries) {
+  if (entries.empty()) return host_->log()->next_lsn() - 1;
+  STRATA_ASSIGN_OR_RETURN(RecordLocation where, AppendAt(entries, /*sync=*/false));
+  return where.lsn;
+}
+
+Status GroupLog::WaitDurable(uint64_t ticket) { return host_->log()->SyncThrough(ticket); }
+
+Result<RecordLocation> GroupLog::AppendAt(std::span<const LogEntry> entries, bool sync) {
+  if (entries.empty()) return RecordLocation{};
   const uint64_t first = entries.front().index;
   if (first == 0 || first >= kLogIndexMax) {
     return Status::InvalidArgument(fmt::format("log {}: entry index {} out of range", group_, first));
@@ -172,7 +184,7 @@ Status GroupLog::Append(std::span<const LogEntry> entries, bool sync) {
   }
   std::unique_lock<std::shared_mutex> lock(state_mu_);
   ApplyEntries(where, record);
-  return Status::Ok();
+  return where;
 }
 
 Status GroupLog::Entry(uint64_t index, LogEntry* entry) const {

@@ -49,6 +49,8 @@ class GroupLog final : public LogStore {
   GroupLog(LogStoreHostImpl* host, uint64_t group) : host_(host), group_(group) {}
 
   Status Append(std::span<const LogEntry> entries, bool sync) override;
+  Result<uint64_t> AppendAsync(std::span<const LogEntry> entries) override;
+  Status WaitDurable(uint64_t ticket) override;
   Status Entry(uint64_t index, LogEntry* entry) const override;
   Status Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
                  std::vector<LogEntry>* entries) const override;
@@ -63,6 +65,8 @@ class GroupLog final : public LogStore {
 
  private:
   friend class LogStoreHostImpl;
+  // Append, returning where the record went (lsn 0 for no entries).
+  Result<RecordLocation> AppendAt(std::span<const LogEntry> entries, bool sync);
   struct EntryRef {
     uint64_t term = 0;
     RecordLocation where;

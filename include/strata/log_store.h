@@ -45,6 +45,16 @@ class LogStore {
   // from that index on are replaced). Durable before return when sync.
   virtual Status Append(std::span<const LogEntry> entries, bool sync) = 0;
 
+  // Asynchronous append: as Append(entries, false), returning a durability
+  // ticket. WaitDurable(ticket) returns once these entries are durable (and
+  // everything any log of the host wrote before them). A log's tickets grow
+  // with its calls, so waiting in ticket order reports durability in order;
+  // appends, truncations and compactions may go on while a wait syncs, and
+  // one sync serves every waiter it covers. An empty `entries` returns a
+  // ticket for everything written so far.
+  virtual Result<uint64_t> AppendAsync(std::span<const LogEntry> entries) = 0;
+  virtual Status WaitDurable(uint64_t ticket) = 0;
+
   virtual Status Entry(uint64_t index, LogEntry* entry) const = 0;
   // Entries in [lo, hi), stopping early once max_bytes of data is reached
   // (always at least one entry when lo < hi).
