@@ -56,7 +56,7 @@ void GroupLog::ApplyEntries(const RecordLocation& where, const StoreRecord& reco
   }
   for (const EntryView& e : record.entries) {
     entries_.push_back(
-        EntryRef{e.term, where, e.data_offset, static_cast<uint32_t>(e.data.size())});
+        EntryRef{e.term, where, e.data_offset, static_cast<uint32_t>(e.data.size()), e.type});
   }
 }
 
@@ -151,6 +151,13 @@ Result<RecordLocation> GroupLog::AppendAt(std::span<const LogEntry> entries, boo
   if (first == 0 || first >= kLogIndexMax) {
     return Status::InvalidArgument(fmt::format("log {}: entry index {} out of range", group_, first));
   }
+  for (size_t k = 0; k < entries.size(); ++k) {
+    if (!IsLogEntryType(entries[k].type)) {
+      return Status::InvalidArgument(fmt::format("log {}: entry {} has unknown type {}", group_,
+                                                 entries[k].index,
+                                                 static_cast<uint8_t>(entries[k].type)));
+    }
+  }
   for (size_t k = 1; k < entries.size(); ++k) {
     if (entries[k].index != first + k) {
       return Status::InvalidArgument(fmt::format(
@@ -179,7 +186,7 @@ Result<RecordLocation> GroupLog::AppendAt(std::span<const LogEntry> entries, boo
   StoreRecord record;
   record.index = first;
   for (size_t k = 0; k < entries.size(); ++k) {
-    record.entries.push_back(EntryView{first + k, entries[k].term, offsets[k],
+    record.entries.push_back(EntryView{first + k, entries[k].term, entries[k].type, offsets[k],
                                        std::string_view(entries[k].data)});
   }
   std::unique_lock<std::shared_mutex> lock(state_mu_);
@@ -238,7 +245,7 @@ Status GroupLog::Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
     }
     std::string_view data;
     s = SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data);
-    if (s.ok()) entries->push_back(LogEntry{lo + k, ref.term, std::string(data)});
+    if (s.ok()) entries->push_back(LogEntry{lo + k, ref.term, std::string(data), ref.type});
   }
   unpin();
   if (!s.ok()) entries->clear();
@@ -380,7 +387,10 @@ Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_
           Where(where), record.group, gap, kReplayGapMax));
     }
     switch (record.kind) {
-      case StoreRecordKind::kEntries: group->ApplyEntries(where, record); break;
+      case StoreRecordKind::kEntries:
+      case StoreRecordKind::kTypedEntries:  // decoded as kEntries
+        group->ApplyEntries(where, record);
+        break;
       case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
       case StoreRecordKind::kMeta: group->ApplyMeta(record.meta, where.lsn); break;
     }

@@ -72,6 +72,7 @@ class GroupLog final : public LogStore {
     RecordLocation where;
     uint32_t data_offset = 0;
     uint32_t data_bytes = 0;
+    LogEntryType type = LogEntryType::kCommand;
   };
 
   // Replay and runtime share these; REQUIRES: state_mu_ held exclusively.

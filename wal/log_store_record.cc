@@ -2,19 +2,31 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "core/coding.h"
 
 namespace strata::wal {
 
+bool IsLogEntryType(LogEntryType type) {
+  return type == LogEntryType::kCommand || type == LogEntryType::kBarrier ||
+         type == LogEntryType::kConfigChange;
+}
+
 void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
                    std::vector<uint32_t>* data_offsets) {
+  const bool typed = std::any_of(entries.begin(), entries.end(), [](const LogEntry& e) {
+    return e.type != LogEntryType::kCommand;
+  });
   out->clear();
-  out->push_back(static_cast<char>(StoreRecordKind::kEntries));
+  out->push_back(
+      static_cast<char>(typed ? StoreRecordKind::kTypedEntries : StoreRecordKind::kEntries));
   PutVarint64(out, group);
   PutVarint64(out, entries.empty() ? 0 : entries.front().index);
   PutVarint64(out, entries.size());
   data_offsets->clear();
   for (const LogEntry& e : entries) {
+    if (typed) out->push_back(static_cast<char>(e.type));
     PutVarint64(out, e.term);
     PutVarint64(out, e.data.size());
     data_offsets->push_back(static_cast<uint32_t>(out->size()));
@@ -52,7 +64,9 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
   record->entries.clear();
   if (!GetVarint64(&payload, &record->group)) return bad("truncated group id");
   switch (kind) {
-    case static_cast<uint8_t>(StoreRecordKind::kEntries): {
+    case static_cast<uint8_t>(StoreRecordKind::kEntries):
+    case static_cast<uint8_t>(StoreRecordKind::kTypedEntries): {
+      const bool typed = kind == static_cast<uint8_t>(StoreRecordKind::kTypedEntries);
       record->kind = StoreRecordKind::kEntries;
       uint64_t count = 0;
       if (!GetVarint64(&payload, &record->index) || !GetVarint64(&payload, &count)) {
@@ -63,6 +77,15 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
       for (uint64_t i = 0; i < count; ++i) {
         EntryView e;
         e.index = record->index + i;
+        if (typed) {
+          if (payload.empty()) return bad(fmt::format("entry {} truncated", e.index));
+          e.type = static_cast<LogEntryType>(payload[0]);
+          if (!IsLogEntryType(e.type)) {
+            return bad(fmt::format("entry {}: unknown type {}", e.index,
+                                   static_cast<uint8_t>(payload[0])));
+          }
+          payload.remove_prefix(1);
+        }
         uint64_t bytes = 0;
         if (!GetVarint64(&payload, &e.term) || !GetVarint64(&payload, &bytes) ||
             bytes > payload.size()) {

@@ -18,6 +18,7 @@ enum class StoreRecordKind : uint8_t {
   kEntries = 1,   // group, first index, entries (overwrites from first index on)
   kTruncate = 2,  // group, index: drop entries >= index
   kMeta = 3,      // group metadata: compaction point and hard state
+  kTypedEntries = 4,  // as kEntries, each entry with its LogEntryType
 };
 
 // The complete metadata of a group: rewritten whenever any part changes, so
@@ -34,11 +35,13 @@ struct GroupMeta {
 struct EntryView {
   uint64_t index = 0;
   uint64_t term = 0;
+  LogEntryType type = LogEntryType::kCommand;
   uint32_t data_offset = 0;  // offset of data in the record payload
   std::string_view data;
 };
 
-// A decoded record. For kEntries, `entries` holds every entry.
+// A decoded record. For kEntries and kTypedEntries (decoded as kEntries),
+// `entries` holds every entry.
 struct StoreRecord {
   StoreRecordKind kind = StoreRecordKind::kEntries;
   uint64_t group = 0;
@@ -47,8 +50,11 @@ struct StoreRecord {
   GroupMeta meta;
 };
 
+// kEntries when every entry is a command (the format before entry types),
+// else kTypedEntries. REQUIRES: every type is a LogEntryType.
 void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
                    std::vector<uint32_t>* data_offsets);
+bool IsLogEntryType(LogEntryType type);
 void EncodeTruncate(uint64_t group, uint64_t index, std::string* out);
 void EncodeMeta(const GroupMeta& meta, std::string* out);
 // Corruption (naming `where`) when the payload does not parse.

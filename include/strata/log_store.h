@@ -5,8 +5,11 @@
 // physical WAL (see wal/log_store.h), so that a node with thousands of groups
 // still does one fdatasync per commit group.
 //
-// Errors: out-of-range indexes, appends that leave a gap and truncation below
-// the first index are InvalidArgument; nothing stored is lost.
+// Every entry carries its type (LogEntryType) as well as index, term and data.
+//
+// Errors: out-of-range indexes, appends that leave a gap, truncation below
+// the first index and an entry type outside LogEntryType are
+// InvalidArgument; nothing stored is lost.
 // Thread safety: all methods may be called concurrently; calls on one log are
 // applied in the order they return.
 #pragma once
@@ -23,10 +26,19 @@
 
 namespace strata {
 
+// What an entry is to the consensus engine (the numbers are libraft's
+// RAFT_COMMAND, RAFT_BARRIER and RAFT_CHANGE).
+enum class LogEntryType : uint8_t {
+  kCommand = 1,       // a command for the state machine
+  kBarrier = 2,       // a no-op the leader appends to learn what is committed
+  kConfigChange = 3,  // a new cluster configuration
+};
+
 struct LogEntry {
   uint64_t index = 0;
   uint64_t term = 0;
   std::string data;
+  LogEntryType type = LogEntryType::kCommand;
 };
 
 struct HardState {

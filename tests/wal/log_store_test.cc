@@ -60,6 +60,7 @@ void ExpectSame(LogStore* store, const ModelLog& model, uint64_t group) {
     ASSERT_EQ(got[k].index, model.entries[k].index);
     ASSERT_EQ(got[k].term, model.entries[k].term);
     ASSERT_EQ(got[k].data, model.entries[k].data);
+    ASSERT_EQ(got[k].type, model.entries[k].type);
   }
 }
 
@@ -83,8 +84,13 @@ TEST(LogStore, RandomOpsMatchModelAcrossReopens) {
         if (rng() % 5 == 0 && !m.entries.empty()) from = m.first + rng() % m.entries.size();
         const uint64_t term = m.hard.term + 1 + rng() % 3;
         std::vector<LogEntry> batch;
+        // Mostly commands; now and then a batch with barriers and
+        // configuration changes (written in the typed record kind).
+        const bool typed = rng() % 4 == 0;
         for (uint64_t k = 0, n = 1 + rng() % 8; k < n; ++k) {
-          batch.push_back(LogEntry{from + k, term, Data(rng, from + k)});
+          const auto type = typed ? static_cast<LogEntryType>(1 + rng() % 3)
+                                  : LogEntryType::kCommand;
+          batch.push_back(LogEntry{from + k, term, Data(rng, from + k), type});
         }
         ASSERT_TRUE(store->Append(batch, rng() % 16 == 0).ok());
         m.entries.resize(from - m.first);
@@ -132,6 +138,54 @@ TEST(LogStore, RandomOpsMatchModelAcrossReopens) {
     ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
     for (const auto& [g, model] : models) ExpectSame(host->Group(g), model, g);
   }
+}
+
+// Entry types: a batch of commands keeps the record kind of before entry
+// types (1), a batch with any other type uses kind 4; both decode with their
+// types. An unknown type is InvalidArgument on append (nothing written) and
+// Corruption in a record.
+TEST(LogStore, EntryTypesRoundTripAndUnknownOnesAreRefused) {
+  std::string payload;
+  std::vector<uint32_t> offsets;
+  const std::vector<LogEntry> commands = {LogEntry{5, 2, "a"}, LogEntry{6, 2, "b"}};
+  EncodeEntries(9, commands, &payload, &offsets);
+  EXPECT_EQ(payload[0], static_cast<char>(StoreRecordKind::kEntries));
+  const std::vector<LogEntry> mixed = {LogEntry{5, 2, "a"},
+                                       LogEntry{6, 2, "", LogEntryType::kBarrier},
+                                       LogEntry{7, 3, "conf", LogEntryType::kConfigChange}};
+  EncodeEntries(9, mixed, &payload, &offsets);
+  ASSERT_EQ(payload[0], static_cast<char>(StoreRecordKind::kTypedEntries));
+  StoreRecord record;
+  ASSERT_TRUE(DecodeStoreRecord(payload, "test", &record).ok());
+  ASSERT_EQ(record.entries.size(), 3u);
+  EXPECT_EQ(record.entries[0].type, LogEntryType::kCommand);
+  EXPECT_EQ(record.entries[1].type, LogEntryType::kBarrier);
+  EXPECT_EQ(record.entries[2].type, LogEntryType::kConfigChange);
+  EXPECT_EQ(record.entries[2].data, "conf");
+  // The first entry's type byte follows kind, group, index and count.
+  std::string bad = payload;
+  bad[4] = 9;
+  Status s = DecodeStoreRecord(bad, "test", &record);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("entry 5: unknown type 9"), std::string::npos) << s.ToString();
+
+  strata::testing::ScratchDir dir;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  LogStore* log = host->Group(1);
+  ASSERT_TRUE(log->Append(std::vector<LogEntry>{LogEntry{1, 1, "x"}}, true).ok());
+  std::vector<LogEntry> unknown = {LogEntry{2, 1, "y", static_cast<LogEntryType>(0)}};
+  EXPECT_TRUE(log->Append(unknown, true).IsInvalidArgument());
+  EXPECT_EQ(log->LastIndex(), 1u);
+  const std::vector<LogEntry> barrier = {LogEntry{2, 1, "", LogEntryType::kBarrier}};
+  ASSERT_TRUE(log->Append(barrier, true).ok());
+  host.reset();
+  ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
+  LogEntry e;
+  ASSERT_TRUE(host->Group(1)->Entry(2, &e).ok());
+  EXPECT_EQ(e.type, LogEntryType::kBarrier);
+  ASSERT_TRUE(host->Group(1)->Entry(1, &e).ok());
+  EXPECT_EQ(e.type, LogEntryType::kCommand);
 }
 
 // Checksum-valid records that leave a huge index gap (entries at 1, then
