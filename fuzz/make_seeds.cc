@@ -231,7 +231,12 @@ void LogStoreSeeds(const std::string& dir) {
     LogStore* store = host->Group(group);
     std::vector<LogEntry> entries;
     for (uint64_t i = 1; i <= 20; ++i) {
-      entries.push_back(LogEntry{i, 1 + i / 8, fmt::format("entry {} of group {}", i, group)});
+      // Group 2 holds barriers and configuration changes too (record kind 4).
+      const LogEntryType type = group == 2 && i % 4 == 0   ? LogEntryType::kBarrier
+                                : group == 2 && i % 7 == 0 ? LogEntryType::kConfigChange
+                                                           : LogEntryType::kCommand;
+      entries.push_back(
+          LogEntry{i, 1 + i / 8, fmt::format("entry {} of group {}", i, group), type});
     }
     Check(store->Append(entries, true), "append");
     Check(store->TruncateSuffix(15), "truncate");
