@@ -64,6 +64,21 @@ Status ReadHandover(io::FileSystem* fs, const std::string& db_dir, std::string* 
   return Status::Ok();
 }
 
+// Whether `dir` holds a WAL file of any kind: a segment, a segment being
+// prepared or a free one (a log would replay the first, delete the second
+// and recycle the third).
+Status HasWalFile(io::FileSystem* fs, const std::string& dir, bool* any) {
+  *any = false;
+  if (!fs->FileExists(dir)) return Status::Ok();
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(fs->ListDir(dir, &names));
+  for (const std::string& name : names) {
+    uint64_t seq = 0;
+    if (ParseFileName(name, &seq) != FileKind::kOther) *any = true;
+  }
+  return Status::Ok();
+}
+
 // Removes every WAL file (segments, temps, free segments) of `dir`, synced.
 Status RemoveWalFiles(io::FileSystem* fs, const std::string& dir) {
   if (!fs->FileExists(dir)) return Status::Ok();
@@ -96,9 +111,7 @@ Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::s
           Absolute(option), db_dir, handover_dir, io::JoinPath(db_dir, kWalHandoverFileName)));
     }
     bool has_segments = false;
-    if (!handover->replaces && fs->FileExists(handover_dir)) {
-      STRATA_RETURN_IF_ERROR(HasSegmentFile(fs, handover_dir, &has_segments));
-    }
+    if (!handover->replaces) STRATA_RETURN_IF_ERROR(HasWalFile(fs, handover_dir, &has_segments));
     if (has_segments) {
       return Status::InvalidArgument(fmt::format(
           "wal_dir {} holds WAL segments that are not the replaced database's ({} was installed "
@@ -143,10 +156,10 @@ Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::s
   // database (or to the state a snapshot install replaced) and replaying
   // them here would apply foreign records.
   bool wanted_has_segments = false;
-  if (fs->FileExists(wanted)) STRATA_RETURN_IF_ERROR(HasSegmentFile(fs, wanted, &wanted_has_segments));
+  STRATA_RETURN_IF_ERROR(HasWalFile(fs, wanted, &wanted_has_segments));
   if (wanted_has_segments) {
     return Status::InvalidArgument(fmt::format(
-        "wal_dir {} holds WAL segments, but {} does not record it ({}): the WAL of another "
+        "wal_dir {} holds WAL files, but {} does not record it ({}): the WAL of another "
         "database? Empty it or pick another directory",
         wanted, db_dir, record_path));
   }

@@ -41,8 +41,9 @@ struct WalHandover {
 // - option empty: the directory WALDIR names, else `<db_dir>/wal`;
 // - option set: its absolute form; InvalidArgument if WALDIR names another
 //   directory, or if there is no WALDIR but `<db_dir>/wal` holds segments
-//   (the WAL would be left behind) or the option's directory does (the WAL
-//   of another database: it would be replayed into this one).
+//   (the WAL would be left behind) or the option's directory holds any WAL
+//   file (the WAL of another database: it would be replayed into this one,
+//   its free segments recycled, its temp files deleted).
 // Writes nothing.
 Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::string& option,
                      std::string* wal_dir, WalHandover* handover);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "io/file_system.h"
 #include "strata/engine.h"
@@ -164,6 +165,26 @@ TEST_P(WalDirTest, ForeignSegmentsInWalDirAreRefused) {
   const Status s = Open(o, dir.Join("b"), &db);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_FALSE(fs::exists(dir.Join("b/WALDIR")));
+}
+
+// Only free segments of another database (released, kept for reuse): a new
+// log would recycle them, so they are refused too and stay as they are.
+TEST_P(WalDirTest, ForeignFreeSegmentsInWalDirAreRefused) {
+  strata::testing::ScratchDir dir;
+  fs::create_directories(dir.Join("wal-disk"));
+  for (const char* name : {"000000000007.free", "000000000009.wal.tmp"}) {
+    SCOPED_TRACE(name);
+    {
+      std::ofstream(dir.Join(std::string("wal-disk/") + name)) << "another database's";
+    }
+    Options o = KindOptions();
+    o.wal_dir = dir.Join("wal-disk");
+    std::unique_ptr<Engine> db;
+    const Status s = Open(o, dir.Join("b"), &db);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_TRUE(fs::exists(dir.Join(std::string("wal-disk/") + name)));
+    fs::remove(dir.Join(std::string("wal-disk/") + name));
+  }
 }
 
 TEST(WalDirRecordTest, DamagedRecordIsCorruption) {
