@@ -111,7 +111,18 @@ Status ResolveWalDir(io::FileSystem* fs, const std::string& db_dir, const std::s
           Absolute(option), db_dir, handover_dir, io::JoinPath(db_dir, kWalHandoverFileName)));
     }
     bool has_segments = false;
-    if (!handover->replaces) STRATA_RETURN_IF_ERROR(HasWalFile(fs, handover_dir, &has_segments));
+    if (!handover->replaces) {
+      // WALDIR naming the directory already: an earlier open of this
+      // handover wrote it after it found no WAL file there, so whatever is
+      // there now is that open's own fresh WAL (it had written no record).
+      std::string recorded;
+      STRATA_RETURN_IF_ERROR(ReadWalDirFile(fs, db_dir, &recorded));
+      if (recorded == handover_dir) {
+        handover->replaces = true;
+      } else {
+        STRATA_RETURN_IF_ERROR(HasWalFile(fs, handover_dir, &has_segments));
+      }
+    }
     if (has_segments) {
       return Status::InvalidArgument(fmt::format(
           "wal_dir {} holds WAL segments that are not the replaced database's ({} was installed "
