@@ -71,6 +71,7 @@ void GroupLog::ApplyTruncate(uint64_t index) {
 
 void GroupLog::ApplyMeta(const GroupMeta& meta, uint64_t lsn) {
   hard_ = meta.hard;
+  configuration_ = meta.configuration;
   meta_lsn_ = lsn;
   if (meta.reset || meta.first_index > LastIndexLocked() + 1) {
     entries_.clear();
@@ -116,6 +117,7 @@ GroupMeta GroupLog::MetaLocked() const {
   meta.first_index = first_index_;
   meta.prev_term = prev_term_;
   meta.hard = hard_;
+  meta.configuration = configuration_;
   return meta;
 }
 
@@ -291,7 +293,13 @@ Status GroupLog::TruncateSuffix(uint64_t index) {
   return Status::Ok();
 }
 
-Status GroupLog::CompactPrefix(uint64_t index) {
+Status GroupLog::CompactPrefix(uint64_t index) { return CompactPrefixWith(index, nullptr); }
+
+Status GroupLog::CompactPrefix(uint64_t index, const LogConfiguration& configuration) {
+  return CompactPrefixWith(index, &configuration);
+}
+
+Status GroupLog::CompactPrefixWith(uint64_t index, const LogConfiguration* configuration) {
   {
     std::lock_guard<std::mutex> write_lock(write_mu_);
     GroupMeta meta;
@@ -306,6 +314,7 @@ Status GroupLog::CompactPrefix(uint64_t index) {
       meta = MetaLocked();
       meta.prev_term = entries_[index - first_index_].term;
       meta.first_index = index + 1;
+      if (configuration != nullptr) meta.configuration = *configuration;
     }
     // Not synced: if a crash loses it, the entries simply come back.
     STRATA_RETURN_IF_ERROR(WriteMeta(meta, /*sync=*/false));
@@ -314,6 +323,21 @@ Status GroupLog::CompactPrefix(uint64_t index) {
 }
 
 Status GroupLog::Reset(uint64_t last_index, uint64_t last_term) {
+  return ResetWith(last_index, last_term, nullptr);
+}
+
+Status GroupLog::Reset(uint64_t last_index, uint64_t last_term,
+                       const LogConfiguration& configuration) {
+  return ResetWith(last_index, last_term, &configuration);
+}
+
+SnapshotMeta GroupLog::GetSnapshotMeta() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return SnapshotMeta{first_index_ - 1, prev_term_, configuration_};
+}
+
+Status GroupLog::ResetWith(uint64_t last_index, uint64_t last_term,
+                           const LogConfiguration* configuration) {
   if (last_index >= kLogIndexMax) {
     return Status::InvalidArgument(fmt::format("log {}: reset index {} too large", group_,
                                                last_index));
@@ -328,6 +352,7 @@ Status GroupLog::Reset(uint64_t last_index, uint64_t last_term) {
     meta.reset = true;
     meta.first_index = last_index + 1;
     meta.prev_term = last_term;
+    if (configuration != nullptr) meta.configuration = *configuration;
     STRATA_RETURN_IF_ERROR(WriteMeta(meta, /*sync=*/true));
   }
   return host_->MaybeRelease();
@@ -392,7 +417,10 @@ Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_
         group->ApplyEntries(where, record);
         break;
       case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
-      case StoreRecordKind::kMeta: group->ApplyMeta(record.meta, where.lsn); break;
+      case StoreRecordKind::kMeta:
+      case StoreRecordKind::kConfiguredMeta:  // decoded as kMeta
+        group->ApplyMeta(record.meta, where.lsn);
+        break;
     }
   }
   return Status::Ok();

@@ -59,7 +59,11 @@ class GroupLog final : public LogStore {
   Result<uint64_t> Term(uint64_t index) const override;
   Status TruncateSuffix(uint64_t index) override;
   Status CompactPrefix(uint64_t index) override;
+  Status CompactPrefix(uint64_t index, const LogConfiguration& configuration) override;
   Status Reset(uint64_t last_index, uint64_t last_term) override;
+  Status Reset(uint64_t last_index, uint64_t last_term,
+               const LogConfiguration& configuration) override;
+  SnapshotMeta GetSnapshotMeta() const override;
   Status SetHardState(const HardState& state) override;
   HardState GetHardState() const override;
 
@@ -67,6 +71,9 @@ class GroupLog final : public LogStore {
   friend class LogStoreHostImpl;
   // Append, returning where the record went (lsn 0 for no entries).
   Result<RecordLocation> AppendAt(std::span<const LogEntry> entries, bool sync);
+  // CompactPrefix and Reset; a null configuration keeps the stored one.
+  Status CompactPrefixWith(uint64_t index, const LogConfiguration* configuration);
+  Status ResetWith(uint64_t last_index, uint64_t last_term, const LogConfiguration* configuration);
   struct EntryRef {
     uint64_t term = 0;
     RecordLocation where;
@@ -105,6 +112,7 @@ class GroupLog final : public LogStore {
   // entries_[k] has index first_index_ + k
   std::deque<EntryRef> entries_ STRATA_GUARDED_BY(state_mu_);
   HardState hard_ STRATA_GUARDED_BY(state_mu_);
+  LogConfiguration configuration_ STRATA_GUARDED_BY(state_mu_);
   uint64_t meta_lsn_ STRATA_GUARDED_BY(state_mu_) = 0;
 };
 

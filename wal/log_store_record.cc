@@ -42,8 +42,10 @@ void EncodeTruncate(uint64_t group, uint64_t index, std::string* out) {
 }
 
 void EncodeMeta(const GroupMeta& meta, std::string* out) {
+  const bool configured = meta.configuration != LogConfiguration{};
   out->clear();
-  out->push_back(static_cast<char>(StoreRecordKind::kMeta));
+  out->push_back(
+      static_cast<char>(configured ? StoreRecordKind::kConfiguredMeta : StoreRecordKind::kMeta));
   PutVarint64(out, meta.group);
   out->push_back(meta.reset ? 1 : 0);
   PutVarint64(out, meta.first_index);
@@ -51,6 +53,11 @@ void EncodeMeta(const GroupMeta& meta, std::string* out) {
   PutVarint64(out, meta.hard.term);
   PutVarint64(out, meta.hard.vote);
   PutVarint64(out, meta.hard.commit);
+  if (configured) {
+    PutVarint64(out, meta.configuration.index);
+    PutVarint64(out, meta.configuration.data.size());
+    out->append(meta.configuration.data);
+  }
 }
 
 Status DecodeStoreRecord(std::string_view payload, std::string_view where, StoreRecord* record) {
@@ -102,9 +109,11 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
       record->kind = StoreRecordKind::kTruncate;
       if (!GetVarint64(&payload, &record->index)) return bad("truncated index");
       break;
-    case static_cast<uint8_t>(StoreRecordKind::kMeta): {
+    case static_cast<uint8_t>(StoreRecordKind::kMeta):
+    case static_cast<uint8_t>(StoreRecordKind::kConfiguredMeta): {
       record->kind = StoreRecordKind::kMeta;
       GroupMeta& m = record->meta;
+      m = GroupMeta{};
       m.group = record->group;
       if (payload.empty() || static_cast<uint8_t>(payload[0]) > 1) return bad("bad meta flags");
       m.reset = payload[0] == 1;
@@ -115,6 +124,16 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
         return bad("truncated meta");
       }
       if (m.first_index == 0) return bad("first index 0");
+      if (kind == static_cast<uint8_t>(StoreRecordKind::kConfiguredMeta)) {
+        uint64_t bytes = 0;
+        if (!GetVarint64(&payload, &m.configuration.index) || !GetVarint64(&payload, &bytes) ||
+            bytes > payload.size()) {
+          return bad("truncated configuration");
+        }
+        m.configuration.data.assign(payload.substr(0, bytes));
+        payload.remove_prefix(bytes);
+        if (m.configuration == LogConfiguration{}) return bad("empty configuration in kind 5");
+      }
       break;
     }
     default:

@@ -19,6 +19,7 @@ enum class StoreRecordKind : uint8_t {
   kTruncate = 2,  // group, index: drop entries >= index
   kMeta = 3,      // group metadata: compaction point and hard state
   kTypedEntries = 4,  // as kEntries, each entry with its LogEntryType
+  kConfiguredMeta = 5,  // as kMeta, with the snapshot's configuration
 };
 
 // The complete metadata of a group: rewritten whenever any part changes, so
@@ -29,6 +30,7 @@ struct GroupMeta {
   uint64_t first_index = 1;  // FirstIndex()
   uint64_t prev_term = 0;    // term of first_index - 1
   HardState hard;
+  LogConfiguration configuration;  // of the snapshot covering entries < first_index
 };
 
 // An entry decoded in place: data points into the payload.
@@ -41,7 +43,7 @@ struct EntryView {
 };
 
 // A decoded record. For kEntries and kTypedEntries (decoded as kEntries),
-// `entries` holds every entry.
+// `entries` holds every entry; kConfiguredMeta decodes as kMeta.
 struct StoreRecord {
   StoreRecordKind kind = StoreRecordKind::kEntries;
   uint64_t group = 0;
@@ -56,6 +58,8 @@ void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::strin
                    std::vector<uint32_t>* data_offsets);
 bool IsLogEntryType(LogEntryType type);
 void EncodeTruncate(uint64_t group, uint64_t index, std::string* out);
+// kMeta without a configuration (the format before configurations), else
+// kConfiguredMeta.
 void EncodeMeta(const GroupMeta& meta, std::string* out);
 // Corruption (naming `where`) when the payload does not parse.
 Status DecodeStoreRecord(std::string_view payload, std::string_view where, StoreRecord* record);

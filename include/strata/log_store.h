@@ -41,6 +41,24 @@ struct LogEntry {
   LogEntryType type = LogEntryType::kCommand;
 };
 
+// The cluster configuration a snapshot carries: the index of the entry
+// that set it and its bytes (opaque to the store; libraft's encoded
+// raft_configuration). Empty data: none stored.
+struct LogConfiguration {
+  uint64_t index = 0;
+  std::string data;
+  bool operator==(const LogConfiguration&) const = default;
+};
+
+// The snapshot point of a log: the last index and term a snapshot covers
+// (FirstIndex() - 1 and its term) and the configuration stored with it.
+struct SnapshotMeta {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  LogConfiguration configuration;
+  bool operator==(const SnapshotMeta&) const = default;
+};
+
 struct HardState {
   uint64_t term = 0;
   uint64_t vote = 0;
@@ -81,9 +99,20 @@ class LogStore {
   virtual Status TruncateSuffix(uint64_t index) = 0;
   // Entries <= `index` are no longer needed (a snapshot covers them).
   virtual Status CompactPrefix(uint64_t index) = 0;
+  // CompactPrefix that also stores the configuration of the snapshot that
+  // covers the dropped entries, in the same record (a crash keeps both or
+  // neither; like CompactPrefix, not durable before it returns).
+  virtual Status CompactPrefix(uint64_t index, const LogConfiguration& configuration) = 0;
   // Drops every entry; the log restarts after (last_index, last_term), as
   // after installing a snapshot. Durable before it returns.
   virtual Status Reset(uint64_t last_index, uint64_t last_term) = 0;
+  // Reset that also stores the installed snapshot's configuration, in the
+  // same durable record.
+  virtual Status Reset(uint64_t last_index, uint64_t last_term,
+                       const LogConfiguration& configuration) = 0;
+  // The snapshot point and the configuration last stored with it
+  // (CompactPrefix and Reset without one keep the stored configuration).
+  virtual SnapshotMeta GetSnapshotMeta() const = 0;
 
   virtual Status SetHardState(const HardState& state) = 0;  // durable, atomic
   virtual HardState GetHardState() const = 0;

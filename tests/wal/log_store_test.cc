@@ -36,6 +36,7 @@ struct ModelLog {
   uint64_t prev_term = 0;
   std::vector<LogEntry> entries;  // entries[k].index == first + k
   HardState hard;
+  LogConfiguration configuration;
   uint64_t last() const { return first + entries.size() - 1; }
 };
 
@@ -53,6 +54,8 @@ void ExpectSame(LogStore* store, const ModelLog& model, uint64_t group) {
   auto t = store->Term(model.first - 1);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(*t, model.prev_term);
+  EXPECT_EQ(store->GetSnapshotMeta(),
+            (SnapshotMeta{model.first - 1, model.prev_term, model.configuration}));
   std::vector<LogEntry> got;
   ASSERT_TRUE(store->Entries(model.first, model.last() + 1, UINT64_MAX, &got).ok());
   ASSERT_EQ(got.size(), model.entries.size());
@@ -102,14 +105,24 @@ TEST(LogStore, RandomOpsMatchModelAcrossReopens) {
       } else if (kind < 80) {
         if (m.entries.empty()) continue;
         const uint64_t upto = m.first + rng() % m.entries.size();
-        ASSERT_TRUE(store->CompactPrefix(upto).ok());
+        if (rng() % 3 == 0) {  // a snapshot with its configuration
+          m.configuration = LogConfiguration{upto, fmt::format("conf of {} at {}", group, upto)};
+          ASSERT_TRUE(store->CompactPrefix(upto, m.configuration).ok());
+        } else {
+          ASSERT_TRUE(store->CompactPrefix(upto).ok());
+        }
         m.prev_term = m.entries[upto - m.first].term;
         m.entries.erase(m.entries.begin(), m.entries.begin() + (upto + 1 - m.first));
         m.first = upto + 1;
       } else if (kind < 84) {
         const uint64_t last = m.last() + rng() % 20;
         const uint64_t term = m.hard.term + 1;
-        ASSERT_TRUE(store->Reset(last, term).ok());
+        if (rng() % 2 == 0) {
+          m.configuration = LogConfiguration{last, std::string(rng() % 300, 'c')};
+          ASSERT_TRUE(store->Reset(last, term, m.configuration).ok());
+        } else {
+          ASSERT_TRUE(store->Reset(last, term).ok());
+        }
         m.entries.clear();
         m.first = last + 1;
         m.prev_term = term;
@@ -186,6 +199,62 @@ TEST(LogStore, EntryTypesRoundTripAndUnknownOnesAreRefused) {
   EXPECT_EQ(e.type, LogEntryType::kBarrier);
   ASSERT_TRUE(host->Group(1)->Entry(1, &e).ok());
   EXPECT_EQ(e.type, LogEntryType::kCommand);
+}
+
+// The snapshot's configuration travels with Reset (synced) and CompactPrefix
+// in the same record; compactions that store none keep it, also when their
+// meta records are rewritten at the head of the log before a release; a
+// power cut after a sync keeps it; a truncated one is Corruption.
+TEST(LogStore, SnapshotConfigurationIsStoredWithResetAndCompaction) {
+  strata::testing::ScratchDir dir;
+  auto fs = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+  LogStoreHostOptions options = SmallHostOptions();
+  options.file_system = fs;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
+  LogStore* log = host->Group(3);
+  const LogConfiguration installed{40, "three voters: 1 2 3"};
+  ASSERT_TRUE(log->Reset(40, 6, installed).ok());
+  host.reset();
+  ASSERT_TRUE(fs->DropUnsyncedData().ok());  // Reset is durable when it returns
+  ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
+  log = host->Group(3);
+  EXPECT_EQ(log->GetSnapshotMeta(), (SnapshotMeta{40, 6, installed}));
+  const std::string data(1000, 'd');
+  for (uint64_t i = 41; i <= 640; ++i) {
+    const std::vector<LogEntry> one = {LogEntry{i, 7, data}};
+    ASSERT_TRUE(log->Append(one, false).ok());
+    if (i % 100 == 0) {
+      ASSERT_TRUE(log->CompactPrefix(i - 10).ok());
+    }
+  }
+  auto* impl = static_cast<LogStoreHostImpl*>(host.get());
+  ASSERT_GT(impl->log()->stats().segments_released, 3u);  // meta rewritten at the head
+  EXPECT_EQ(log->GetSnapshotMeta(), (SnapshotMeta{590, 7, installed}));
+  const LogConfiguration grown{600, "four voters: 1 2 3 4"};
+  ASSERT_TRUE(log->CompactPrefix(620, grown).ok());
+  ASSERT_TRUE(host->Sync().ok());
+  host.reset();
+  ASSERT_TRUE(fs->DropUnsyncedData().ok());
+  ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
+  EXPECT_EQ(host->Group(3)->GetSnapshotMeta(), (SnapshotMeta{620, 7, grown}));
+  EXPECT_EQ(host->Group(3)->LastIndex(), 640u);
+
+  GroupMeta meta;
+  meta.group = 3;
+  meta.first_index = 5;
+  meta.configuration = grown;
+  std::string payload;
+  EncodeMeta(meta, &payload);
+  ASSERT_EQ(payload[0], static_cast<char>(StoreRecordKind::kConfiguredMeta));
+  StoreRecord record;
+  ASSERT_TRUE(DecodeStoreRecord(payload, "test", &record).ok());
+  EXPECT_EQ(record.meta.configuration, grown);
+  Status s = DecodeStoreRecord(payload.substr(0, payload.size() - 1), "test", &record);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  meta.configuration = LogConfiguration{};
+  EncodeMeta(meta, &payload);
+  EXPECT_EQ(payload[0], static_cast<char>(StoreRecordKind::kMeta));  // as before configurations
 }
 
 // Checksum-valid records that leave a huge index gap (entries at 1, then
