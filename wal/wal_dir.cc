@@ -208,7 +208,11 @@ Status RecordedWalDir(io::FileSystem* fs, const std::string& db_dir, std::string
   WalHandover handover;
   STRATA_RETURN_IF_ERROR(ReadHandover(fs, db_dir, wal_dir, &handover));
   if (handover.pending) {
-    *proven = handover.replaces;
+    // As ResolveWalDir: a WALDIR naming the directory proves that what is
+    // there is this database's own (its interrupted handover's fresh WAL).
+    std::string recorded;
+    STRATA_RETURN_IF_ERROR(ReadWalDirFile(fs, db_dir, &recorded));
+    *proven = handover.replaces || recorded == *wal_dir;
     return Status::Ok();
   }
   STRATA_RETURN_IF_ERROR(ReadWalDirFile(fs, db_dir, wal_dir));

@@ -470,6 +470,58 @@ TEST_P(StreamTest, WalHandoverSurvivesAPowerCutAtEveryStep) {
   }
 }
 
+// An install over a node whose own handover was interrupted after it
+// recorded WALDIR and made its fresh WAL (WALDIR.install still there): the
+// fresh WAL is that node's, so the new install replaces it.
+TEST_P(StreamTest, InstallOverAnInterruptedHandoverReplacesItsWal) {
+  std::unique_ptr<Engine> src = OpenDb("src");
+  std::mt19937_64 rng(33);
+  RandomWrites(src.get(), rng, 300, 100);
+  std::unique_ptr<Snapshot> snap = src->GetSnapshot();
+  const Captured c = Capture(src.get(), *snap, 1024);
+  const State expected = ReadState(src.get(), snap.get());
+  bool found = false;
+  for (uint64_t nth = 1; nth < 2000 && !found; ++nth) {
+    ::strata::testing::ScratchDir scratch;
+    Options options = SmallOptions(GetParam());
+    options.wal_dir = scratch.Join("waldisk");
+    InstallInfo info;
+    ASSERT_TRUE(InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), options, &info,
+                                InstallPath::kGeneric)
+                    .ok());
+    auto fault = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
+    Options faulty = options;
+    faulty.file_system = fault;
+    io::ErrorInjection from_nth;
+    from_nth.nth = nth;
+    from_nth.fail_count = io::kFailForever;
+    fault->InjectError(from_nth);
+    std::unique_ptr<Engine> db;
+    const bool opened = strata::Open(faulty, scratch.Join("node"), &db).ok();
+    db.reset();
+    ASSERT_TRUE(fault->DropUnsyncedData().ok());
+    if (opened) break;  // past the handover: no interrupted state at any step
+    auto fs = io::DefaultFileSystem();
+    std::vector<std::string> names;
+    if (!fs->FileExists(scratch.Join("node/WALDIR.install")) ||
+        !fs->FileExists(scratch.Join("node/WALDIR")) ||
+        !fs->ListDir(scratch.Join("waldisk"), &names).ok() ||
+        std::none_of(names.begin(), names.end(),
+                     [](const std::string& n) { return n.ends_with(".wal"); })) {
+      continue;
+    }
+    found = true;
+    SCOPED_TRACE(fmt::format("interrupted at operation {}", nth));
+    Status s = InstallSnapshot(StringSource(c.bytes), scratch.Join("node"), options, &info,
+                               InstallPath::kGeneric);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = strata::Open(options, scratch.Join("node"), &db);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(ReadState(db.get()), expected);
+  }
+  EXPECT_TRUE(found) << "no power cut left WALDIR, WALDIR.install and a fresh segment together";
+}
+
 // With wal_dir naming a directory that holds another database's segments,
 // an install over no database refuses at the first open, as any open does,
 // and the segments stay.
