@@ -21,7 +21,7 @@
 #include "lsm/db_impl.h"
 #include "lsm/info_log.h"
 #include "tests/lsm/lsm_test_util.h"
-#include "tests/lsm/wal_gate_file_system.h"
+#include "tests/testing/gate_file_system.h"
 #include "tests/testing/test_util.h"
 
 namespace strata::lsm {
@@ -52,7 +52,7 @@ class LsmWalIoTest : public ::testing::TestWithParam<size_t> {};
 // mutex.
 TEST_P(LsmWalIoTest, ReadersDoNotWaitForAWalWrite) {
   strata::testing::ScratchDir dir;
-  auto gate = std::make_shared<testing::WalGateFileSystem>(io::DefaultFileSystem());
+  auto gate = std::make_shared<strata::testing::GateFileSystem>(io::DefaultFileSystem());
   Options options = TinyOptions();
   options.file_system = gate;
   options.wal_buffer_bytes = GetParam();
@@ -68,7 +68,7 @@ TEST_P(LsmWalIoTest, ReadersDoNotWaitForAWalWrite) {
       EXPECT_TRUE(db->Flush().ok());
     }
   });
-  gate->WaitForBlockedWrite();
+  gate->WaitUntilBlocked();
   auto get = std::async(std::launch::async, [&] { return GetOrStatus(db.get(), Key(3)); });
   auto iterate = std::async(std::launch::async, [&] {
     auto it = db->NewIterator(ReadOptions{});
@@ -148,7 +148,7 @@ TEST(LsmCloseTest, CloseReportsTheFinalSyncErrorAndRefusesLaterCalls) {
 // threads, and returned Ok).
 TEST(LsmCloseTest, CloseReportsAFlushThatFailsWhileItWaits) {
   strata::testing::ScratchDir dir;
-  auto gate = std::make_shared<testing::WalGateFileSystem>(io::DefaultFileSystem());
+  auto gate = std::make_shared<strata::testing::GateFileSystem>(io::DefaultFileSystem());
   Options options = TinyOptions();
   options.file_system = gate;
   std::unique_ptr<Engine> db;
@@ -159,7 +159,7 @@ TEST(LsmCloseTest, CloseReportsAFlushThatFailsWhileItWaits) {
     ASSERT_TRUE(db->Put(WriteOptions{}, Key(i), Value(i)).ok());
     if (Property(db->Stats(), "lsm.immutable_memtables") > 0) break;
   }
-  gate->WaitForBlockedWrite();
+  gate->WaitUntilBlocked();
   auto closed = std::async(std::launch::async, [&] { return db->Close(); });
   // Close is waiting for the flush thread (or about to): the flush now fails.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

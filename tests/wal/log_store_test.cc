@@ -15,6 +15,7 @@
 
 #include "io/fault_file_system.h"
 #include "strata/log_store.h"
+#include "tests/testing/gate_file_system.h"
 #include "tests/testing/test_util.h"
 #include "wal/limits.h"
 #include "wal/log.h"
@@ -28,6 +29,19 @@ LogStoreHostOptions SmallHostOptions() {
   LogStoreHostOptions options;
   options.segment_bytes = kSegmentBytesMin;
   return options;
+}
+
+// Appends entries [from, to] of 1000 bytes at `term`, one per call, and
+// compacts to 10 below every hundredth: whole segments become releasable.
+void AppendCompactingEveryHundred(LogStore* log, uint64_t from, uint64_t to, uint64_t term) {
+  const std::string data(1000, 'd');
+  for (uint64_t i = from; i <= to; ++i) {
+    const std::vector<LogEntry> one = {LogEntry{i, term, data}};
+    ASSERT_TRUE(log->Append(one, false).ok());
+    if (i % 100 == 0) {
+      ASSERT_TRUE(log->CompactPrefix(i - 10).ok());
+    }
+  }
 }
 
 // The model of one group's log.
@@ -220,14 +234,7 @@ TEST(LogStore, SnapshotConfigurationIsStoredWithResetAndCompaction) {
   ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
   log = host->Group(3);
   EXPECT_EQ(log->GetSnapshotMeta(), (SnapshotMeta{40, 6, installed}));
-  const std::string data(1000, 'd');
-  for (uint64_t i = 41; i <= 640; ++i) {
-    const std::vector<LogEntry> one = {LogEntry{i, 7, data}};
-    ASSERT_TRUE(log->Append(one, false).ok());
-    if (i % 100 == 0) {
-      ASSERT_TRUE(log->CompactPrefix(i - 10).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendCompactingEveryHundred(log, 41, 640, 7));
   auto* impl = static_cast<LogStoreHostImpl*>(host.get());
   ASSERT_GT(impl->log()->stats().segments_released, 3u);  // meta rewritten at the head
   EXPECT_EQ(log->GetSnapshotMeta(), (SnapshotMeta{590, 7, installed}));
@@ -351,14 +358,7 @@ TEST(LogStore, CompactionReleasesSegmentsAndKeepsIdleHardState) {
   ASSERT_TRUE(OpenLogStoreHost(SmallHostOptions(), dir.path(), &host).ok());
   ASSERT_TRUE(host->Group(99)->SetHardState(HardState{5, 2, 0}).ok());
   LogStore* busy = host->Group(1);
-  const std::string data(1000, 'd');
-  for (uint64_t i = 1; i <= 600; ++i) {
-    const std::vector<LogEntry> one = {LogEntry{i, 3, data}};
-    ASSERT_TRUE(busy->Append(one, false).ok());
-    if (i % 100 == 0) {
-      ASSERT_TRUE(busy->CompactPrefix(i - 10).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendCompactingEveryHundred(busy, 1, 600, 3));
   auto* impl = static_cast<LogStoreHostImpl*>(host.get());
   EXPECT_LE(impl->log()->segment_count(), 3u);
   EXPECT_GT(impl->log()->stats().segments_released, 5u);
@@ -370,102 +370,12 @@ TEST(LogStore, CompactionReleasesSegmentsAndKeepsIdleHardState) {
   EXPECT_EQ(host->Group(1)->LastIndex(), 600u);
 }
 
-// Forwards to the default file system; once armed, the next read of a WAL
-// segment through a RandomAccessFile waits until Open().
-class ReadGateFileSystem final : public io::FileSystem {
- public:
-  void Arm() {
-    std::lock_guard lock(mu_);
-    armed_ = true;
-    open_ = false;
-  }
-  void WaitForBlockedRead() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return blocked_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
-  Status NewWritableFile(const std::string& path, const io::FileOptions& options,
-                         std::unique_ptr<io::WritableFile>* file) override {
-    return base_->NewWritableFile(path, options, file);
-  }
-  Status ReopenWritableFile(const std::string& path, const io::FileOptions& options,
-                            std::unique_ptr<io::WritableFile>* file) override {
-    return base_->ReopenWritableFile(path, options, file);
-  }
-  Status NewRandomAccessFile(const std::string& path, const io::FileOptions& options,
-                             std::unique_ptr<io::RandomAccessFile>* file) override {
-    std::unique_ptr<io::RandomAccessFile> base;
-    STRATA_RETURN_IF_ERROR(base_->NewRandomAccessFile(path, options, &base));
-    *file = std::make_unique<File>(this, std::move(base));
-    return Status::Ok();
-  }
-  Status NewSequentialFile(const std::string& path, const io::FileOptions& options,
-                           std::unique_ptr<io::SequentialFile>* file) override {
-    return base_->NewSequentialFile(path, options, file);
-  }
-  Status CreateDir(const std::string& path) override { return base_->CreateDir(path); }
-  Status ListDir(const std::string& path, std::vector<std::string>* names) override {
-    return base_->ListDir(path, names);
-  }
-  Status SyncDir(const std::string& path) override { return base_->SyncDir(path); }
-  Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  Status Lock(const std::string& path, std::unique_ptr<io::FileLock>* lock) override {
-    return base_->Lock(path, lock);
-  }
-  std::string_view name() const override { return "read-gate"; }
-
- private:
-  class File final : public io::RandomAccessFile {
-   public:
-    File(ReadGateFileSystem* fs, std::unique_ptr<io::RandomAccessFile> base)
-        : fs_(fs), base_(std::move(base)) {}
-    Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override {
-      fs_->MaybeBlock();
-      return base_->Read(offset, n, buf, bytes_read);
-    }
-    Result<uint64_t> Size() const override { return base_->Size(); }
-    const std::string& path() const override { return base_->path(); }
-
-   private:
-    ReadGateFileSystem* const fs_;
-    std::unique_ptr<io::RandomAccessFile> base_;
-  };
-
-  void MaybeBlock() {
-    std::unique_lock lock(mu_);
-    if (!armed_) return;
-    armed_ = false;
-    blocked_ = true;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-    blocked_ = false;
-  }
-
-  const std::shared_ptr<io::FileSystem> base_ = io::DefaultFileSystem();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool armed_ = false;
-  bool open_ = true;
-  bool blocked_ = false;
-};
-
 // A lagging follower's read of old entries waits on the disk without the
 // group's lock: the leader's appends, a truncation and a compaction go on
 // meanwhile, and the segment the read needs is kept until it is done.
 TEST(LogStore, ASlowReadOfOldEntriesBlocksNoAppend) {
   strata::testing::ScratchDir dir;
-  auto gate = std::make_shared<ReadGateFileSystem>();
+  auto gate = std::make_shared<strata::testing::GateFileSystem>(io::DefaultFileSystem());
   LogStoreHostOptions options = SmallHostOptions();
   options.file_system = gate;
   std::unique_ptr<LogStoreHost> host;
@@ -478,13 +388,13 @@ TEST(LogStore, ASlowReadOfOldEntriesBlocksNoAppend) {
     ASSERT_TRUE(log->Append(one, false).ok());
   }
   const uint64_t first_segment = impl->log()->stats().segments_released;
-  gate->Arm();
+  gate->ArmRead();
   auto reader = std::async(std::launch::async, [&] {
     std::vector<LogEntry> entries;
     Status s = log->Entries(1, 6, UINT64_MAX, &entries);
     return std::make_pair(s, entries);
   });
-  gate->WaitForBlockedRead();
+  gate->WaitUntilBlocked();
   // The read waits on the disk. Appends enough to roll several segments,
   // then a compaction past the entries being read: all return meanwhile.
   auto writer = std::async(std::launch::async, [&] {

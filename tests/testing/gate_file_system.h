@@ -1,10 +1,12 @@
-// WalGateFileSystem: forwards to a base file system, except that once armed,
-// the next write of WAL records (a WriteAt or WriteAtAndSync at or past the
-// segment header, in a path under a "wal" directory) waits until the gate
-// opens. Lets a test hold a WAL write in progress for as long as it wants.
-// ArmTableCreate holds the next creation of a table file (".sst") the same
-// way, and then fails it: a flush or compaction that fails when the test
-// says so.
+// GateFileSystem: forwards to a base file system, except at one gate that a
+// test arms and opens, to hold an operation in progress for as long as it
+// wants:
+// - Arm: the next write of WAL records (a WriteAt or WriteAtAndSync at or
+//   past the segment header, in a path under a "wal" directory) waits;
+// - ArmTableCreate: the next creation of a table file (".sst") waits, then
+//   fails: a flush or compaction that fails when the test says so;
+// - ArmRead: the next read through a RandomAccessFile waits (a slow disk
+//   read, e.g. of old log entries).
 #pragma once
 
 #include <condition_variable>
@@ -17,11 +19,11 @@
 #include "io/file_system.h"
 #include "wal/limits.h"
 
-namespace strata::lsm::testing {
+namespace strata::testing {
 
-class WalGateFileSystem final : public io::FileSystem {
+class GateFileSystem final : public io::FileSystem {
  public:
-  explicit WalGateFileSystem(std::shared_ptr<io::FileSystem> base) : base_(std::move(base)) {}
+  explicit GateFileSystem(std::shared_ptr<io::FileSystem> base) : base_(std::move(base)) {}
 
   // The next WAL record write blocks (until Open()).
   void Arm() {
@@ -37,9 +39,14 @@ class WalGateFileSystem final : public io::FileSystem {
     table_error_ = std::move(error);
     open_ = false;
   }
-  // Returns once a WAL record write (or a gated table creation) waits at
-  // the gate.
-  void WaitForBlockedWrite() {
+  // The next RandomAccessFile::Read blocks (until Open()).
+  void ArmRead() {
+    std::lock_guard lock(mu_);
+    read_armed_ = true;
+    open_ = false;
+  }
+  // Returns once an armed operation waits at the gate.
+  void WaitUntilBlocked() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return blocked_; });
   }
@@ -67,7 +74,10 @@ class WalGateFileSystem final : public io::FileSystem {
   }
   Status NewRandomAccessFile(const std::string& path, const io::FileOptions& options,
                              std::unique_ptr<io::RandomAccessFile>* file) override {
-    return base_->NewRandomAccessFile(path, options, file);
+    std::unique_ptr<io::RandomAccessFile> base;
+    STRATA_RETURN_IF_ERROR(base_->NewRandomAccessFile(path, options, &base));
+    *file = std::make_unique<ReadFile>(this, std::move(base));
+    return Status::Ok();
   }
   Status NewSequentialFile(const std::string& path, const io::FileOptions& options,
                            std::unique_ptr<io::SequentialFile>* file) override {
@@ -88,12 +98,28 @@ class WalGateFileSystem final : public io::FileSystem {
   Status Lock(const std::string& path, std::unique_ptr<io::FileLock>* lock) override {
     return base_->Lock(path, lock);
   }
-  std::string_view name() const override { return "wal-gate"; }
+  std::string_view name() const override { return "gate"; }
 
  private:
+  class ReadFile final : public io::RandomAccessFile {
+   public:
+    ReadFile(GateFileSystem* fs, std::unique_ptr<io::RandomAccessFile> base)
+        : fs_(fs), base_(std::move(base)) {}
+    Status Read(uint64_t offset, size_t n, char* buf, size_t* bytes_read) const override {
+      fs_->MaybeBlockRead();
+      return base_->Read(offset, n, buf, bytes_read);
+    }
+    Result<uint64_t> Size() const override { return base_->Size(); }
+    const std::string& path() const override { return base_->path(); }
+
+   private:
+    GateFileSystem* const fs_;
+    std::unique_ptr<io::RandomAccessFile> base_;
+  };
+
   class File final : public io::WritableFile {
    public:
-    File(WalGateFileSystem* fs, std::unique_ptr<io::WritableFile> base)
+    File(GateFileSystem* fs, std::unique_ptr<io::WritableFile> base)
         : fs_(fs), base_(std::move(base)) {}
     Status Append(std::string_view data) override { return base_->Append(data); }
     Status WriteAt(uint64_t offset, std::string_view data) override {
@@ -116,7 +142,7 @@ class WalGateFileSystem final : public io::FileSystem {
     const std::string& path() const override { return base_->path(); }
 
    private:
-    WalGateFileSystem* const fs_;
+    GateFileSystem* const fs_;
     std::unique_ptr<io::WritableFile> base_;
   };
 
@@ -136,6 +162,12 @@ class WalGateFileSystem final : public io::FileSystem {
     armed_ = false;
     Wait(lock);
   }
+  void MaybeBlockRead() {
+    std::unique_lock lock(mu_);
+    if (!read_armed_) return;
+    read_armed_ = false;
+    Wait(lock);
+  }
   void Wait(std::unique_lock<std::mutex>& lock) {
     blocked_ = true;
     cv_.notify_all();
@@ -148,9 +180,10 @@ class WalGateFileSystem final : public io::FileSystem {
   std::condition_variable cv_;
   bool armed_ = false;
   bool table_armed_ = false;
+  bool read_armed_ = false;
   Status table_error_;
   bool open_ = true;
   bool blocked_ = false;
 };
 
-}  // namespace strata::lsm::testing
+}  // namespace strata::testing
