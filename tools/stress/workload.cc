@@ -221,6 +221,47 @@ Status VerifyAfterRestart(Engine* db, ExpectedState* state) {
 
 namespace {
 
+// The order log's writes that happened or may have (cancelled ones
+// skipped), each with its index in the log, in log order.
+Status LoggedWrites(const ExpectedState& state,
+                    std::vector<std::pair<uint64_t, LogEntry>>* writes) {
+  writes->clear();
+  for (uint64_t i = 0; i < state.log_count(); ++i) {
+    const LogEntry e = state.log_entry(i);
+    if (e.key >= state.key_count() || e.after.generation == 0) {
+      return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
+    }
+    if (!e.cancelled()) writes->emplace_back(i, e);
+  }
+  return Status::Ok();
+}
+
+// Reads every key after a power cut: a key `logged` does not name must read
+// as its acked state; the reads of the others go to *observed.
+template <typename LoggedKeys>
+Status ObserveAfterPowerLoss(Engine* db, const ExpectedState& state, const LoggedKeys& logged,
+                             std::map<uint64_t, Observed>* observed) {
+  for (uint64_t key = 0; key < state.key_count(); ++key) {
+    Observed o;
+    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
+    if (logged.contains(key)) {
+      observed->emplace(key, std::move(o));
+    } else if (!Matches(o, state.acked(key))) {
+      return Mismatch("after power loss (a key no logged write touched)", key,
+                      state.acked(key).ToString(), o);
+    }
+  }
+  return Status::Ok();
+}
+
+// The logged keys' acked states are set: no write is pending any more, the
+// log starts again, and a full scan must agree.
+Status FinishPowerLossVerification(Engine* db, ExpectedState* state) {
+  for (uint64_t key = 0; key < state->key_count(); ++key) state->ClearPending(key);
+  state->LogReset();
+  return VerifyScan(db, state);
+}
+
 // One logged write of a key, with what the read after the cut says of it.
 struct KeyWrite {
   LogEntry entry;
@@ -230,14 +271,10 @@ struct KeyWrite {
 
 // VerifyPrefixAfterPowerLoss for a log of several writers.
 Status VerifyPartialOrderAfterPowerLoss(Engine* db, ExpectedState* state) {
-  const uint64_t entries = state->log_count();
+  std::vector<std::pair<uint64_t, LogEntry>> logged;
+  STRATA_RETURN_IF_ERROR(LoggedWrites(*state, &logged));
   std::map<uint64_t, std::vector<KeyWrite>> histories;  // key -> its writes, in issue order
-  for (uint64_t i = 0; i < entries; ++i) {
-    const LogEntry e = state->log_entry(i);
-    if (e.key >= state->key_count() || e.after.generation == 0) {
-      return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
-    }
-    if (e.cancelled()) continue;
+  for (const auto& [i, e] : logged) {
     std::vector<KeyWrite>& h = histories[e.key];
     if (!h.empty() && e.after.generation <= h.back().entry.after.generation) {
       return Status::Corruption(fmt::format(
@@ -250,19 +287,11 @@ Status VerifyPartialOrderAfterPowerLoss(Engine* db, ExpectedState* state) {
   // p: after its p-th) whose state the read matches. Writes after the
   // latest such position surely did not survive; writes up to the earliest
   // surely did.
+  std::map<uint64_t, Observed> observed;
+  STRATA_RETURN_IF_ERROR(ObserveAfterPowerLoss(db, *state, histories, &observed));
   std::map<uint64_t, KeyState> resolved;
-  for (uint64_t key = 0; key < state->key_count(); ++key) {
-    Observed o;
-    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
-    const auto h = histories.find(key);
-    if (h == histories.end()) {
-      if (!Matches(o, state->acked(key))) {
-        return Mismatch("after power loss (a key no logged write touched)", key,
-                        state->acked(key).ToString(), o);
-      }
-      continue;
-    }
-    std::vector<KeyWrite>& writes = h->second;
+  for (auto& [key, writes] : histories) {
+    const Observed& o = observed.at(key);
     std::optional<size_t> earliest, latest;
     for (size_t p = 0; p <= writes.size(); ++p) {
       const KeyState s = p == 0 ? writes[0].entry.before : writes[p - 1].entry.after;
@@ -322,9 +351,7 @@ Status VerifyPartialOrderAfterPowerLoss(Engine* db, ExpectedState* state) {
         KeyName(last_kept_key), last_kept->entry.after.ToString(), last_kept->entry.issue));
   }
   for (const auto& [key, s] : resolved) state->Ack(key, s);
-  for (uint64_t key = 0; key < state->key_count(); ++key) state->ClearPending(key);
-  state->LogReset();
-  return VerifyScan(db, state);
+  return FinishPowerLossVerification(db, state);
 }
 
 }  // namespace
@@ -342,12 +369,9 @@ Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
     std::vector<std::pair<uint64_t, KeyState>> writes;
   };
   std::map<uint64_t, History> histories;
-  for (uint64_t i = 0; i < entries; ++i) {
-    const LogEntry e = state->log_entry(i);
-    if (e.key >= state->key_count() || e.after.generation == 0) {
-      return Status::Corruption(fmt::format("stress: order log entry {} is not a write", i));
-    }
-    if (e.cancelled()) continue;
+  std::vector<std::pair<uint64_t, LogEntry>> logged_writes;
+  STRATA_RETURN_IF_ERROR(LoggedWrites(*state, &logged_writes));
+  for (const auto& [i, e] : logged_writes) {
     if (generations.empty() || generations.back() != e.after.generation) {
       if (!generations.empty() && e.after.generation < generations.back()) {
         return Status::Corruption(fmt::format(
@@ -373,27 +397,18 @@ Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
   // difference array over each key's matching cut intervals).
   std::vector<int64_t> diff(cuts + 2, 0);
   std::map<uint64_t, Observed> observed;
-  for (uint64_t key = 0; key < state->key_count(); ++key) {
-    Observed o;
-    STRATA_RETURN_IF_ERROR(Observe(db, ReadOptions{}, key, true, &o));
-    const auto h = histories.find(key);
-    if (h == histories.end()) {
-      if (!Matches(o, state->acked(key))) {
-        return Mismatch("after power loss (a key no logged write touched)", key,
-                        state->acked(key).ToString(), o);
-      }
-      continue;
-    }
+  STRATA_RETURN_IF_ERROR(ObserveAfterPowerLoss(db, *state, histories, &observed));
+  for (const auto& [key, h] : histories) {
+    const Observed& o = observed.at(key);
     // The history's state holds on cuts [from, to].
     uint64_t from = 0;
-    KeyState s = h->second.before;
-    for (const auto& [g, after] : h->second.writes) {
+    KeyState s = h.before;
+    for (const auto& [g, after] : h.writes) {
       if (Matches(o, s)) ++diff[from], --diff[g + 1];
       from = g + 1;
       s = after;
     }
     if (Matches(o, s)) ++diff[from], --diff[cuts + 1];
-    observed.emplace(key, std::move(o));
   }
   const int64_t logged = static_cast<int64_t>(histories.size());
   std::optional<uint64_t> cut;
@@ -420,9 +435,7 @@ Status VerifyPrefixAfterPowerLoss(Engine* db, ExpectedState* state) {
     return Status::Corruption("stress: no cut fits, yet the best one does");
   }
   for (const auto& [key, h] : histories) state->Ack(key, at_cut(h, *cut));
-  for (uint64_t key = 0; key < state->key_count(); ++key) state->ClearPending(key);
-  state->LogReset();
-  return VerifyScan(db, state);
+  return FinishPowerLossVerification(db, state);
 }
 
 // ---------------------------------------------------------------------------
