@@ -117,6 +117,16 @@ class VersionlessEngine final : public Engine {
   Engine* const base_;
 };
 
+// The state an install replaces: `keys` puts into a database at `dir`
+// (its WAL where `options` says).
+void WriteOldState(const Options& options, const std::string& dir, int keys) {
+  std::unique_ptr<Engine> old;
+  ASSERT_TRUE(strata::Open(options, dir, &old).ok());
+  for (int i = 0; i < keys; ++i) {
+    ASSERT_TRUE(old->Put(WriteOptions{}, fmt::format("old{}", i), "x").ok());
+  }
+}
+
 class StreamTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Engine> OpenDb(const std::string& name) {
@@ -348,11 +358,7 @@ TEST_P(StreamTest, InstallKeepsTheNodesWalDirectory) {
       Options node_options = SmallOptions(GetParam());
       node_options.wal_dir = scratch.Join("waldisk");
       if (replace) {
-        std::unique_ptr<Engine> old;
-        ASSERT_TRUE(strata::Open(node_options, scratch.Join("node"), &old).ok());
-        for (int i = 0; i < 300; ++i) {
-          ASSERT_TRUE(old->Put(WriteOptions{}, fmt::format("old{}", i), "x").ok());
-        }
+        ASSERT_NO_FATAL_FAILURE(WriteOldState(node_options, scratch.Join("node"), 300));
       }
       InstallInfo info;
       Options install_options = node_options;
@@ -428,11 +434,7 @@ TEST_P(StreamTest, WalHandoverSurvivesAPowerCutAtEveryStep) {
       Options options = SmallOptions(GetParam());
       options.wal_dir = scratch.Join("waldisk");
       if (replace) {
-        std::unique_ptr<Engine> old;
-        ASSERT_TRUE(strata::Open(options, scratch.Join("node"), &old).ok());
-        for (int i = 0; i < 200; ++i) {
-          ASSERT_TRUE(old->Put(WriteOptions{}, fmt::format("old{}", i), "x").ok());
-        }
+        ASSERT_NO_FATAL_FAILURE(WriteOldState(options, scratch.Join("node"), 200));
       }
       InstallInfo info;
       ASSERT_TRUE(
