@@ -14,9 +14,11 @@
 #include "core/coding.h"
 #include "replica/command.h"
 #include "replica/kv_protocol.h"
+#include "replica/log_store_io.h"
 #include "replica/raft_c.h"
 #include "replica/state_machine.h"
 #include "strata/engine.h"
+#include "strata/log_store.h"
 
 namespace strata::replica {
 
@@ -118,7 +120,10 @@ class Node {
   std::unique_ptr<EngineStateMachine> sm_;
   uv_loop_t loop_{};
   raft_uv_transport transport_{};
-  raft_io io_{};
+  raft_io io_{};                        // raft_log "uv"
+  std::unique_ptr<LogStoreHost> log_host_;  // raft_log "strata"
+  std::unique_ptr<LogStoreIo> log_io_;
+  raft_io* raft_io_ = nullptr;  // &io_ or log_io_->io()
   raft raft_{};
   uv_tcp_t server_{};
   uv_signal_t sigterm_{};
@@ -160,7 +165,28 @@ Status Node::Start() {
         "engine kind {:?} is not built into this strata (available:{})", options_.engine, kinds));
   }
 
+  if (options_.raft_log != "strata" && options_.raft_log != "uv") {
+    return Status::InvalidArgument(
+        fmt::format("raft log {:?}: want \"strata\" or \"uv\"", options_.raft_log));
+  }
   const std::string raft_dir = options_.data_dir + "/raft";
+  const std::string log_dir = options_.data_dir + "/raftlog";
+  // A data directory keeps the raft log it was created with: the other kind
+  // would find no state, bootstrap afresh and vote again in old terms.
+  struct stat st{};
+  const bool has_log_store = ::stat(log_dir.c_str(), &st) == 0;
+  const bool has_uv_state = ::stat((raft_dir + "/metadata1").c_str(), &st) == 0 ||
+                            ::stat((raft_dir + "/metadata2").c_str(), &st) == 0;
+  if (options_.raft_log == "uv" && has_log_store) {
+    return Status::InvalidArgument(fmt::format(
+        "{} holds a strata raft log ({}): serve it with --raft-log strata", options_.data_dir,
+        log_dir));
+  }
+  if (options_.raft_log == "strata" && has_uv_state) {
+    return Status::InvalidArgument(fmt::format(
+        "{} holds raft_uv state ({}/metadata*): serve it with --raft-log uv", options_.data_dir,
+        raft_dir));
+  }
   STRATA_RETURN_IF_ERROR(MakeDir(options_.data_dir));
   STRATA_RETURN_IF_ERROR(MakeDir(raft_dir));
   StateMachineOptions sm_options;
@@ -172,9 +198,22 @@ Status Node::Start() {
   if (rv != 0) return Status::IOError(fmt::format("uv_loop_init: {}", uv_strerror(rv)));
   rv = raft_uv_tcp_init(&transport_, &loop_);
   if (rv != 0) return RaftError("raft_uv_tcp_init", rv);
-  rv = raft_uv_init(&io_, &loop_, raft_dir.c_str(), &transport_);
-  if (rv != 0) return RaftError("raft_uv_init " + raft_dir, rv);
-  rv = raft_init(&raft_, &io_, sm_->fsm(), options_.id, options_.listen.c_str());
+  if (options_.raft_log == "uv") {
+    rv = raft_uv_init(&io_, &loop_, raft_dir.c_str(), &transport_);
+    if (rv != 0) return RaftError("raft_uv_init " + raft_dir, rv);
+    raft_io_ = &io_;
+  } else {
+    LogStoreHostOptions host_options;
+    STRATA_RETURN_IF_ERROR(OpenLogStoreHost(host_options, log_dir, &log_host_));
+    LogStoreIoOptions io_options;
+    io_options.host = log_host_.get();
+    io_options.group = 1;
+    io_options.snapshot_dir = options_.data_dir + "/raftsnap";
+    io_options.scratch_dir = raft_dir;
+    STRATA_RETURN_IF_ERROR(LogStoreIo::Create(&loop_, &transport_, io_options, &log_io_));
+    raft_io_ = log_io_->io();
+  }
+  rv = raft_init(&raft_, raft_io_, sm_->fsm(), options_.id, options_.listen.c_str());
   if (rv != 0) return Status::IOError(fmt::format("raft_init: {}", raft_errmsg(&raft_)));
   raft_inited_ = true;
   raft_.data = this;
@@ -227,8 +266,9 @@ Status Node::Start() {
   auto on_signal = [](uv_signal_t* sig, int) { static_cast<Node*>(sig->data)->Stop(); };
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_signal_start(&sigint_, on_signal, SIGINT);
-  fmt::print(stderr, "raftkv node {}: raft {} client {} engine {} applied index {}\n", options_.id,
-             options_.listen, client_address, options_.engine, sm_->applied_index());
+  fmt::print(stderr, "raftkv node {}: raft {} client {} engine {} raft log {} applied index {}\n",
+             options_.id, options_.listen, client_address, options_.engine, options_.raft_log,
+             sm_->applied_index());
   return Status::Ok();
 }
 
@@ -241,7 +281,11 @@ void Node::Stop() {
   for (Conn* conn : std::set<Conn*>(conns_)) CloseConn(conn);
   raft_close(&raft_, [](raft* r) {
     Node* node = static_cast<Node*>(r->data);
-    raft_uv_close(&node->io_);
+    if (node->log_io_) {
+      node->log_io_.reset();  // its raft_io closed before raft called back
+    } else {
+      raft_uv_close(&node->io_);
+    }
     raft_uv_tcp_close(&node->transport_);
   });
 }
@@ -491,10 +535,10 @@ std::string Node::StatusText() {
   const StateMachineStats& st = sm_->stats();
   return fmt::format(
       "id={} state={} leader={} last_applied={} engine_applied={} applied={} skipped={} "
-      "duplicates={} snapshots={} restores_installed={} restores_skipped={}",
+      "duplicates={} snapshots={} restores_installed={} restores_skipped={} raft_log={}",
       options_.id, state >= 0 && state <= 3 ? kStates[state] : "?", leader_id,
       raft_last_applied(&raft_), sm_->applied_index(), st.applied, st.skipped, st.duplicates,
-      st.snapshots, st.restores_installed, st.restores_skipped);
+      st.snapshots, st.restores_installed, st.restores_skipped, options_.raft_log);
 }
 
 void Node::CloseConn(Conn* conn) {

@@ -1,7 +1,14 @@
 // KvNode: one member of a replicated KV store (`strata raftkv serve`).
 //
-// libraft 0.15 with stock raft_uv storage in <data>/raft and networking on
-// --listen; an EngineStateMachine over the engine in <data>/db; the client
+// libraft 0.15 with networking on --listen (raft_uv's transport) and its
+// log, term, vote and snapshots in one of two places (KvNodeOptions::raft_log):
+//  - "strata": a LogStore (group 1 of a LogStoreHost in <data>/raftlog) with
+//    snapshot files in <data>/raftsnap, through LogStoreIo
+//    (replica/log_store_io.h); <data>/raft is the wrapped raft_uv's scratch;
+//  - "uv": stock raft_uv files in <data>/raft.
+// A data directory keeps the kind it was created with: opening it with the
+// other is InvalidArgument. An EngineStateMachine over the engine in
+// <data>/db; the client
 // protocol (replica/kv_protocol.h) on the raft port + 1 of the same host.
 // Everything (raft, the engine, client connections) runs on one libuv loop
 // thread. SIGTERM or SIGINT closes the node cleanly (RunKvNode returns Ok).
@@ -29,6 +36,7 @@ struct KvNodeOptions {
   std::vector<std::pair<uint64_t, std::string>> peers;
   std::string data_dir;
   std::string engine = "lsm";
+  std::string raft_log = "strata";  // "strata" or "uv" (see above)
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = 1024;  // entries between snapshots

@@ -26,6 +26,7 @@ struct RaftkvArgs {
   std::string peers;
   std::string data;
   std::string engine = "lsm";
+  std::string raft_log = "strata";
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = 1024;
@@ -63,6 +64,7 @@ Status RunServe(const RaftkvArgs& args) {
   STRATA_RETURN_IF_ERROR(replica::ParsePeers(args.peers, &options.peers));
   options.data_dir = args.data;
   options.engine = args.engine;
+  options.raft_log = args.raft_log;
   options.election_timeout_ms = args.election_timeout_ms;
   options.heartbeat_timeout_ms = args.heartbeat_timeout_ms;
   options.snapshot_threshold = args.snapshot_threshold;
@@ -122,8 +124,12 @@ void RegisterRaftkvCommands(CLI::App& app, int* exit_code) {
   serve->add_option("--id", args->id, "This node's raft id (>= 1)")->required();
   serve->add_option("--listen", args->listen, "Raft address 127.0.0.1:PORT")->required();
   serve->add_option("--peers", args->peers, "Every member: ID=ADDR,ID=ADDR,...")->required();
-  serve->add_option("--data", args->data, "Data directory (raft/ and db/ inside)")->required();
+  serve->add_option("--data", args->data, "Data directory (raft log and db/ inside)")->required();
   serve->add_option("--engine", args->engine, "Engine kind for a new db (lsm|btree)");
+  serve->add_option("--raft-log", args->raft_log,
+                    "Where raft keeps its log, term and vote: strata (a LogStore in raftlog/, "
+                    "the default) or uv (stock raft_uv files in raft/)")
+      ->check(CLI::IsMember({"strata", "uv"}));
   serve->add_option("--election-timeout-ms", args->election_timeout_ms);
   serve->add_option("--heartbeat-timeout-ms", args->heartbeat_timeout_ms);
   serve->add_option("--snapshot-threshold", args->snapshot_threshold,

@@ -1,5 +1,6 @@
 // Three `strata raftkv serve` processes on loopback, for every registered
-// engine kind: 10,000 writes
+// engine kind and both raft logs (strata's LogStore through LogStoreIo, and
+// stock raft_uv files): 10,000 writes
 // through the client, a follower SIGKILLed and restarted (catch-up from the
 // log, then far enough behind to need a snapshot install), the leader
 // SIGKILLed (a new leader takes over), and at the end every node's engine
@@ -15,11 +16,13 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "replica/kv_client.h"
@@ -119,8 +122,9 @@ int RunCli(const std::string& args, std::string* out = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// One cluster per registered engine kind (`raftkv serve --engine KIND`).
-class ClusterTest : public ::testing::TestWithParam<std::string> {
+// One cluster per registered engine kind and raft log
+// (`raftkv serve --engine KIND --raft-log LOG`).
+class ClusterTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
  protected:
   static constexpr int kNodes = 3;
 
@@ -142,7 +146,7 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
           std::vector<std::string>{"raftkv", "serve", "--id", std::to_string(i + 1), "--listen",
                                    raft_[i], "--peers", peers, "--data", DataDir(i),
                                    "--snapshot-threshold", "200", "--snapshot-trailing", "20",
-                                   "--engine", GetParam()},
+                                   "--engine", EngineKind(), "--raft-log", RaftLog()},
           dir_.Join(fmt::format("node{}.log", i + 1)));
       nodes_[i]->Start();
     }
@@ -152,6 +156,8 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
     client_lib_ = std::make_unique<KvClient>(options);
   }
 
+  static std::string EngineKind() { return std::get<0>(GetParam()); }
+  static std::string RaftLog() { return std::get<1>(GetParam()); }
   std::string DataDir(int i) const { return dir_.Join(fmt::format("n{}", i + 1)); }
   std::string ClusterFlag() const {
     return fmt::format("{},{},{}", client_[0], client_[1], client_[2]);
@@ -227,7 +233,11 @@ class ClusterTest : public ::testing::TestWithParam<std::string> {
 
 // 10,000 client writes in all (Put, and every 37th a Delete).
 TEST_P(ClusterTest, KillsRestartsAndIdenticalEngines) {
-  ASSERT_GE(WaitForLeader(), 0);
+  const int first_leader = WaitForLeader();
+  ASSERT_GE(first_leader, 0);
+  std::optional<std::string> leader_status = StatusText(first_leader);
+  ASSERT_TRUE(leader_status);
+  EXPECT_NE(leader_status->find("raft_log=" + RaftLog()), std::string::npos) << *leader_status;
   Write(5000);
 
   // A follower crashes briefly: it catches up from the log.
@@ -301,17 +311,25 @@ TEST_P(ClusterTest, KillsRestartsAndIdenticalEngines) {
     std::erase_if(all, [](const auto& e) { return std::get<0>(e) == AppliedIndexKey(); });
     contents.push_back(std::move(all));
     EXPECT_EQ(testing::UserContents(engine.get()).size(), expected_.size());
-    EXPECT_EQ(engine->kind(), GetParam());
+    EXPECT_EQ(engine->kind(), EngineKind());
+    // The raft state lives where --raft-log said.
+    EXPECT_EQ(std::filesystem::exists(DataDir(i) + "/raftlog"), RaftLog() == "strata");
+    EXPECT_EQ(std::filesystem::exists(DataDir(i) + "/raft/metadata1") ||
+                  std::filesystem::exists(DataDir(i) + "/raft/metadata2"),
+              RaftLog() == "uv");
   }
   EXPECT_EQ(contents[1], contents[0]);
   EXPECT_EQ(contents[2], contents[0]);
   EXPECT_EQ(seq_, 10000u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, ClusterTest, ::testing::ValuesIn(RegisteredEngineKinds()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, ClusterTest,
+    ::testing::Combine(::testing::ValuesIn(RegisteredEngineKinds()),
+                       ::testing::Values(std::string("strata"), std::string("uv"))),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& info) {
+      return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+    });
 
 TEST(ClusterUsageTest, UnknownEngineKindIsAUsageError) {
   strata::testing::ScratchDir dir;
@@ -326,6 +344,36 @@ TEST(ClusterUsageTest, UnknownEngineKindIsAUsageError) {
             std::string::npos)
       << out;
   EXPECT_EQ(RunCli("raftkv serve --id 1 --listen 127.0.0.1:1 --peers bogus --data x"), 2);
+  EXPECT_EQ(RunCli("raftkv serve --id 1 --listen 127.0.0.1:1 --peers 1=127.0.0.1:1 --data x "
+                   "--raft-log sqlite"),
+            2);
+}
+
+// A data directory keeps the raft log it was created with: serving it with
+// the other kind would bootstrap an empty log beside the real one.
+TEST(ClusterUsageTest, DataDirectoryOfTheOtherRaftLogIsRefused) {
+  strata::testing::ScratchDir dir;
+  const std::string uv_node = dir.Join("uv-node");
+  std::filesystem::create_directories(uv_node + "/raft");
+  { std::FILE* f = std::fopen((uv_node + "/raft/metadata1").c_str(), "w"); std::fclose(f); }
+  std::string out;
+  EXPECT_EQ(RunCli(fmt::format("raftkv serve --id 1 --listen 127.0.0.1:1 --peers 1=127.0.0.1:1 "
+                               "--data {} --raft-log strata 2>&1",
+                               uv_node),
+                   &out),
+            2);
+  EXPECT_NE(out.find("serve it with --raft-log uv"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(uv_node + "/raftlog"));
+
+  const std::string strata_node = dir.Join("strata-node");
+  std::filesystem::create_directories(strata_node + "/raftlog");
+  out.clear();
+  EXPECT_EQ(RunCli(fmt::format("raftkv serve --id 1 --listen 127.0.0.1:1 --peers 1=127.0.0.1:1 "
+                               "--data {} --raft-log uv 2>&1",
+                               strata_node),
+                   &out),
+            2);
+  EXPECT_NE(out.find("serve it with --raft-log strata"), std::string::npos) << out;
 }
 
 }  // namespace
