@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -26,6 +28,7 @@
 #include "io/file_system.h"
 #include "strata/limits.h"
 #include "strata/log_store.h"
+#include "tests/testing/killing_file_system.h"
 #include "tests/testing/test_util.h"
 
 namespace strata::replica {
@@ -562,6 +565,69 @@ TEST(LogStoreIoTest, SnapshotFileDecoderValidatesEverything) {
     EXPECT_TRUE(s.IsCorruption()) << why << ": " << s.ToString();
     EXPECT_NE(s.ToString().find(why), std::string::npos) << why << ": " << s.ToString();
   }
+}
+
+// An install killed (SIGKILL, in a child process) before each file system
+// operation it performs, from opening the log to removing the old snapshot:
+// the reload finds the old state or the complete new one, never a mix.
+TEST(LogStoreIoTest, SigkillDuringAnInstallKeepsTheOldOrTheNewState) {
+  strata::testing::ScratchDir dir;
+  const std::vector<Entry> log = Commands(2, 30, "e");
+  const RaftSnapshotFile installed = Snapshot(100, 5, std::string(20000, 'N'));
+  int old_states = 0;
+  int new_states = 0;
+  for (uint64_t kill_at = 1;; ++kill_at) {
+    SCOPED_TRACE(fmt::format("kill before operation {}", kill_at));
+    const std::string node = dir.Join(fmt::format("node{}", kill_at));
+    std::filesystem::create_directories(node);
+    {
+      Harness h(node, io::DefaultFileSystem());
+      ASSERT_TRUE(h.Open());
+      ASSERT_EQ(h.Load().rv, 0);
+      ASSERT_EQ(h.raw()->set_term(h.raw(), 2), 0);
+      ASSERT_EQ(h.Append(log), 0);
+      ASSERT_EQ(h.SnapshotPut(5, Snapshot(20, 2, "old"), kThree), 0);
+    }
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      strata::testing::KillSwitch kill(kill_at);
+      auto fs = std::make_shared<strata::testing::KillingFileSystem>(io::DefaultFileSystem(), &kill);
+      Harness h(node, fs);
+      bool ok = static_cast<bool>(h.Open()) && h.Load().rv == 0 &&
+                h.SnapshotPut(0, installed, kThree) == 0;
+      h.Close();
+      ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    ASSERT_TRUE(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) << status;
+
+    Harness h(node, io::DefaultFileSystem());
+    ASSERT_TRUE(h.Open());
+    Loaded l = h.Load();
+    ASSERT_EQ(l.rv, 0) << l.errmsg;
+    ASSERT_TRUE(l.has_snapshot);
+    if (l.snapshot.index == 20) {
+      ++old_states;
+      EXPECT_TRUE(killed);
+      EXPECT_EQ(l.snapshot.data, "old");
+      EXPECT_EQ(l.start_index, 16u);
+      EXPECT_EQ(l.entries, std::vector<Entry>(log.begin() + 15, log.end()));
+    } else {
+      ++new_states;
+      EXPECT_EQ(l.snapshot, installed);
+      EXPECT_EQ(l.start_index, 101u);
+      EXPECT_TRUE(l.entries.empty());
+    }
+    if (!killed) break;
+    ASSERT_LT(kill_at, 500u) << "the install never finished";
+  }
+  RecordProperty("old_states", old_states);
+  RecordProperty("new_states", new_states);
+  EXPECT_GT(old_states, 0);
+  EXPECT_GT(new_states, 1);  // killed after the file, and the clean run
 }
 
 // A seeded model: rounds of random appends, truncations, term/vote changes,
