@@ -18,8 +18,8 @@
 // Snapshots: the raft snapshot buffer is a manifest (magic, raft index)
 // followed by a snapshot stream (snapshot/FORMAT.md) of the whole engine,
 // reserved keys included. In this slice the stream travels INSIDE the raft
-// snapshot buffer (one InstallSnapshot message, and raft_uv keeps a copy on
-// disk): fine for small states, not for large ones; an out-of-band transfer
+// snapshot buffer (one InstallSnapshot message, and the raft_io keeps a copy
+// on disk): fine for small states, not for large ones; an out-of-band transfer
 // naming the stream by id is future work. restore() skips a manifest at or
 // below the engine's applied index (a restart, or a stale snapshot) and
 // otherwise installs the stream atomically over the database directory
