@@ -15,6 +15,7 @@
 #include "replica/command.h"
 #include "replica/kv_protocol.h"
 #include "replica/log_store_io.h"
+#include "replica/snapshot_transport.h"
 #include "replica/raft_c.h"
 #include "replica/state_machine.h"
 #include "strata/engine.h"
@@ -117,7 +118,9 @@ class Node {
   static void BarrierCb(struct raft_barrier* req, int status);
 
   KvNodeOptions options_;
+  std::unique_ptr<SnapshotTransport> snapshot_transport_;  // outlives sm_
   std::unique_ptr<EngineStateMachine> sm_;
+  std::unique_ptr<TcpSnapshotServer> snapshot_server_;  // stopped before sm_ goes
   uv_loop_t loop_{};
   raft_uv_transport transport_{};
   raft_io io_{};                        // raft_log "uv"
@@ -189,10 +192,28 @@ Status Node::Start() {
   }
   STRATA_RETURN_IF_ERROR(MakeDir(options_.data_dir));
   STRATA_RETURN_IF_ERROR(MakeDir(raft_dir));
+  // Out-of-band raft snapshots: every member serves streams on raft port + 2.
+  STRATA_ASSIGN_OR_RETURN(std::string snapshot_address, SnapshotAddressFor(options_.listen));
+  std::vector<std::string> other_members;
+  for (const auto& [id, address] : options_.peers) {
+    if (id == options_.id) continue;
+    STRATA_ASSIGN_OR_RETURN(std::string member, SnapshotAddressFor(address));
+    other_members.push_back(std::move(member));
+  }
+  snapshot_transport_ =
+      std::make_unique<TcpSnapshotTransport>(std::move(other_members), TcpSnapshotOptions{});
   StateMachineOptions sm_options;
   sm_options.engine_options.engine = options_.engine;
   sm_options.db_dir = options_.data_dir + "/db";
+  sm_options.transport = snapshot_transport_.get();
+  sm_options.snapshot_source = snapshot_address;
   STRATA_RETURN_IF_ERROR(EngineStateMachine::Open(sm_options, &sm_));
+  STRATA_RETURN_IF_ERROR(TcpSnapshotServer::Start(
+      snapshot_address,
+      [sm = sm_.get()](uint64_t min_index, uint64_t* applied, const snapshot::ByteSink& sink) {
+        return sm->ServeStream(min_index, applied, sink);
+      },
+      TcpSnapshotOptions{}, &snapshot_server_));
 
   int rv = uv_loop_init(&loop_);
   if (rv != 0) return Status::IOError(fmt::format("uv_loop_init: {}", uv_strerror(rv)));
@@ -535,10 +556,12 @@ std::string Node::StatusText() {
   const StateMachineStats& st = sm_->stats();
   return fmt::format(
       "id={} state={} leader={} last_applied={} engine_applied={} applied={} skipped={} "
-      "duplicates={} snapshots={} restores_installed={} restores_skipped={} raft_log={}",
+      "duplicates={} snapshots={} restores_installed={} restores_skipped={} restores_fetched={} "
+      "streams_served={} raft_log={}",
       options_.id, state >= 0 && state <= 3 ? kStates[state] : "?", leader_id,
       raft_last_applied(&raft_), sm_->applied_index(), st.applied, st.skipped, st.duplicates,
-      st.snapshots, st.restores_installed, st.restores_skipped, options_.raft_log);
+      st.snapshots, st.restores_installed, st.restores_skipped, st.restores_fetched,
+      snapshot_server_ ? snapshot_server_->streams_served() : 0, options_.raft_log);
 }
 
 void Node::CloseConn(Conn* conn) {

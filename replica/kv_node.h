@@ -9,7 +9,10 @@
 // A data directory keeps the kind it was created with: opening it with the
 // other is InvalidArgument. An EngineStateMachine over the engine in
 // <data>/db; the client
-// protocol (replica/kv_protocol.h) on the raft port + 1 of the same host.
+// protocol (replica/kv_protocol.h) on the raft port + 1 of the same host;
+// the snapshot stream service (replica/snapshot_transport.h) on raft port + 2:
+// raft snapshots are small manifests, and a follower that installs one
+// fetches the engine's state from a member over that port.
 // Everything (raft, the engine, client connections) runs on one libuv loop
 // thread. SIGTERM or SIGINT closes the node cleanly (RunKvNode returns Ok).
 //

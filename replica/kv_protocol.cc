@@ -137,4 +137,15 @@ Result<std::string> ClientAddressFor(std::string_view raft_address) {
   return fmt::format("{}:{}", host, port + 1);
 }
 
+Result<std::string> SnapshotAddressFor(std::string_view raft_address) {
+  std::string host;
+  uint16_t port = 0;
+  STRATA_RETURN_IF_ERROR(ParseAddress(raft_address, &host, &port));
+  if (port >= 65534) {
+    return Status::InvalidArgument(
+        fmt::format("address {:?}: raft port {} leaves no snapshot port", raft_address, port));
+  }
+  return fmt::format("{}:{}", host, port + 2);
+}
+
 }  // namespace strata::replica

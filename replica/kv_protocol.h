@@ -69,5 +69,7 @@ Status DecodeScanPayload(std::string_view payload, std::vector<KvPair>* pairs, b
 Status ParseAddress(std::string_view address, std::string* host, uint16_t* port);
 // The client address of a node whose raft address is `raft_address`.
 Result<std::string> ClientAddressFor(std::string_view raft_address);
+// The snapshot stream service (snapshot_transport.h) of that node: raft port + 2.
+Result<std::string> SnapshotAddressFor(std::string_view raft_address);
 
 }  // namespace strata::replica

@@ -2,9 +2,12 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "core/assert.h"
 #include "core/coding.h"
@@ -26,9 +29,12 @@ std::string ClientKey(uint64_t client_id) {
 
 namespace {
 
-Status ReadFixed64Key(Engine* engine, const std::string& key, uint64_t* out) {
+Status ReadFixed64Key(Engine* engine, const std::string& key, uint64_t* out,
+                      const Snapshot* snapshot = nullptr) {
   std::string value;
-  Status s = engine->Get(ReadOptions(), key, &value);
+  ReadOptions read;
+  read.snapshot = snapshot;
+  Status s = engine->Get(read, key, &value);
   if (s.IsNotFound()) {
     *out = 0;
     return Status::Ok();
@@ -50,8 +56,21 @@ std::string Fixed64Value(uint64_t v) {
 
 }  // namespace
 
-Status EngineStateMachine::ReadAppliedIndex(Engine* engine, uint64_t* index) {
-  return ReadFixed64Key(engine, AppliedIndexKey(), index);
+Status EngineStateMachine::ReadAppliedIndex(Engine* engine, uint64_t* index,
+                                            const Snapshot* snapshot) {
+  return ReadFixed64Key(engine, AppliedIndexKey(), index, snapshot);
+}
+
+Status EngineStateMachine::ServeStream(uint64_t min_index, uint64_t* applied,
+                                       const snapshot::ByteSink& sink) {
+  std::shared_lock<std::shared_mutex> lock(engine_mu_);
+  if (!engine_) return Status::Busy("replica: engine is being replaced");
+  std::unique_ptr<Snapshot> snap = engine_->GetSnapshot();
+  STRATA_RETURN_IF_ERROR(ReadAppliedIndex(engine_.get(), applied, snap.get()));
+  if (*applied < min_index) {
+    return Status::Busy(fmt::format("replica: applied raft index {} < {}", *applied, min_index));
+  }
+  return snapshot::WriteSnapshotStream(engine_.get(), *snap, options_.stream, sink, nullptr);
 }
 
 EngineStateMachine::EngineStateMachine(const StateMachineOptions& options) : options_(options) {
@@ -73,6 +92,7 @@ Status EngineStateMachine::Open(const StateMachineOptions& options,
 }
 
 Status EngineStateMachine::OpenEngine() {
+  std::unique_lock<std::shared_mutex> lock(engine_mu_);
   engine_.reset();
   STRATA_RETURN_IF_ERROR(strata::Open(options_.engine_options, options_.db_dir, &engine_));
   return ReadAppliedIndex(engine_.get(), &applied_index_);
@@ -141,6 +161,13 @@ int EngineStateMachine::TakeSnapshot(raft_buffer* bufs[], unsigned* n_bufs) {
   applied_index_ = index;
 
   std::string out;
+  if (options_.transport != nullptr) {
+    PutFixed32(&out, kRemoteManifestMagic);
+    PutFixed32(&out, static_cast<uint32_t>(options_.snapshot_source.size()));
+    PutFixed64(&out, index);
+    out.append(options_.snapshot_source);
+    return HandToRaft(out, bufs, n_bufs);
+  }
   PutFixed32(&out, kManifestMagic);
   PutFixed32(&out, 0);
   PutFixed64(&out, index);
@@ -153,7 +180,10 @@ int EngineStateMachine::TakeSnapshot(raft_buffer* bufs[], unsigned* n_bufs) {
       },
       nullptr);
   if (!s.ok()) Fatal(fmt::format("snapshot stream at raft index {}: {}", index, s.ToString()));
+  return HandToRaft(out, bufs, n_bufs);
+}
 
+int EngineStateMachine::HandToRaft(const std::string& out, raft_buffer* bufs[], unsigned* n_bufs) {
   raft_buffer* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
   void* base = raft_malloc(out.size());
   if (array == nullptr || base == nullptr) Fatal("snapshot: out of memory");
@@ -168,7 +198,8 @@ int EngineStateMachine::TakeSnapshot(raft_buffer* bufs[], unsigned* n_bufs) {
 
 int EngineStateMachine::Restore(raft_buffer* buf) {
   std::string_view data(static_cast<const char*>(buf->base), buf->len);
-  if (data.size() < kManifestHeaderBytes || DecodeFixed32(data.data()) != kManifestMagic) {
+  const uint32_t magic = data.size() >= kManifestHeaderBytes ? DecodeFixed32(data.data()) : 0;
+  if (magic != kManifestMagic && magic != kRemoteManifestMagic) {
     Fatal(fmt::format("restore: raft snapshot of {} bytes has no strata manifest at offset 0",
                       data.size()));
   }
@@ -179,29 +210,77 @@ int EngineStateMachine::Restore(raft_buffer* buf) {
     raft_free(buf->base);
     return 0;
   }
-  std::string_view stream = data.substr(kManifestHeaderBytes);
-  snapshot::ByteSource source = [&stream](char* out, size_t n, size_t* bytes_read) {
-    const size_t take = std::min(n, stream.size());
-    std::memcpy(out, stream.data(), take);
-    stream.remove_prefix(take);
-    *bytes_read = take;
-    return Status::Ok();
-  };
+  if (magic == kManifestMagic) {
+    std::string_view stream = data.substr(kManifestHeaderBytes);
+    snapshot::ByteSource source = [&stream](char* out, size_t n, size_t* bytes_read) {
+      const size_t take = std::min(n, stream.size());
+      std::memcpy(out, stream.data(), take);
+      stream.remove_prefix(take);
+      *bytes_read = take;
+      return Status::Ok();
+    };
+    const Status s = InstallStream(source, index);
+    if (!s.ok()) Fatal(fmt::format("restore of raft index {}: {}", index, s.ToString()));
+    raft_free(buf->base);
+    return 0;
+  }
+
+  const uint32_t source_bytes = DecodeFixed32(data.data() + 4);
+  if (data.size() != kManifestHeaderBytes + source_bytes) {
+    Fatal(fmt::format("restore: manifest of {} bytes names a source of {} bytes", data.size(),
+                      source_bytes));
+  }
+  const std::string preferred(data.substr(kManifestHeaderBytes));
+  raft_free(buf->base);
+  if (options_.transport == nullptr) {
+    Fatal(fmt::format("restore of raft index {}: the manifest names out-of-band data at {:?} "
+                      "but this node has no snapshot transport",
+                      index, preferred));
+  }
+  // libraft 0.15 already reset its log to the snapshot: failing here would
+  // leave raft applying entries it no longer has. Keep asking, then stop.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.fetch_deadline_ms);
+  auto backoff = std::chrono::milliseconds(50);
+  Status last;
+  for (;;) {
+    last = options_.transport->Fetch(
+        preferred, index, [&](const snapshot::ByteSource& source) { return InstallStream(source, index); });
+    if (last.ok()) break;
+    ++stats_.fetch_attempts_failed;
+    std::fprintf(stderr, "strata replica: fetching raft snapshot %llu: %s\n",
+                 static_cast<unsigned long long>(index), last.ToString().c_str());
+    if (std::chrono::steady_clock::now() + backoff > deadline) {
+      Fatal(fmt::format("restore of raft index {}: no member served it within {} ms: {}", index,
+                        options_.fetch_deadline_ms, last.ToString()));
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+  ++stats_.restores_fetched;
+  return 0;
+}
+
+Status EngineStateMachine::InstallStream(const snapshot::ByteSource& source, uint64_t index) {
   snapshot::InstallInfo info;
-  Status s = snapshot::PrepareInstall(source, options_.db_dir, options_.engine_options, &info);
-  if (!s.ok()) Fatal(fmt::format("restore of raft index {}: {}", index, s.ToString()));
-  engine_.reset();  // the switch needs the old engine closed
-  s = snapshot::CommitInstall(options_.db_dir, options_.engine_options, &info);
-  if (!s.ok()) Fatal(fmt::format("restore of raft index {}: install: {}", index, s.ToString()));
-  s = OpenEngine();
+  STRATA_RETURN_IF_ERROR(
+      snapshot::PrepareInstall(source, options_.db_dir, options_.engine_options, &info));
+  {
+    std::unique_lock<std::shared_mutex> lock(engine_mu_);
+    engine_.reset();  // the switch needs the old engine closed
+    Status s = snapshot::CommitInstall(options_.db_dir, options_.engine_options, &info);
+    if (!s.ok()) Fatal(fmt::format("restore of raft index {}: install: {}", index, s.ToString()));
+  }
+  Status s = OpenEngine();
   if (!s.ok()) Fatal(fmt::format("restore of raft index {}: reopen: {}", index, s.ToString()));
-  if (applied_index_ != index) {
+  // A member may serve a state past the manifest (never before it): the
+  // entries in between are skipped by index when raft applies them.
+  if (applied_index_ < index) {
     Fatal(fmt::format("restore: manifest says raft index {}, installed state holds {}", index,
                       applied_index_));
   }
   ++stats_.restores_installed;
-  raft_free(buf->base);
-  return 0;
+  return Status::Ok();
 }
 
 int EngineStateMachine::ApplyTrampoline(raft_fsm* fsm, const raft_buffer* buf, void** result) {

@@ -15,16 +15,22 @@
 // with a synced write first, so everything the raft log may then drop is
 // durable in the engine.
 //
-// Snapshots: the raft snapshot buffer is a manifest (magic, raft index)
-// followed by a snapshot stream (snapshot/FORMAT.md) of the whole engine,
-// reserved keys included. In this slice the stream travels INSIDE the raft
-// snapshot buffer (one InstallSnapshot message, and the raft_io keeps a copy
-// on disk): fine for small states, not for large ones; an out-of-band transfer
-// naming the stream by id is future work. restore() skips a manifest at or
-// below the engine's applied index (a restart, or a stale snapshot) and
-// otherwise installs the stream atomically over the database directory
-// (snapshot/install.h: built beside it, swapped by RENAME_EXCHANGE), closing
-// and reopening the engine around the switch.
+// Snapshots, out of band (StateMachineOptions::transport set, what raftkv
+// does): the raft snapshot is a small manifest (raft index + the address of
+// this member's snapshot service, replica/FORMAT.md); taking one only syncs
+// the applied index. A follower's restore() fetches a snapshot stream
+// (snapshot/FORMAT.md) of a state at or past that index from a member
+// (snapshot_transport.h) and installs it atomically over the database
+// directory (snapshot/install.h: built beside it, swapped by
+// RENAME_EXCHANGE), closing and reopening the engine around the switch. It
+// retries other members and later attempts until fetch_deadline_ms, then
+// stops the node (libraft 0.15 cannot survive a failed restore: its log was
+// already reset to the snapshot). ServeStream() is the member's side.
+// Without a transport the stream travels INSIDE the raft snapshot buffer
+// (one InstallSnapshot message, a copy in the raft_io): for small states and
+// tests; such manifests are always accepted by restore().
+// restore() skips a manifest at or below the engine's applied index (a
+// restart, or a stale snapshot).
 //
 // Failures: apply/snapshot/restore never return an error to libraft (a
 // non-zero apply is retried forever). An engine failure or a corrupt entry
@@ -34,15 +40,18 @@
 // Reserved keys: every key starting with kReservedPrefix belongs to the
 // state machine; clients must not write such keys (IsReservedKey).
 //
-// Threading: every method runs on the raft loop thread.
+// Threading: every method runs on the raft loop thread, except ServeStream,
+// which may run on any thread at the same time.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
 #include "replica/raft_c.h"
+#include "replica/snapshot_transport.h"
 #include "snapshot/stream_writer.h"
 #include "strata/engine.h"
 #include "strata/options.h"
@@ -50,8 +59,9 @@
 namespace strata::replica {
 
 inline constexpr std::string_view kReservedPrefix{"\xff\xffstrata.replica/", 18};
-inline constexpr uint32_t kManifestMagic = 0x314e4d53;  // "SMN1"
-inline constexpr size_t kManifestHeaderBytes = 16;      // magic, pad, fixed64 index
+inline constexpr uint32_t kManifestMagic = 0x314e4d53;  // "SMN1": stream inline
+inline constexpr uint32_t kRemoteManifestMagic = 0x324e4d53;  // "SMN2": out of band
+inline constexpr size_t kManifestHeaderBytes = 16;  // magic, pad or source bytes, index
 
 bool IsReservedKey(std::string_view key);
 std::string AppliedIndexKey();
@@ -64,6 +74,12 @@ struct StateMachineOptions {
   Options engine_options;  // for opening db_dir (and installing into it)
   std::string db_dir;
   snapshot::StreamOptions stream;
+  // Out-of-band snapshots (see above); null: the stream rides in the raft
+  // snapshot. Must outlive the state machine.
+  SnapshotTransport* transport = nullptr;
+  std::string snapshot_source;  // this member's snapshot service address
+  // How long restore() keeps trying members before it stops the node.
+  int fetch_deadline_ms = 120000;
 };
 
 struct StateMachineStats {
@@ -73,6 +89,8 @@ struct StateMachineStats {
   uint64_t snapshots = 0;
   uint64_t restores_installed = 0;
   uint64_t restores_skipped = 0;
+  uint64_t restores_fetched = 0;  // of restores_installed, fetched out of band
+  uint64_t fetch_attempts_failed = 0;
 };
 
 class EngineStateMachine {
@@ -95,8 +113,15 @@ class EngineStateMachine {
   uint64_t applied_index() const { return applied_index_; }
   const StateMachineStats& stats() const { return stats_; }
 
-  // Reads the applied index stored in `engine` (0 if absent).
-  static Status ReadAppliedIndex(Engine* engine, uint64_t* index);
+  // Reads the applied index stored in `engine` (0 if absent), as of
+  // `snapshot` when given.
+  static Status ReadAppliedIndex(Engine* engine, uint64_t* index,
+                                 const Snapshot* snapshot = nullptr);
+
+  // A member's side of an out-of-band snapshot: writes a stream of the
+  // engine as it is now to `sink` if its applied index is >= min_index
+  // (else Busy, nothing written). *applied gets that index. Thread-safe.
+  Status ServeStream(uint64_t min_index, uint64_t* applied, const snapshot::ByteSink& sink);
 
  private:
   explicit EngineStateMachine(const StateMachineOptions& options);
@@ -105,7 +130,11 @@ class EngineStateMachine {
 
   int Apply(const raft_buffer* buf, void** result);
   int TakeSnapshot(raft_buffer* bufs[], unsigned* n_bufs);
+  int HandToRaft(const std::string& out, raft_buffer* bufs[], unsigned* n_bufs);
   int Restore(raft_buffer* buf);
+  // Installs `source` (a snapshot stream) over the database; returns the
+  // PrepareInstall error, stops the node on a failure after the switch.
+  Status InstallStream(const snapshot::ByteSource& source, uint64_t index);
 
   static int ApplyTrampoline(raft_fsm* fsm, const raft_buffer* buf, void** result);
   static int SnapshotTrampoline(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs);
@@ -114,6 +143,9 @@ class EngineStateMachine {
   StateMachineOptions options_;
   raft_fsm fsm_{};
   raft* raft_ = nullptr;
+  // engine_ is replaced only on the loop thread, under the exclusive lock;
+  // ServeStream (any thread) holds it shared.
+  std::shared_mutex engine_mu_;
   std::unique_ptr<Engine> engine_;
   uint64_t applied_index_ = 0;
   StateMachineStats stats_;
