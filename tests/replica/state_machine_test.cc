@@ -3,12 +3,19 @@
 // skipped, duplicates are dropped, and snapshots restore (or skip) correctly.
 // raft_last_applied(r) reads r->last_applied, so a zeroed struct raft with
 // that field set stands in for the raft core.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <map>
 #include <string>
 
+#include "core/coding.h"
 #include "replica/command.h"
+#include "replica/snapshot_transport.h"
+#include "snapshot/stream_reader.h"
 #include "tests/replica/replica_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -172,6 +179,220 @@ TEST(StateMachineDeathTest, CorruptEntryStopsTheNodeLoudly) {
         raft.Apply(entry);
       },
       "FATAL: raft entry 1: .*bad magic");
+}
+
+// An in-process SnapshotTransport: members by name, each stream collected
+// from EngineStateMachine::ServeStream; `cut` truncates one member's stream.
+class MapTransport final : public SnapshotTransport {
+ public:
+  std::map<std::string, EngineStateMachine*> members;
+  std::map<std::string, size_t> cut;  // name -> bytes kept
+  std::vector<std::string> asked;
+  Status Fetch(const std::string& preferred, uint64_t min_index,
+               const std::function<Status(const snapshot::ByteSource&)>& consume) override {
+    std::vector<std::string> order{preferred};
+    for (const auto& [name, sm] : members) {
+      if (name != preferred) order.push_back(name);
+    }
+    Status last = Status::IOError("nobody");
+    for (const std::string& name : order) {
+      asked.push_back(name);
+      auto it = members.find(name);
+      if (it == members.end()) continue;
+      std::string stream;
+      uint64_t applied = 0;
+      last = it->second->ServeStream(min_index, &applied, [&](std::string_view b) {
+        stream.append(b);
+        return Status::Ok();
+      });
+      if (!last.ok()) continue;
+      if (cut.count(name) != 0) stream.resize(cut[name]);
+      std::string_view rest = stream;
+      last = consume([&rest](char* out, size_t n, size_t* got) {
+        *got = std::min(n, rest.size());
+        std::memcpy(out, rest.data(), *got);
+        rest.remove_prefix(*got);
+        return Status::Ok();
+      });
+      if (last.ok()) return last;
+    }
+    return last;
+  }
+};
+
+std::unique_ptr<EngineStateMachine> OpenWithTransport(const std::string& dir,
+                                                      SnapshotTransport* transport,
+                                                      const std::string& source,
+                                                      int deadline_ms = 120000) {
+  StateMachineOptions options;
+  options.engine_options = testing::TestEngineOptions();
+  options.db_dir = dir;
+  options.transport = transport;
+  options.snapshot_source = source;
+  options.fetch_deadline_ms = deadline_ms;
+  std::unique_ptr<EngineStateMachine> sm;
+  EXPECT_TRUE(EngineStateMachine::Open(options, &sm).ok());
+  return sm;
+}
+
+// With a transport, a raft snapshot is a manifest of a few bytes naming its
+// taker; the follower fetches a state at or past its index from a member
+// (past: the leader applied more meanwhile) and skips what that state holds.
+TEST(StateMachineTest, OutOfBandSnapshotIsAManifestAndTheStateIsFetched) {
+  strata::testing::ScratchDir dir;
+  MapTransport transport;
+  auto leader = OpenWithTransport(dir.Join("a"), &transport, "A");
+  ASSERT_NE(leader, nullptr);
+  transport.members["A"] = leader.get();
+  DirectRaft raft(leader.get());
+  for (int i = 0; i < 300; ++i) {
+    raft.Apply(PutCommand(9, i + 1, "key" + std::to_string(i), std::string(i % 50, 'x')));
+  }
+  const std::string manifest = raft.Snapshot();
+  EXPECT_EQ(manifest.size(), kManifestHeaderBytes + 1);
+  EXPECT_EQ(manifest.substr(kManifestHeaderBytes), "A");
+  for (int i = 300; i < 310; ++i) raft.Apply(PutCommand(9, i + 1, "late" + std::to_string(i), "v"));
+
+  auto follower = OpenWithTransport(dir.Join("b"), &transport, "B");
+  ASSERT_NE(follower, nullptr);
+  DirectRaft fraft(follower.get());
+  fraft.Restore(manifest);
+  EXPECT_EQ(follower->stats().restores_fetched, 1u);
+  EXPECT_EQ(follower->applied_index(), 310u);  // past the manifest's 300
+  EXPECT_EQ(ReadAll(follower->engine()), ReadAll(leader->engine()));
+  // raft then re-applies 301..310 from its log: all skipped.
+  fraft.set_last_applied(300);
+  for (int i = 300; i < 310; ++i) {
+    EXPECT_EQ(fraft.Apply(PutCommand(9, i + 1, "late" + std::to_string(i), "v")),
+              ApplyOutcome::kSkipped);
+  }
+  EXPECT_EQ(fraft.Apply(PutCommand(9, 311, "next", "v")), ApplyOutcome::kApplied);
+}
+
+// A member that is behind the manifest answers Busy, a stream cut short fails
+// the install (the follower's database is untouched), and the next member's
+// complete stream installs.
+TEST(StateMachineTest, FetchSkipsMembersBehindAndStreamsCutShort) {
+  strata::testing::ScratchDir dir;
+  MapTransport transport;
+  auto full = OpenWithTransport(dir.Join("full"), &transport, "C");
+  auto behind = OpenWithTransport(dir.Join("behind"), &transport, "A");
+  auto cut = OpenWithTransport(dir.Join("cut"), &transport, "B");
+  for (EngineStateMachine* sm : {full.get(), cut.get()}) {
+    DirectRaft raft(sm);
+    for (int i = 0; i < 200; ++i) raft.Apply(PutCommand(1, i + 1, "k" + std::to_string(i), "v"));
+  }
+  DirectRaft(behind.get()).Apply(PutCommand(1, 1, "k0", "v"));
+  transport.members = {{"A", behind.get()}, {"B", cut.get()}, {"C", full.get()}};
+  transport.cut["B"] = 1000;
+  DirectRaft taker(full.get());
+  taker.set_last_applied(200);
+  // The manifest as if "A" (behind) had taken it.
+  std::string named = taker.Snapshot().substr(0, kManifestHeaderBytes);
+  EncodeFixed32(named.data() + 4, 1);
+  named += "A";
+
+  auto follower = OpenWithTransport(dir.Join("f"), &transport, "F");
+  ASSERT_TRUE(follower->engine()->Put(WriteOptions(), "junk", "gone after install").ok());
+  DirectRaft fraft(follower.get());
+  fraft.Restore(named);
+  EXPECT_EQ(transport.asked, (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(follower->applied_index(), 200u);
+  EXPECT_EQ(ReadAll(follower->engine()), ReadAll(full->engine()));
+  EXPECT_EQ(GetValue(follower->engine(), "junk").substr(0, 10), "<NotFound:");
+}
+
+// The TCP service: a stream from another member's server; members that are
+// behind, cut off or not listening are reported and skipped.
+TEST(StateMachineTest, TcpSnapshotServiceStreamsBetweenMembers) {
+  strata::testing::ScratchDir dir;
+  MapTransport unused;
+  auto leader = OpenWithTransport(dir.Join("a"), &unused, "x");
+  DirectRaft raft(leader.get());
+  for (int i = 0; i < 500; ++i) {
+    raft.Apply(PutCommand(2, i + 1, "k" + std::to_string(i), std::string(100, 'v')));
+  }
+  const int base = 31000 + static_cast<int>(::getpid() % 700) * 4;
+  auto addr = [base](int k) { return fmt::format("127.0.0.1:{}", base + k); };
+  std::unique_ptr<TcpSnapshotServer> good, behind, broken;
+  ASSERT_TRUE(TcpSnapshotServer::Start(
+                  addr(0),
+                  [&](uint64_t min, uint64_t* applied, const snapshot::ByteSink& sink) {
+                    return leader->ServeStream(min, applied, sink);
+                  },
+                  {}, &good)
+                  .ok());
+  ASSERT_TRUE(TcpSnapshotServer::Start(
+                  addr(1),
+                  [](uint64_t min, uint64_t* applied, const snapshot::ByteSink&) {
+                    *applied = 7;
+                    return Status::Busy(fmt::format("behind {}", min));
+                  },
+                  {}, &behind)
+                  .ok());
+  ASSERT_TRUE(TcpSnapshotServer::Start(
+                  addr(2),
+                  [&](uint64_t min, uint64_t* applied, const snapshot::ByteSink& sink) {
+                    size_t sent = 0;
+                    Status s = leader->ServeStream(min, applied, [&](std::string_view b) {
+                      if (sent > 4000) return Status::IOError("disk died mid-stream");
+                      sent += b.size();
+                      return sink(b);
+                    });
+                    return s;
+                  },
+                  {}, &broken)
+                  .ok());
+
+  TcpSnapshotOptions options;
+  options.io_timeout_ms = 2000;
+  TcpSnapshotTransport failing({addr(1), addr(2), addr(3)}, options);
+  size_t consumed = 0;
+  Status s = failing.Fetch(addr(1), 500, [&](const snapshot::ByteSource& source) {
+    ++consumed;
+    snapshot::StreamInfo info;
+    return snapshot::VerifySnapshotStream(source, &info);
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(consumed, 1u);  // only the broken member started a stream
+  EXPECT_NE(s.ToString().find("has applied raft index 7 only, 500 wanted"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find(addr(3)), std::string::npos) << s.ToString();
+
+  TcpSnapshotTransport working({addr(1), addr(0)}, options);
+  auto installed = OpenWithTransport(dir.Join("c"), &working, "G");
+  DirectRaft taker(leader.get());
+  taker.set_last_applied(500);
+  const std::string manifest = taker.Snapshot();
+  std::string named = manifest.substr(0, kManifestHeaderBytes);
+  const std::string source = addr(1);  // behind: the transport moves on
+  EncodeFixed32(named.data() + 4, static_cast<uint32_t>(source.size()));
+  named += source;
+  DirectRaft(installed.get()).Restore(named);
+  EXPECT_EQ(installed->stats().restores_fetched, 1u);
+  EXPECT_EQ(ReadAll(installed->engine()), ReadAll(leader->engine()));
+  EXPECT_EQ(good->streams_served(), 1u);
+}
+
+TEST(StateMachineDeathTest, AFetchThatNeverSucceedsStopsTheNode) {
+  strata::testing::ScratchDir dir;
+  std::string manifest;
+  PutFixed32(&manifest, kRemoteManifestMagic);
+  PutFixed32(&manifest, 1);
+  PutFixed64(&manifest, 50);
+  manifest += "Z";
+  EXPECT_DEATH(
+      {
+        MapTransport nobody;
+        auto sm = OpenWithTransport(dir.Join("db"), &nobody, "F", /*deadline_ms=*/300);
+        DirectRaft(sm.get()).Restore(manifest);
+      },
+      "FATAL: restore of raft index 50: no member served it within 300 ms");
+  EXPECT_DEATH(
+      {
+        auto sm = OpenStateMachine(dir.Join("db2"));
+        DirectRaft(sm.get()).Restore(manifest);
+      },
+      "FATAL: restore of raft index 50: the manifest names out-of-band data at \"Z\"");
 }
 
 }  // namespace
