@@ -19,6 +19,9 @@
 #include "lsm/wal_payload.h"
 #include "snapshot/stream_writer.h"
 #include "strata/engine.h"
+#include "replica/command.h"
+#include "replica/kv_protocol.h"
+#include "replica/log_store_io.h"
 #include "strata/log_store.h"
 #include "strata/write_batch.h"
 #include "wal/format.h"
@@ -263,6 +266,32 @@ void LogStoreSeeds(const std::string& dir) {
   Seed("log_store", "records", 1, framed);
 }
 
+void ReplicaSeeds() {
+  replica::RaftSnapshotFile file;
+  file.group = 1;
+  file.index = 120;
+  file.term = 3;
+  file.configuration_index = 1;
+  file.servers = {{1, 1, "127.0.0.1:7001"}, {2, 1, "127.0.0.1:7004"}, {3, 0, "127.0.0.1:7007"}};
+  file.data = "SMN2 manifest bytes";
+  Seed("replica", "snapshot-file", 0, replica::EncodeRaftSnapshotFile(file));
+  WriteBatch batch;
+  Check(batch.Put("key", "value"), "batch");
+  Check(batch.Delete("gone"), "batch");
+  Seed("replica", "command", 2, replica::EncodeCommand(7, 42, batch));
+  replica::KvRequest request;
+  request.op = replica::KvOp::kPut;
+  request.client_id = 7;
+  request.request_id = 43;
+  request.key = "key";
+  request.value = "value";
+  Seed("replica", "request", 4, replica::EncodeRequest(request).substr(4));
+  replica::KvResponse response;
+  response.code = replica::KvCode::kOk;
+  response.payload = replica::EncodeScanPayload({{"a", "1"}, {"b", "2"}}, true);
+  Seed("replica", "response", 6, replica::EncodeResponse(response).substr(4));
+}
+
 }  // namespace
 }  // namespace strata::fuzz
 
@@ -279,5 +308,6 @@ int main(int argc, char** argv) {
   fuzz::LsmSeeds(scratch + "/lsm");
   fuzz::BtreeSeeds(scratch + "/btree");
   fuzz::LogStoreSeeds(scratch + "/logstore");
+  fuzz::ReplicaSeeds();
   return 0;
 }

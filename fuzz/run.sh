@@ -14,7 +14,7 @@ seconds=${FUZZ_SECONDS:-60}
 out=build/fuzz
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(sstable block bloom manifest wal write_batch log_store snapshot btree)
+  targets=(sstable block bloom manifest wal write_batch log_store snapshot btree replica)
 fi
 failed=()
 mkdir -p "$out/logs"
