@@ -621,9 +621,11 @@ TEST(LogStoreRewrite, AnIdleGroupDoesNotPinTheLog) {
     ASSERT_TRUE(OpenLogStoreHost(RewriteHostOptions(lag), dir.path(), &host).ok());
     ModelLog idle;
     idle.hard = HardState{4, 2, 7};
-    for (uint64_t i = 1; i <= 12; ++i) {
+    // ~22 KB: more than one rewrite record (a quarter segment each).
+    for (uint64_t i = 1; i <= 24; ++i) {
       const auto type = i % 5 == 0 ? LogEntryType::kConfigChange : LogEntryType::kCommand;
-      idle.entries.push_back(LogEntry{i, 1 + i / 6, fmt::format("idle {} {}", i, std::string(300, 'i')), type});
+      idle.entries.push_back(
+          LogEntry{i, 1 + i / 6, fmt::format("idle {} {}", i, std::string(900, 'i')), type});
     }
     ASSERT_TRUE(host->Group(5)->Append(idle.entries, true).ok());
     ASSERT_TRUE(host->Group(5)->SetHardState(idle.hard).ok());
@@ -651,6 +653,8 @@ TEST(LogStoreRewrite, AnIdleGroupDoesNotPinTheLog) {
       EXPECT_GE(stats.rewritten_entries, stats.rewrite_records);
       EXPECT_LT(stats.pinning_lag_segments, uint64_t{lag} + 1);
     }
+    fmt::print("rewrite_lag_segments {}: at most {} segments, {} rewrite records\n", lag,
+               max_segments, stats.rewrite_records);
     EXPECT_EQ(Diff(host->Group(5), idle), "");
     host.reset();
     ASSERT_TRUE(OpenLogStoreHost(RewriteHostOptions(lag), dir.path(), &host).ok());
@@ -838,13 +842,17 @@ TEST(LogStoreRewrite, CraftedRewriteRecordsAreDecodedAndReplayedAsDocumented) {
 // sync, rename or removal fails first, mid-rewrite or mid-release): after
 // each cut every group is exactly as after some call at or after the last
 // one acknowledged durable, so every synced entry, term and vote is there.
-TEST(LogStoreRewrite, PowerCutsDuringRewritesKeepWhatWasAcknowledged) {
+// With a lag of 4, entries one segment old stay where they are while older
+// ones move ahead of them (the group's pin is then not its first entry).
+class LogStoreRewriteCuts : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(LogStoreRewriteCuts, PowerCutsDuringRewritesKeepWhatWasAcknowledged) {
   const uint64_t seed = strata::testing::TestSeed(12);
-  SCOPED_TRACE(fmt::format("seed={}", seed));
+  SCOPED_TRACE(fmt::format("seed={} lag={}", seed, GetParam()));
   std::mt19937_64 rng(seed);
   strata::testing::ScratchDir dir;
   auto fs = std::make_shared<io::FaultFileSystem>(io::DefaultFileSystem());
-  LogStoreHostOptions options = RewriteHostOptions(2);
+  LogStoreHostOptions options = RewriteHostOptions(GetParam());
   options.file_system = fs;
   std::unique_ptr<LogStoreHost> host;
   ASSERT_TRUE(OpenLogStoreHost(options, dir.path(), &host).ok());
@@ -957,11 +965,78 @@ TEST(LogStoreRewrite, PowerCutsDuringRewritesKeepWhatWasAcknowledged) {
     if (found > 0) ++later_than_acknowledged;
     model = candidates[found];
   }
-  fmt::print("{} cuts, {} rewrite records, {} failed calls, {} recoveries past the last sync\n",
-             kCuts, rewrite_records, failed_calls, later_than_acknowledged);
-  EXPECT_GT(rewrite_records, uint64_t{kCuts});
+  fmt::print("lag {}: {} cuts, {} rewrite records, {} failed calls, {} recoveries past the last sync\n",
+             GetParam(), kCuts, rewrite_records, failed_calls, later_than_acknowledged);
+  EXPECT_GT(rewrite_records, 60u);
   EXPECT_GT(failed_calls, 10u);
   host.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Lags, LogStoreRewriteCuts, ::testing::Values(2u, 4u));
+
+// Rewrites race with the cold group's own calls and reads: a rewrite reads
+// the entries without the group's locks, so the group may truncate,
+// overwrite or compact meanwhile (only entries still where they were read
+// move), and a read may hold old locations while they move (their segment
+// stays until it is done).
+TEST(LogStoreRewrite, RewritesRaceWithTheGroupsOwnCallsAndReads) {
+  strata::testing::ScratchDir dir;
+  std::unique_ptr<LogStoreHost> host;
+  ASSERT_TRUE(OpenLogStoreHost(RewriteHostOptions(2), dir.path(), &host).ok());
+  std::atomic<bool> done{false};
+  ModelLog cold;  // the cold thread's
+  std::thread cold_thread([&] {
+    std::mt19937_64 rng(strata::testing::TestSeed(5));
+    LogStore* store = host->Group(2);
+    for (int op = 0; op < 600 && !::testing::Test::HasFailure(); ++op) {
+      const int kind = static_cast<int>(rng() % 10);
+      if (kind < 4 && cold.entries.size() < 24) {
+        uint64_t from = cold.last() + 1;
+        if (rng() % 3 == 0 && !cold.entries.empty()) from = cold.first + rng() % cold.entries.size();
+        std::vector<LogEntry> batch;
+        for (uint64_t k = 0, n = 1 + rng() % 4; k < n; ++k) {
+          batch.push_back(LogEntry{from + k, 1 + rng() % 3, Data(rng, from + k) + std::string(700, 'c')});
+        }
+        EXPECT_TRUE(store->Append(batch, false).ok());
+        cold.entries.resize(from - cold.first);
+        cold.entries.insert(cold.entries.end(), batch.begin(), batch.end());
+      } else if (kind < 5 && !cold.entries.empty()) {
+        const uint64_t at = cold.first + rng() % cold.entries.size();
+        EXPECT_TRUE(store->TruncateSuffix(at).ok());
+        cold.entries.resize(at - cold.first);
+      } else if (kind < 6 && !cold.entries.empty()) {
+        const uint64_t upto = cold.first + rng() % std::min<size_t>(cold.entries.size(), 3);
+        EXPECT_TRUE(store->CompactPrefix(upto).ok());
+        cold.prev_term = cold.entries[upto - cold.first].term;
+        cold.entries.erase(cold.entries.begin(), cold.entries.begin() + (upto + 1 - cold.first));
+        cold.first = upto + 1;
+      } else {
+        EXPECT_EQ(Diff(store, cold), "") << "op " << op;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 500));
+    }
+    done = true;
+  });
+  LogStore* busy = host->Group(1);
+  const std::string data(1000, 'd');
+  uint64_t i = 0;
+  while (!done) {
+    ++i;
+    const std::vector<LogEntry> one = {LogEntry{i, 3, data}};
+    ASSERT_TRUE(busy->Append(one, false).ok());
+    if (i % 20 == 0) {
+      ASSERT_TRUE(busy->CompactPrefix(i - 10).ok());
+    }
+  }
+  cold_thread.join();
+  const LogStoreHostStats stats = host->Stats();
+  fmt::print("{} busy entries, {} rewrite records, {} segments\n", i, stats.rewrite_records,
+             stats.segments);
+  EXPECT_GT(stats.rewrite_records, 20u);
+  EXPECT_EQ(Diff(host->Group(2), cold), "");
+  host.reset();
+  ASSERT_TRUE(OpenLogStoreHost(RewriteHostOptions(2), dir.path(), &host).ok());
+  EXPECT_EQ(Diff(host->Group(2), cold), "");
 }
 
 }  // namespace
