@@ -496,4 +496,9 @@ uint64_t LogImpl::segment_count() const {
   return segments_.size();
 }
 
+uint64_t LogImpl::head_segment_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return segments_.empty() ? 0 : segments_.back().seq;
+}
+
 }  // namespace strata::wal

@@ -202,6 +202,10 @@ class Log {
   virtual LogStats stats() const = 0;
   // Segment files currently part of the log (oldest first), for tools/tests.
   virtual uint64_t segment_count() const = 0;
+  // Sequence number of the newest segment (the one new records go to; 0
+  // before the first). Segment seqs are consecutive, so the difference of
+  // two is a distance in segments.
+  virtual uint64_t head_segment_seq() const = 0;
 };
 
 }  // namespace strata::wal

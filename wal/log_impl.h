@@ -48,6 +48,7 @@ class LogImpl final : public Log {
   uint64_t next_lsn() const override;
   LogStats stats() const override;
   uint64_t segment_count() const override;
+  uint64_t head_segment_seq() const override;
 
  private:
   struct Segment {

@@ -20,14 +20,16 @@ namespace strata::wal {
 
 namespace {
 
-// Indexes stay far from overflow (index + count, last_index + 1).
-constexpr uint64_t kLogIndexMax = uint64_t{1} << 62;
 // Placeholders one replayed record may add. They stand for entries whose
 // records were overwritten and then released, and later records must
 // replace or compact each of them; a checksum-valid but wrong record could
 // otherwise ask for 2^40 of them (a hang and memory without bound, found by
 // fuzz/log_store_fuzzer). 4M placeholders is about 160 MB.
 constexpr uint64_t kReplayGapMax = uint64_t{1} << 22;
+
+// Bytes counted per live entry besides its data when sizing a group
+// (rewrite_lag_segments): its term, length and type in a record.
+constexpr uint64_t kEntryFramingBytes = 16;
 
 std::string Where(const RecordLocation& where) {
   return fmt::format("{} @ {} (lsn {})", SegmentFileName(where.segment_seq), where.offset,
@@ -60,6 +62,43 @@ void GroupLog::ApplyEntries(const RecordLocation& where, const StoreRecord& reco
   }
 }
 
+// A rewrite record says: at this LSN the group held these entries, with
+// these terms; their data is now (also) here. It never drops an entry. At run
+// time the entries were checked against the index just before the record
+// was appended, so it only moves locations. Replay may not have seen the
+// entries yet, because a rewrite exists precisely so that their older
+// records can be released: entries outside what replay holds are taken as
+// entries whose earlier records were released, with placeholders for any
+// index between them and what replay holds (later records must fill those,
+// as for ApplyEntries). An index replay holds with a different term (only a
+// crafted or damaged log has one) keeps what replay holds.
+void GroupLog::ApplyRewrite(const RecordLocation& where, const StoreRecord& record) {
+  if (record.entries.empty()) return;
+  sorted_ = false;
+  const uint64_t first = record.index;
+  const uint64_t last = first + record.entries.size() - 1;
+  if (entries_.empty()) {
+    first_index_ = first;  // replay only
+  } else if (first < first_index_) {
+    entries_.insert(entries_.begin(), first_index_ - first, EntryRef{});  // replay only
+    first_index_ = first;
+  }
+  if (last > LastIndexLocked()) entries_.resize(last - first_index_ + 1);  // replay only
+  for (const EntryView& e : record.entries) {
+    EntryRef& ref = entries_[e.index - first_index_];
+    if (ref.where.lsn != 0 && ref.term != e.term) continue;
+    ref = EntryRef{e.term, where, e.data_offset, static_cast<uint32_t>(e.data.size()), e.type};
+  }
+}
+
+void GroupLog::ResortLocked() {
+  if (sorted_) return;
+  for (size_t k = 1; k < entries_.size(); ++k) {
+    if (entries_[k].where.lsn < entries_[k - 1].where.lsn) return;
+  }
+  sorted_ = true;
+}
+
 void GroupLog::ApplyTruncate(uint64_t index) {
   if (index < first_index_) {
     entries_.clear();
@@ -67,6 +106,7 @@ void GroupLog::ApplyTruncate(uint64_t index) {
   } else if (index <= LastIndexLocked()) {
     entries_.resize(index - first_index_);
   }
+  ResortLocked();
 }
 
 void GroupLog::ApplyMeta(const GroupMeta& meta, uint64_t lsn) {
@@ -82,8 +122,12 @@ void GroupLog::ApplyMeta(const GroupMeta& meta, uint64_t lsn) {
     // were in released segments; later records must replace them.
     entries_.insert(entries_.begin(), first_index_ - meta.first_index, EntryRef{});
   }
+  // A compaction may have dropped the entries a rewrite moved ahead (not on
+  // every hard state: the scan is linear).
+  const bool dropped = meta.reset || meta.first_index != first_index_;
   first_index_ = meta.first_index;
   prev_term_ = meta.prev_term;
+  if (dropped) ResortLocked();
 }
 
 uint64_t GroupLog::ReplayGapLocked(const StoreRecord& record) const {
@@ -91,6 +135,17 @@ uint64_t GroupLog::ReplayGapLocked(const StoreRecord& record) const {
     const uint64_t first = record.index;
     if (record.entries.empty() || entries_.empty() || first < first_index_) return 0;
     return first > LastIndexLocked() + 1 ? first - (LastIndexLocked() + 1) : 0;
+  }
+  if (record.kind == StoreRecordKind::kRewrite) {
+    // ApplyRewrite's placeholders: the indexes between the record's entries
+    // and the ones replay holds, on either side.
+    if (record.entries.empty() || entries_.empty()) return 0;
+    const uint64_t first = record.index;
+    const uint64_t last = first + record.entries.size() - 1;
+    uint64_t gap = 0;
+    if (last + 1 < first_index_) gap += first_index_ - 1 - last;
+    if (first > LastIndexLocked() + 1) gap += first - 1 - LastIndexLocked();
+    return gap;
   }
   if (record.kind == StoreRecordKind::kMeta) {
     const GroupMeta& meta = record.meta;
@@ -121,9 +176,123 @@ GroupMeta GroupLog::MetaLocked() const {
   return meta;
 }
 
-void GroupLog::PinsLocked(uint64_t* entry_lsn, uint64_t* meta_lsn) const {
-  *entry_lsn = entries_.empty() ? 0 : entries_.front().where.lsn;
-  *meta_lsn = meta_lsn_;
+const GroupLog::EntryRef* GroupLog::OldestEntryLocked() const {
+  if (entries_.empty()) return nullptr;
+  if (sorted_) return &entries_.front();
+  const EntryRef* oldest = &entries_.front();
+  for (const EntryRef& ref : entries_) {
+    if (ref.where.lsn < oldest->where.lsn) oldest = &ref;
+  }
+  return oldest;
+}
+
+uint64_t GroupLog::LiveBytesLocked() const {
+  uint64_t bytes = 0;
+  for (const EntryRef& ref : entries_) bytes += ref.data_bytes + kEntryFramingBytes;
+  return bytes;
+}
+
+Status GroupLog::RewriteBelow(uint64_t below_seq, uint64_t chunk_bytes, uint64_t* budget,
+                              RewriteCounts* counts) {
+  uint64_t next = 0;  // indexes below it are done
+  Status s;
+  while (*budget > 0 && s.ok()) {
+    // 1. The next run of consecutive entries in old segments (at most
+    // chunk_bytes of data, at least one entry), its locations copied and
+    // its lowest LSN pinned, as a read does.
+    uint64_t lo = 0;
+    std::vector<EntryRef> refs;
+    uint64_t pinned = 0;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      const uint64_t last = LastIndexLocked();
+      uint64_t index = std::max(next, first_index_);
+      while (index <= last && entries_[index - first_index_].where.segment_seq >= below_seq) {
+        ++index;
+      }
+      if (index > last) break;
+      lo = index;
+      const uint64_t limit = std::min(chunk_bytes, *budget);
+      uint64_t bytes = 0;
+      for (; index <= last; ++index) {
+        const EntryRef& ref = entries_[index - first_index_];
+        if (ref.where.segment_seq >= below_seq) break;
+        if (!refs.empty() && bytes + ref.data_bytes + kEntryFramingBytes > limit) break;
+        refs.push_back(ref);
+        bytes += ref.data_bytes + kEntryFramingBytes;
+        pinned = pinned == 0 ? ref.where.lsn : std::min(pinned, ref.where.lsn);
+      }
+      std::lock_guard<std::mutex> pins(host_->pins_mu_);
+      host_->read_pins_.insert(pinned);
+    }
+    // 2. The data, read without the group's locks.
+    std::vector<LogEntry> copies;
+    std::string payload;
+    uint64_t payload_lsn = 0;
+    for (size_t k = 0; k < refs.size() && s.ok(); ++k) {
+      const EntryRef& ref = refs[k];
+      if (ref.where.lsn != payload_lsn) {
+        s = host_->log_->ReadRecord(ref.where, &payload);
+        if (!s.ok()) break;
+        payload_lsn = ref.where.lsn;
+      }
+      std::string_view data;
+      s = SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data);
+      if (s.ok()) copies.push_back(LogEntry{lo + k, ref.term, std::string(data), ref.type});
+    }
+    // 3. Under the write mutex, the entries still where they were read (the
+    // group may have compacted, truncated or overwritten since): the first
+    // run of them goes into one record.
+    if (s.ok()) {
+      std::lock_guard<std::mutex> write_lock(write_mu_);
+      size_t begin = refs.size(), end = refs.size();
+      {
+        std::shared_lock<std::shared_mutex> lock(state_mu_);
+        const auto unchanged = [&](size_t k) {
+          const uint64_t index = lo + k;
+          if (index < first_index_ || index > LastIndexLocked()) return false;
+          const EntryRef& now = entries_[index - first_index_];
+          return now.where.lsn == refs[k].where.lsn && now.data_offset == refs[k].data_offset;
+        };
+        for (size_t k = 0; k < refs.size(); ++k) {
+          if (unchanged(k)) {
+            begin = k;
+            break;
+          }
+        }
+        for (end = begin; end < refs.size() && unchanged(end);) ++end;
+      }
+      next = lo + (begin < end ? end : refs.size());
+      if (begin < end) {
+        const std::span<const LogEntry> run(copies.data() + begin, end - begin);
+        std::vector<uint32_t> offsets;
+        EncodeRewrite(group_, run, &payload, &offsets);
+        Result<RecordLocation> where = host_->log()->AppendWithLocation(payload, /*sync=*/false);
+        if (!where.ok()) {
+          s = where.status();
+        } else {
+          StoreRecord record;
+          record.kind = StoreRecordKind::kRewrite;
+          record.index = run.front().index;
+          for (size_t k = 0; k < run.size(); ++k) {
+            record.entries.push_back(EntryView{run[k].index, run[k].term, run[k].type, offsets[k],
+                                               std::string_view(run[k].data)});
+          }
+          std::unique_lock<std::shared_mutex> lock(state_mu_);
+          ApplyRewrite(*where, record);
+          counts->records++;
+          counts->entries += run.size();
+          counts->bytes += payload.size();
+          *budget -= std::min<uint64_t>(*budget, payload.size());
+        }
+      }
+    }
+    std::lock_guard<std::mutex> pins(host_->pins_mu_);
+    host_->read_pins_.erase(host_->read_pins_.find(pinned));
+  }
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  ResortLocked();
+  return s;
 }
 
 Status GroupLog::WriteMeta(const GroupMeta& meta, bool sync) {
@@ -384,6 +553,7 @@ Status LogStoreHostImpl::Open(const LogStoreHostOptions& options, const std::str
   log_options.direct_io = options.direct_io;
   log_options.recovery = options.recovery;
   auto impl = std::make_unique<LogStoreHostImpl>();
+  impl->options_ = options;
   // One pass over the disk: the WAL's recovery scan feeds the index.
   StoreRecord record;
   LogStoreHostImpl* self = impl.get();
@@ -416,6 +586,10 @@ Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_
       case StoreRecordKind::kTypedEntries:  // decoded as kEntries
         group->ApplyEntries(where, record);
         break;
+      case StoreRecordKind::kRewrite:
+      case StoreRecordKind::kTypedRewrite:  // decoded as kRewrite
+        group->ApplyRewrite(where, record);
+        break;
       case StoreRecordKind::kTruncate: group->ApplyTruncate(record.index); break;
       case StoreRecordKind::kMeta:
       case StoreRecordKind::kConfiguredMeta:  // decoded as kMeta
@@ -426,11 +600,12 @@ Status LogStoreHostImpl::ApplyReplayed(const RecordLocation& where, std::string_
   return Status::Ok();
 }
 
-Status LogStoreHostImpl::CheckReplayed() const {
+Status LogStoreHostImpl::CheckReplayed() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, group] : groups_) {
-    std::shared_lock<std::shared_mutex> state(group->state_mu_);
+    std::unique_lock<std::shared_mutex> state(group->state_mu_);
     STRATA_RETURN_IF_ERROR(group->CheckReplayedLocked());
+    group->ResortLocked();
   }
   return Status::Ok();
 }
@@ -456,6 +631,78 @@ std::vector<uint64_t> LogStoreHostImpl::GroupIds() const {
 
 Status LogStoreHostImpl::Sync() { return log_->Sync(); }
 
+LogStoreHostStats LogStoreHostImpl::Stats() const {
+  LogStoreHostStats stats;
+  std::vector<std::pair<uint64_t, GroupLog*>> groups;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, group] : groups_) groups.emplace_back(id, group.get());
+  }
+  const uint64_t head = log_->head_segment_seq();
+  uint64_t oldest_lsn = UINT64_MAX;
+  for (const auto& [id, g] : groups) {
+    std::shared_lock<std::shared_mutex> lock(g->state_mu_);
+    const GroupLog::EntryRef* oldest = g->OldestEntryLocked();
+    if (oldest == nullptr || oldest->where.lsn >= oldest_lsn) continue;
+    oldest_lsn = oldest->where.lsn;
+    stats.has_pinning_group = true;
+    stats.pinning_group = id;
+    stats.pinning_lag_segments = head - std::min(head, oldest->where.segment_seq);
+  }
+  stats.segments = log_->segment_count();
+  stats.rewrite_records = rewrite_records_.load();
+  stats.rewritten_entries = rewritten_entries_.load();
+  stats.rewritten_bytes = rewritten_bytes_.load();
+  return stats;
+}
+
+uint64_t LogStoreHostImpl::LowestReadPin() {
+  std::lock_guard<std::mutex> pins(pins_mu_);
+  return read_pins_.empty() ? 0 : *read_pins_.begin();
+}
+
+Status LogStoreHostImpl::RewriteColdGroups(const std::vector<GroupLog*>& groups) {
+  const uint64_t lag = options_.rewrite_lag_segments;
+  const uint64_t head = log_->head_segment_seq();
+  if (lag == 0 || head <= lag) return Status::Ok();
+  // Candidates: groups whose oldest entry lags `lag` segments or more and
+  // whose live entries are small enough to copy. The oldest entry no
+  // rewrite moves (another group's, a read's) bounds what a release can
+  // free: copying a group whose entries are all newer than it frees nothing.
+  const uint64_t size_max = lag * options_.segment_bytes / 4;
+  std::vector<std::pair<uint64_t, GroupLog*>> candidates;  // (oldest lsn, group)
+  uint64_t fixed = UINT64_MAX;
+  for (GroupLog* g : groups) {
+    std::shared_lock<std::shared_mutex> lock(g->state_mu_);
+    const GroupLog::EntryRef* oldest = g->OldestEntryLocked();
+    if (oldest == nullptr) continue;
+    if (head - std::min(head, oldest->where.segment_seq) >= lag &&
+        g->LiveBytesLocked() <= size_max) {
+      candidates.emplace_back(oldest->where.lsn, g);
+    } else {
+      fixed = std::min(fixed, oldest->where.lsn);
+    }
+  }
+  if (const uint64_t pin = LowestReadPin(); pin != 0) fixed = std::min(fixed, pin);
+  std::sort(candidates.begin(), candidates.end());
+  // Entries at least half the lag behind move, so a group that still writes
+  // now and then leaves its recent entries where they are.
+  const uint64_t below_seq = head + 1 - std::max<uint64_t>(1, lag / 2);
+  const uint64_t chunk_bytes = std::max<uint64_t>(1, options_.segment_bytes / 4);
+  uint64_t budget = options_.segment_bytes;
+  GroupLog::RewriteCounts counts;
+  Status s;
+  for (const auto& [lsn, g] : candidates) {
+    if (lsn >= fixed || budget == 0) break;
+    s = g->RewriteBelow(below_seq, chunk_bytes, &budget, &counts);
+    if (!s.ok()) break;
+  }
+  rewrite_records_ += counts.records;
+  rewritten_entries_ += counts.entries;
+  rewritten_bytes_ += counts.bytes;
+  return s;
+}
+
 Status LogStoreHostImpl::MaybeRelease() {
   std::lock_guard<std::mutex> release_lock(release_mu_);
   std::vector<GroupLog*> groups;
@@ -463,20 +710,17 @@ Status LogStoreHostImpl::MaybeRelease() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, group] : groups_) groups.push_back(group.get());
   }
-  // Live entries cannot move; everything below the oldest one may go.
+  STRATA_RETURN_IF_ERROR(RewriteColdGroups(groups));
+  // Everything below the oldest live entry may go.
   uint64_t bound = log_->next_lsn();
   for (GroupLog* g : groups) {
     std::shared_lock<std::shared_mutex> lock(g->state_mu_);
-    uint64_t entry_lsn = 0, meta_lsn = 0;
-    g->PinsLocked(&entry_lsn, &meta_lsn);
-    if (entry_lsn != 0) bound = std::min(bound, entry_lsn);
+    const GroupLog::EntryRef* oldest = g->OldestEntryLocked();
+    if (oldest != nullptr) bound = std::min(bound, oldest->where.lsn);
   }
-  {
-    // After the groups: a reader pins before it leaves its group's lock, so
-    // a read of entries compacted away meanwhile is seen here.
-    std::lock_guard<std::mutex> pins(pins_mu_);
-    if (!read_pins_.empty()) bound = std::min(bound, *read_pins_.begin());
-  }
+  // After the groups: a reader pins before it leaves its group's lock, so a
+  // read of entries compacted away (or rewritten) meanwhile is seen here.
+  if (const uint64_t pin = LowestReadPin(); pin != 0) bound = std::min(bound, pin);
   const uint64_t boundary = log_->ReleaseBoundary(bound);
   if (boundary == log_->ReleaseBoundary(0)) return Status::Ok();  // no whole segment to drop
   // Metadata still below the boundary moves to the head of the log first.

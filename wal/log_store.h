@@ -11,10 +11,24 @@
 // but the index is cached, so memory is ~48 bytes per live entry.
 //
 // Segments are released when no group needs them: a segment goes once every
-// group's first live entry lies in a newer one; metadata records still in it
-// are first rewritten at the head of the log, and the whole log is synced
-// before the segment goes, so a released segment never held the only durable
-// copy of anything (a power cut later loses at most an unsynced suffix).
+// group's live entries lie in newer ones; metadata records still in it are
+// first rewritten at the head of the log, and the whole log is synced before
+// the segment goes, so a released segment never held the only durable copy
+// of anything (a power cut later loses at most an unsynced suffix).
+//
+// Cold groups (LogStoreHostOptions::rewrite_lag_segments): a group whose
+// oldest live entry lags far behind the head has its old live entries copied
+// to the head in rewrite records (FORMAT.md), which replace the entries'
+// locations and never drop an entry: an ordinary entries record at index i
+// overwrites everything after i, so copying a log in several of those would
+// lose its tail to a crash between them. A copy is checked against the
+// group's index under its write mutex before it is appended (the group may
+// have truncated or compacted while the copy was read), so the records a
+// rewrite appends describe entries the group holds at that LSN.
+//
+// Because a rewrite moves a prefix of a group's entries ahead of the rest,
+// entry locations are in LSN order only until a rewrite (sorted_); an
+// unsorted group's pin is found by a scan of its index.
 //
 // Threading: a group's writes are serialised by its write mutex (held across
 // the WAL append, so calls on one log apply in the order they return);
@@ -26,6 +40,7 @@
 // host.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -84,8 +99,11 @@ class GroupLog final : public LogStore {
 
   // Replay and runtime share these; REQUIRES: state_mu_ held exclusively.
   void ApplyEntries(const RecordLocation& where, const StoreRecord& record);
+  void ApplyRewrite(const RecordLocation& where, const StoreRecord& record);
   void ApplyTruncate(uint64_t index);
   void ApplyMeta(const GroupMeta& meta, uint64_t lsn);
+  // Sets sorted_ again once the entries' locations are in LSN order.
+  void ResortLocked();
   // Corruption if replay left a placeholder entry.
   Status CheckReplayedLocked() const;
   // How many placeholder entries applying `record` in replay would add
@@ -95,9 +113,20 @@ class GroupLog final : public LogStore {
   GroupMeta MetaLocked() const;
   // Appends a meta record (REQUIRES: write_mu_ held) and applies it.
   Status WriteMeta(const GroupMeta& meta, bool sync);
-  // Lowest lsn this group needs kept: its first live entry's record and its
-  // newest meta record (0 = none).
-  void PinsLocked(uint64_t* entry_lsn, uint64_t* meta_lsn) const;
+  // The live entry in the oldest record (null = no entries): the lowest lsn
+  // this group's entries need kept. The front one while sorted_, else a scan.
+  const EntryRef* OldestEntryLocked() const;
+  // Live entry data bytes (with a little for each entry's framing).
+  uint64_t LiveBytesLocked() const;
+  // Copies this group's live entries that lie in segments below `below_seq`
+  // to the head of the log in rewrite records, oldest index first, while
+  // *budget (payload bytes) lasts. Takes the group's locks only to copy the
+  // locations and to append and apply each record; reads the data between.
+  struct RewriteCounts {
+    uint64_t records = 0, entries = 0, bytes = 0;
+  };
+  Status RewriteBelow(uint64_t below_seq, uint64_t chunk_bytes, uint64_t* budget,
+                      RewriteCounts* counts);
   bool HasStateLocked() const { return meta_lsn_ != 0 || !entries_.empty(); }
 
   LogStoreHostImpl* const host_;
@@ -114,6 +143,9 @@ class GroupLog final : public LogStore {
   HardState hard_ STRATA_GUARDED_BY(state_mu_);
   LogConfiguration configuration_ STRATA_GUARDED_BY(state_mu_);
   uint64_t meta_lsn_ STRATA_GUARDED_BY(state_mu_) = 0;
+  // entries_' locations are in LSN order (false after a rewrite moved some
+  // ahead of others, until ResortLocked finds them in order again).
+  bool sorted_ STRATA_GUARDED_BY(state_mu_) = true;
 };
 
 class LogStoreHostImpl final : public LogStoreHost {
@@ -124,9 +156,11 @@ class LogStoreHostImpl final : public LogStoreHost {
   LogStore* Group(uint64_t group_id) override;
   std::vector<uint64_t> GroupIds() const override;
   Status Sync() override;
+  LogStoreHostStats Stats() const override;
 
   Log* log() { return log_.get(); }
-  // Releases segments no group needs any more (after compaction or reset).
+  // Releases segments no group needs any more (after compaction or reset),
+  // first rewriting cold groups' entries (rewrite_lag_segments).
   Status MaybeRelease();
 
  private:
@@ -135,8 +169,15 @@ class LogStoreHostImpl final : public LogStoreHost {
   // Applies one replayed WAL record to the index (Open).
   Status ApplyReplayed(const RecordLocation& where, std::string_view payload,
                        StoreRecord* scratch);
-  // Corruption if replay left a placeholder entry in any group.
-  Status CheckReplayed() const;
+  // Corruption if replay left a placeholder entry in any group; else marks
+  // which groups' locations are in LSN order.
+  Status CheckReplayed();
+  // The cold-group rewrites of one MaybeRelease. REQUIRES: release_mu_.
+  Status RewriteColdGroups(const std::vector<GroupLog*>& groups);
+  // Lowest lsn a read in progress has pinned (0 = none).
+  uint64_t LowestReadPin();
+
+  LogStoreHostOptions options_;
 
   std::unique_ptr<Log> log_;
   // mu_ guards the group map (a group, once created, lives as long as the
@@ -149,6 +190,10 @@ class LogStoreHostImpl final : public LogStoreHost {
   // several readers may pin the same one). Taken after a group's state_mu_.
   std::mutex pins_mu_;
   std::multiset<uint64_t> read_pins_ STRATA_GUARDED_BY(pins_mu_);
+  // Rewrite counters (LogStoreHostStats); written under release_mu_.
+  std::atomic<uint64_t> rewrite_records_{0};
+  std::atomic<uint64_t> rewritten_entries_{0};
+  std::atomic<uint64_t> rewritten_bytes_{0};
 };
 
 }  // namespace strata::wal

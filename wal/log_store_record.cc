@@ -13,14 +13,18 @@ bool IsLogEntryType(LogEntryType type) {
          type == LogEntryType::kConfigChange;
 }
 
-void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
-                   std::vector<uint32_t>* data_offsets) {
+namespace {
+
+// The layout kinds 1, 4, 6 and 7 share; `typed_kind` when any entry is not a
+// command, else `plain_kind`.
+void EncodeEntryList(StoreRecordKind plain_kind, StoreRecordKind typed_kind, uint64_t group,
+                     std::span<const LogEntry> entries, std::string* out,
+                     std::vector<uint32_t>* data_offsets) {
   const bool typed = std::any_of(entries.begin(), entries.end(), [](const LogEntry& e) {
     return e.type != LogEntryType::kCommand;
   });
   out->clear();
-  out->push_back(
-      static_cast<char>(typed ? StoreRecordKind::kTypedEntries : StoreRecordKind::kEntries));
+  out->push_back(static_cast<char>(typed ? typed_kind : plain_kind));
   PutVarint64(out, group);
   PutVarint64(out, entries.empty() ? 0 : entries.front().index);
   PutVarint64(out, entries.size());
@@ -32,6 +36,20 @@ void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::strin
     data_offsets->push_back(static_cast<uint32_t>(out->size()));
     out->append(e.data);
   }
+}
+
+}  // namespace
+
+void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
+                   std::vector<uint32_t>* data_offsets) {
+  EncodeEntryList(StoreRecordKind::kEntries, StoreRecordKind::kTypedEntries, group, entries, out,
+                  data_offsets);
+}
+
+void EncodeRewrite(uint64_t group, std::span<const LogEntry> entries, std::string* out,
+                   std::vector<uint32_t>* data_offsets) {
+  EncodeEntryList(StoreRecordKind::kRewrite, StoreRecordKind::kTypedRewrite, group, entries, out,
+                  data_offsets);
 }
 
 void EncodeTruncate(uint64_t group, uint64_t index, std::string* out) {
@@ -72,15 +90,26 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
   if (!GetVarint64(&payload, &record->group)) return bad("truncated group id");
   switch (kind) {
     case static_cast<uint8_t>(StoreRecordKind::kEntries):
-    case static_cast<uint8_t>(StoreRecordKind::kTypedEntries): {
-      const bool typed = kind == static_cast<uint8_t>(StoreRecordKind::kTypedEntries);
-      record->kind = StoreRecordKind::kEntries;
+    case static_cast<uint8_t>(StoreRecordKind::kTypedEntries):
+    case static_cast<uint8_t>(StoreRecordKind::kRewrite):
+    case static_cast<uint8_t>(StoreRecordKind::kTypedRewrite): {
+      const bool typed = kind == static_cast<uint8_t>(StoreRecordKind::kTypedEntries) ||
+                         kind == static_cast<uint8_t>(StoreRecordKind::kTypedRewrite);
+      const bool rewrite = kind == static_cast<uint8_t>(StoreRecordKind::kRewrite) ||
+                           kind == static_cast<uint8_t>(StoreRecordKind::kTypedRewrite);
+      record->kind = rewrite ? StoreRecordKind::kRewrite : StoreRecordKind::kEntries;
       uint64_t count = 0;
       if (!GetVarint64(&payload, &record->index) || !GetVarint64(&payload, &count)) {
         return bad("truncated entries header");
       }
       if (count > payload.size()) return bad("entry count exceeds the record");
       if (count > 0 && record->index == 0) return bad("entry index 0");
+      // Appends refuse such indexes, so no writer made this record; and
+      // index + count must not wrap.
+      if (count > 0 && record->index >= kLogIndexMax) {
+        return bad(fmt::format("entry index {} beyond 2^62", record->index));
+      }
+      if (rewrite && count == 0) return bad("rewrite of no entries");
       for (uint64_t i = 0; i < count; ++i) {
         EntryView e;
         e.index = record->index + i;
@@ -137,7 +166,8 @@ Status DecodeStoreRecord(std::string_view payload, std::string_view where, Store
       break;
     }
     default:
-      return bad(fmt::format("unknown kind {}", kind));
+      // Kinds are only ever added; a newer writer's kind reads as this.
+      return bad(fmt::format("unknown kind {} (written by a newer version?)", kind));
   }
   if (!payload.empty()) return bad(fmt::format("{} trailing bytes", payload.size()));
   return Status::Ok();

@@ -20,7 +20,16 @@ enum class StoreRecordKind : uint8_t {
   kMeta = 3,      // group metadata: compaction point and hard state
   kTypedEntries = 4,  // as kEntries, each entry with its LogEntryType
   kConfiguredMeta = 5,  // as kMeta, with the snapshot's configuration
+  // Same layout as kEntries / kTypedEntries: copies of live entries written
+  // at the head of the log so that their old segments can go. Never drops an
+  // entry (no overwrite semantics); see GroupLog::ApplyRewrite.
+  kRewrite = 6,
+  kTypedRewrite = 7,
 };
+
+// Entry indexes stay below this (appends refuse more; a record naming more
+// is Corruption), far from overflow of index + count and last_index + 1.
+inline constexpr uint64_t kLogIndexMax = uint64_t{1} << 62;
 
 // The complete metadata of a group: rewritten whenever any part changes, so
 // the newest kMeta record alone defines it.
@@ -42,12 +51,13 @@ struct EntryView {
   std::string_view data;
 };
 
-// A decoded record. For kEntries and kTypedEntries (decoded as kEntries),
-// `entries` holds every entry; kConfiguredMeta decodes as kMeta.
+// A decoded record. For kEntries and kTypedEntries (decoded as kEntries) and
+// kRewrite and kTypedRewrite (decoded as kRewrite), `entries` holds every
+// entry; kConfiguredMeta decodes as kMeta.
 struct StoreRecord {
   StoreRecordKind kind = StoreRecordKind::kEntries;
   uint64_t group = 0;
-  uint64_t index = 0;  // kEntries: first index; kTruncate: the index
+  uint64_t index = 0;  // kEntries, kRewrite: first index; kTruncate: the index
   std::vector<EntryView> entries;
   GroupMeta meta;
 };
@@ -57,6 +67,11 @@ struct StoreRecord {
 void EncodeEntries(uint64_t group, std::span<const LogEntry> entries, std::string* out,
                    std::vector<uint32_t>* data_offsets);
 bool IsLogEntryType(LogEntryType type);
+// kRewrite when every entry is a command, else kTypedRewrite (so that one
+// entry's rewrite is never larger than the record it came from).
+// REQUIRES: entries non-empty and consecutive, every type a LogEntryType.
+void EncodeRewrite(uint64_t group, std::span<const LogEntry> entries, std::string* out,
+                   std::vector<uint32_t>* data_offsets);
 void EncodeTruncate(uint64_t group, uint64_t index, std::string* out);
 // kMeta without a configuration (the format before configurations), else
 // kConfiguredMeta.

@@ -123,6 +123,36 @@ struct LogStoreHostOptions {
   uint64_t segment_bytes = 64 * kMiB;
   bool direct_io = false;
   WalRecoveryMode recovery = WalRecoveryMode::kStrict;
+  // Cold groups: a segment is released only once no group's live entries
+  // lie in it, so a group that stops writing (an idle replica group) would
+  // keep its segment, and every later one, forever. Once a group's oldest
+  // live entry lies this many segments behind the newest segment, its live
+  // entries in segments at least max(1, rewrite_lag_segments / 2) behind are
+  // copied to the head of the log (rewrite records, wal/FORMAT.md) and the
+  // old segments can go. Only for a group whose live entries total at most
+  // rewrite_lag_segments * segment_bytes / 4 (a busy group with a long
+  // uncompacted log needs its segments anyway: moving it would only write
+  // it twice), and only while that group holds the oldest entry of all that
+  // no rewrite can move. Runs in the release after a compaction or reset,
+  // copying at most segment_bytes per release. 0 disables it.
+  uint32_t rewrite_lag_segments = 8;
+};
+
+// What a LogStoreHost's disk space is kept for (LogStoreHost::Stats).
+struct LogStoreHostStats {
+  uint64_t segments = 0;  // segment files the shared log holds
+  // The group whose oldest live entry is the oldest of all groups' (it keeps
+  // the oldest needed segment, and every newer one) and how many segments
+  // that entry lies behind the newest segment. has_pinning_group is false
+  // when no group holds an entry.
+  bool has_pinning_group = false;
+  uint64_t pinning_group = 0;
+  uint64_t pinning_lag_segments = 0;
+  // Since the host was opened: rewrite records written for cold groups, the
+  // entries they copied and their payload bytes.
+  uint64_t rewrite_records = 0;
+  uint64_t rewritten_entries = 0;
+  uint64_t rewritten_bytes = 0;
 };
 
 // Many LogStores, one per replica group, sharing one physical WAL directory:
@@ -138,6 +168,7 @@ class LogStoreHost {
   virtual std::vector<uint64_t> GroupIds() const = 0;
   // Makes every earlier call of every group durable.
   virtual Status Sync() = 0;
+  virtual LogStoreHostStats Stats() const = 0;
 };
 
 // Opens (recovering) or creates the shared log in `dir` (wal/log_store.h).
