@@ -228,6 +228,7 @@ void BtreeSeeds(const std::string& dir) {
 void LogStoreSeeds(const std::string& dir) {
   LogStoreHostOptions options;
   options.segment_bytes = wal::kSegmentBytesMin;
+  options.rewrite_lag_segments = 2;  // groups 1 and 2 go idle: rewrite records (kinds 6, 7)
   std::unique_ptr<LogStoreHost> host;
   Check(OpenLogStoreHost(options, dir, &host), "open log store");
   for (uint64_t group = 1; group <= 2; ++group) {
@@ -250,6 +251,17 @@ void LogStoreSeeds(const std::string& dir) {
       Check(store->CompactPrefix(5), "compact");
     }
   }
+  // Group 3 writes segments' worth and compacts as it goes; the idle groups'
+  // live entries are rewritten at the head.
+  LogStore* busy = host->Group(3);
+  const std::string value(1000, 'b');
+  for (uint64_t i = 1; i <= 400; ++i) {
+    const std::vector<LogEntry> one{LogEntry{i, 1, value, LogEntryType::kCommand}};
+    Check(busy->Append(one, false), "append");
+    if (i % 50 == 0) Check(busy->CompactPrefix(i - 10), "compact");
+  }
+  Check(host->Sync(), "sync");
+  if (host->Stats().rewrite_records == 0) Check(Status::Corruption("no rewrite happened"), "rewrite");
   host.reset();
   std::string framed;
   for (const std::string& name : List(dir)) {
