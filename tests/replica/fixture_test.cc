@@ -21,6 +21,7 @@ extern "C" {
 namespace strata::replica {
 namespace {
 
+using testing::MapTransport;
 using testing::OpenStateMachine;
 using testing::ReadAll;
 using testing::UserContents;
@@ -29,11 +30,16 @@ constexpr unsigned kMaxMsecs = 60000;  // simulated time
 
 class FixtureCluster {
  public:
-  explicit FixtureCluster(unsigned n) : f_(new raft_fixture()) {
+  // out_of_band: snapshots are manifests and followers fetch the state from
+  // another server's state machine (an in-process SnapshotTransport).
+  explicit FixtureCluster(unsigned n, bool out_of_band = false) : f_(new raft_fixture()) {
     EXPECT_EQ(raft_fixture_initialize(f_.get()), 0);
     for (unsigned i = 0; i < n; ++i) {
-      sms_.push_back(OpenStateMachine(dir_.Join("db" + std::to_string(i))));
+      const std::string name = "server" + std::to_string(i);
+      sms_.push_back(OpenStateMachine(dir_.Join("db" + std::to_string(i)),
+                                      out_of_band ? &transport_ : nullptr, name));
       EXPECT_NE(sms_.back(), nullptr);
+      transport_.members[name] = sms_.back().get();
       EXPECT_EQ(raft_fixture_grow(f_.get(), sms_.back()->fsm()), 0);
       sms_.back()->set_raft(raft_fixture_get(f_.get(), i));
     }
@@ -105,6 +111,7 @@ class FixtureCluster {
 
  private:
   strata::testing::ScratchDir dir_;
+  MapTransport transport_;  // before the state machines that use it
   std::unique_ptr<raft_fixture> f_;
   std::vector<std::unique_ptr<EngineStateMachine>> sms_;
   std::vector<std::unique_ptr<struct raft_apply>> requests_;
@@ -138,8 +145,14 @@ TEST(FixtureTest, SingleAndMultiEntryAppliesGiveIdenticalEngines) {
   EXPECT_EQ(c.sm(1)->applied_index(), c.sm(0)->applied_index());
 }
 
-TEST(FixtureTest, PausedFollowerCatchesUpBySnapshotInstall) {
-  FixtureCluster c(3);
+class FixtureSnapshotTest : public ::testing::TestWithParam<bool> {};
+
+// A paused follower falls behind the leader's compacted log and catches up
+// by InstallSnapshot: the stream inline in the raft snapshot, or out of band
+// (a manifest through raft, the state fetched from a server).
+TEST_P(FixtureSnapshotTest, PausedFollowerCatchesUpBySnapshotInstall) {
+  const bool out_of_band = GetParam();
+  FixtureCluster c(3, out_of_band);
   for (unsigned i = 0; i < 3; ++i) {
     raft_set_snapshot_threshold(c.server(i), 16);
     raft_set_snapshot_trailing(c.server(i), 4);
@@ -158,11 +171,17 @@ TEST(FixtureTest, PausedFollowerCatchesUpBySnapshotInstall) {
   raft_fixture_revive(c.f(), 2);
   ASSERT_TRUE(c.StepUntilAllApplied({0, 1, 2}));
   EXPECT_GE(c.sm(2)->stats().restores_installed, 1u);
+  EXPECT_EQ(c.sm(2)->stats().restores_fetched, out_of_band ? c.sm(2)->stats().restores_installed : 0);
   // Entries after the snapshot arrive by log and apply on top.
   c.Propose(0, Values(5, 99));
   ASSERT_TRUE(c.StepUntilAllApplied({0, 1, 2}));
   EXPECT_EQ(UserContents(c.sm(2)->engine()), UserContents(c.sm(0)->engine()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transfer, FixtureSnapshotTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("OutOfBand") : std::string("Inline");
+                         });
 
 TEST(FixtureTest, PartitionedLeaderIsReplacedAndRejoins) {
   FixtureCluster c(3);

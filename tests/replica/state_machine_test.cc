@@ -22,6 +22,7 @@
 namespace strata::replica {
 namespace {
 
+using testing::MapTransport;
 using testing::OpenStateMachine;
 using testing::ReadAll;
 using testing::UserContents;
@@ -180,45 +181,6 @@ TEST(StateMachineDeathTest, CorruptEntryStopsTheNodeLoudly) {
       },
       "FATAL: raft entry 1: .*bad magic");
 }
-
-// An in-process SnapshotTransport: members by name, each stream collected
-// from EngineStateMachine::ServeStream; `cut` truncates one member's stream.
-class MapTransport final : public SnapshotTransport {
- public:
-  std::map<std::string, EngineStateMachine*> members;
-  std::map<std::string, size_t> cut;  // name -> bytes kept
-  std::vector<std::string> asked;
-  Status Fetch(const std::string& preferred, uint64_t min_index,
-               const std::function<Status(const snapshot::ByteSource&)>& consume) override {
-    std::vector<std::string> order{preferred};
-    for (const auto& [name, sm] : members) {
-      if (name != preferred) order.push_back(name);
-    }
-    Status last = Status::IOError("nobody");
-    for (const std::string& name : order) {
-      asked.push_back(name);
-      auto it = members.find(name);
-      if (it == members.end()) continue;
-      std::string stream;
-      uint64_t applied = 0;
-      last = it->second->ServeStream(min_index, &applied, [&](std::string_view b) {
-        stream.append(b);
-        return Status::Ok();
-      });
-      if (!last.ok()) continue;
-      if (cut.count(name) != 0) stream.resize(cut[name]);
-      std::string_view rest = stream;
-      last = consume([&rest](char* out, size_t n, size_t* got) {
-        *got = std::min(n, rest.size());
-        std::memcpy(out, rest.data(), *got);
-        rest.remove_prefix(*got);
-        return Status::Ok();
-      });
-      if (last.ok()) return last;
-    }
-    return last;
-  }
-};
 
 std::unique_ptr<EngineStateMachine> OpenWithTransport(const std::string& dir,
                                                       SnapshotTransport* transport,
