@@ -1,5 +1,7 @@
 // `strata raftkv serve|put|get|delete|scan|status`: a replicated KV store on
-// libraft (replica/kv_node.h, replica/kv_client.h).
+// libraft (replica/kv_node.h, replica/kv_client.h); `strata raftkv
+// snapshot-file FILE` dumps and verifies a raft snapshot file of the strata
+// raft log (replica/FORMAT.md).
 //
 // Exit statuses: 0 ok, 1 not found, 2 usage (or a request the node refused),
 // 3 no leader answered in time (or an I/O error).
@@ -13,6 +15,9 @@
 #include "core/coding.h"
 #include "replica/kv_client.h"
 #include "replica/kv_node.h"
+#include "replica/log_store_io.h"
+#include "replica/state_machine.h"
+#include "io/file_system.h"
 #include "tools/commands.h"
 
 namespace strata::tools {
@@ -38,7 +43,38 @@ struct RaftkvArgs {
   std::string value;
   std::string start;
   bool hash = false;
+  // snapshot-file
+  std::string file;
 };
+
+// Prints a raft snapshot file: header, configuration, and what its data is
+// (an out-of-band manifest or an inline stream). Corruption if it is damaged.
+Status RunSnapshotFile(const std::string& path) {
+  std::string bytes;
+  STRATA_RETURN_IF_ERROR(io::ReadFileToString(io::DefaultFileSystem().get(), path, &bytes));
+  replica::RaftSnapshotFile file;
+  STRATA_RETURN_IF_ERROR(replica::DecodeRaftSnapshotFile(bytes, path, &file));
+  fmt::print("file {}\nbytes {}\nchecksum ok\ngroup {}\nindex {}\nterm {}\nconfiguration_index {}\n",
+             path, bytes.size(), file.group, file.index, file.term, file.configuration_index);
+  static const char* const kRoles[] = {"standby", "voter", "spare"};
+  for (const auto& server : file.servers) {
+    fmt::print("server {} {} {}\n", server.id, kRoles[server.role], server.address);
+  }
+  fmt::print("data_bytes {}\n", file.data.size());
+  const std::string_view data = file.data;
+  if (data.size() >= replica::kManifestHeaderBytes) {
+    const uint32_t magic = DecodeFixed32(data.data());
+    const uint64_t index = DecodeFixed64(data.data() + 8);
+    if (magic == replica::kRemoteManifestMagic) {
+      fmt::print("manifest out-of-band raft_index {} source {}\n", index,
+                 data.substr(replica::kManifestHeaderBytes));
+    } else if (magic == replica::kManifestMagic) {
+      fmt::print("manifest inline raft_index {} stream_bytes {}\n", index,
+                 data.size() - replica::kManifestHeaderBytes);
+    }
+  }
+  return Status::Ok();
+}
 
 Result<replica::KvClientOptions> ClientOptions(const RaftkvArgs& args) {
   replica::KvClientOptions options;
@@ -160,6 +196,11 @@ void RegisterRaftkvCommands(CLI::App& app, int* exit_code) {
   scan->callback([=] { *exit_code = ExitFor(RunClient(*args, "scan")); });
   CLI::App* status = add_client("status", "Print each node's raft status (not linearizable)");
   status->callback([=] { *exit_code = ExitFor(RunClient(*args, "status")); });
+
+  CLI::App* snapshot_file = raftkv->add_subcommand(
+      "snapshot-file", "Dump and verify a raft snapshot file (<data>/raftsnap/snapshot-*)");
+  snapshot_file->add_option("FILE", args->file)->required();
+  snapshot_file->callback([=] { *exit_code = ExitFor(RunSnapshotFile(args->file)); });
 }
 
 }  // namespace strata::tools

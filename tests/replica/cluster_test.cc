@@ -25,7 +25,10 @@
 #include <tuple>
 #include <vector>
 
+#include "core/coding.h"
 #include "replica/kv_client.h"
+#include "replica/log_store_io.h"
+#include "replica/state_machine.h"
 #include "tests/replica/replica_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -351,6 +354,45 @@ TEST(ClusterUsageTest, UnknownEngineKindIsAUsageError) {
   EXPECT_EQ(RunCli("raftkv serve --id 1 --listen 127.0.0.1:1 --peers 1=127.0.0.1:1 --data x "
                    "--raft-log sqlite"),
             2);
+}
+
+// `strata raftkv snapshot-file` prints a raft snapshot file and refuses a
+// damaged one.
+TEST(ClusterUsageTest, SnapshotFileToolDumpsAndVerifies) {
+  strata::testing::ScratchDir dir;
+  RaftSnapshotFile file;
+  file.group = 1;
+  file.index = 77;
+  file.term = 4;
+  file.configuration_index = 3;
+  file.servers = {{1, RAFT_VOTER, "127.0.0.1:7001"}, {2, RAFT_SPARE, "127.0.0.1:7004"}};
+  PutFixed32(&file.data, kRemoteManifestMagic);
+  PutFixed32(&file.data, 14);
+  PutFixed64(&file.data, 77);
+  file.data += "127.0.0.1:7003";
+  const std::string path = dir.Join(RaftSnapshotFileName(77));
+  std::string bytes = EncodeRaftSnapshotFile(file);
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  std::string out;
+  EXPECT_EQ(RunCli(fmt::format("raftkv snapshot-file {}", path), &out), 0);
+  for (const char* line : {"index 77\n", "term 4\n", "server 1 voter 127.0.0.1:7001\n",
+                           "server 2 spare 127.0.0.1:7004\n",
+                           "manifest out-of-band raft_index 77 source 127.0.0.1:7003\n"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in:\n" << out;
+  }
+  bytes[20] ^= 1;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  out.clear();
+  EXPECT_EQ(RunCli(fmt::format("raftkv snapshot-file {} 2>&1", path), &out), 3);
+  EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
 }
 
 // A data directory keeps the raft log it was created with: serving it with
