@@ -215,6 +215,7 @@ Status LogStoreIo::Create(uv_loop_t* loop, raft_uv_transport* transport,
     return Status::IOError(
         fmt::format("raft_uv_init {}: {}", options.scratch_dir, self->inner_.errmsg));
   }
+  self->inner_created_ = true;
   self->inner_.data = self.get();
 
   raft_io& io = self->io_;
@@ -290,7 +291,7 @@ LogStoreIo::~LogStoreIo() {
     done_.clear();
   }
   if (async_open_) uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
-  raft_uv_close(&inner_);
+  if (inner_created_) raft_uv_close(&inner_);
 }
 
 LogStoreIoStats LogStoreIo::stats() const {

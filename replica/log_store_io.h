@@ -167,7 +167,8 @@ class LogStoreIo {
   std::shared_ptr<io::FileSystem> fs_;
   raft_io io_{};     // the io raft sees
   raft_io inner_{};  // the wrapped raft_uv
-  bool inner_initialised_ = false;
+  bool inner_created_ = false;      // raft_uv_init succeeded
+  bool inner_initialised_ = false;  // and its init() too
   raft_io_tick_cb tick_cb_ = nullptr;
   raft_io_recv_cb recv_cb_ = nullptr;
   raft_io_close_cb close_cb_ = nullptr;
