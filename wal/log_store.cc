@@ -192,6 +192,26 @@ uint64_t GroupLog::LiveBytesLocked() const {
   return bytes;
 }
 
+// Reads the entries `refs` locate (indexes lo, lo+1, ...), each record once
+// for the entries it holds; appends them to *entries.
+Status GroupLog::ReadRefs(uint64_t lo, const std::vector<EntryRef>& refs,
+                          std::vector<LogEntry>* entries) const {
+  std::string payload;
+  uint64_t payload_lsn = 0;
+  for (size_t k = 0; k < refs.size(); ++k) {
+    const EntryRef& ref = refs[k];
+    if (ref.where.lsn != payload_lsn) {
+      STRATA_RETURN_IF_ERROR(host_->log_->ReadRecord(ref.where, &payload));
+      payload_lsn = ref.where.lsn;
+    }
+    std::string_view data;
+    STRATA_RETURN_IF_ERROR(
+        SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data));
+    entries->push_back(LogEntry{lo + k, ref.term, std::string(data), ref.type});
+  }
+  return Status::Ok();
+}
+
 Status GroupLog::RewriteBelow(uint64_t below_seq, uint64_t chunk_bytes, uint64_t* budget,
                               RewriteCounts* counts) {
   uint64_t next = 0;  // indexes below it are done
@@ -227,19 +247,7 @@ Status GroupLog::RewriteBelow(uint64_t below_seq, uint64_t chunk_bytes, uint64_t
     }
     // 2. The data, read without the group's locks.
     std::vector<LogEntry> copies;
-    std::string payload;
-    uint64_t payload_lsn = 0;
-    for (size_t k = 0; k < refs.size() && s.ok(); ++k) {
-      const EntryRef& ref = refs[k];
-      if (ref.where.lsn != payload_lsn) {
-        s = host_->log_->ReadRecord(ref.where, &payload);
-        if (!s.ok()) break;
-        payload_lsn = ref.where.lsn;
-      }
-      std::string_view data;
-      s = SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data);
-      if (s.ok()) copies.push_back(LogEntry{lo + k, ref.term, std::string(data), ref.type});
-    }
+    s = ReadRefs(lo, refs, &copies);
     // 3. Under the write mutex, the entries still where they were read (the
     // group may have compacted, truncated or overwritten since): the first
     // run of them goes into one record.
@@ -265,6 +273,7 @@ Status GroupLog::RewriteBelow(uint64_t below_seq, uint64_t chunk_bytes, uint64_t
       next = lo + (begin < end ? end : refs.size());
       if (begin < end) {
         const std::span<const LogEntry> run(copies.data() + begin, end - begin);
+        std::string payload;
         std::vector<uint32_t> offsets;
         EncodeRewrite(group_, run, &payload, &offsets);
         Result<RecordLocation> where = host_->log()->AppendWithLocation(payload, /*sync=*/false);
@@ -404,20 +413,7 @@ Status GroupLog::Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes,
     std::lock_guard<std::mutex> pins(host_->pins_mu_);
     host_->read_pins_.erase(host_->read_pins_.find(pinned));
   };
-  std::string payload;
-  uint64_t payload_lsn = 0;
-  Status s;
-  for (size_t k = 0; k < refs.size() && s.ok(); ++k) {
-    const EntryRef& ref = refs[k];
-    if (ref.where.lsn != payload_lsn) {
-      s = host_->log_->ReadRecord(ref.where, &payload);
-      if (!s.ok()) break;
-      payload_lsn = ref.where.lsn;
-    }
-    std::string_view data;
-    s = SliceEntryData(payload, ref.data_offset, ref.data_bytes, Where(ref.where), &data);
-    if (s.ok()) entries->push_back(LogEntry{lo + k, ref.term, std::string(data), ref.type});
-  }
+  const Status s = ReadRefs(lo, refs, entries);
   unpin();
   if (!s.ok()) entries->clear();
   return s;

@@ -116,6 +116,9 @@ class GroupLog final : public LogStore {
   // The live entry in the oldest record (null = no entries): the lowest lsn
   // this group's entries need kept. The front one while sorted_, else a scan.
   const EntryRef* OldestEntryLocked() const;
+  // The data of `refs` (consecutive indexes from lo), read without locks.
+  Status ReadRefs(uint64_t lo, const std::vector<EntryRef>& refs,
+                  std::vector<LogEntry>* entries) const;
   // Live entry data bytes (with a little for each entry's framing).
   uint64_t LiveBytesLocked() const;
   // Copies this group's live entries that lie in segments below `below_seq`
