@@ -59,6 +59,15 @@ Status MakeDir(const std::string& path) {
   return Status::Ok();
 }
 
+// mkdir -p: the data directory's parents too.
+Status MakeDirs(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    STRATA_RETURN_IF_ERROR(MakeDir(path.substr(0, slash)));
+  }
+  return MakeDir(path);
+}
+
 Status RaftError(std::string_view what, int rv) {
   return Status::IOError(fmt::format("{}: {} ({})", what, raft_strerror(rv), rv));
 }
@@ -190,7 +199,7 @@ Status Node::Start() {
         "{} holds raft_uv state ({}/metadata*): serve it with --raft-log uv", options_.data_dir,
         raft_dir));
   }
-  STRATA_RETURN_IF_ERROR(MakeDir(options_.data_dir));
+  STRATA_RETURN_IF_ERROR(MakeDirs(options_.data_dir));
   STRATA_RETURN_IF_ERROR(MakeDir(raft_dir));
   // Out-of-band raft snapshots: every member serves streams on raft port + 2.
   STRATA_ASSIGN_OR_RETURN(std::string snapshot_address, SnapshotAddressFor(options_.listen));
