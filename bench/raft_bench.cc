@@ -35,6 +35,11 @@
 // the snapshot, not caught up by log). The disk's sequential write rate is
 // measured on a file of the same size in the same directory first.
 //
+// The process stops (exit 3) when its resident memory passes --max-rss-gib
+// (default 12): libraft 0.15 keeps the log in memory, and a snapshot is a
+// few in-memory copies of the whole state. peak_rss_mib is the process's
+// high-water mark so far.
+//
 // --repeat N runs every measurement N times (interleaved: each round runs
 // every configuration once) and reports medians.
 //
@@ -42,7 +47,7 @@
 //        [--entries N] [--seconds S] [--warmup N] [--value-bytes N] [--inflight N]
 //        [--batch N] [--batch-inflight N] [--repeat N] [--snapshot-threshold N]
 //        [--install-bytes SIZE] [--install-configs LIST] [--install-value-bytes N]
-//        [--keep]
+//        [--max-rss-gib G] [--keep]
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +56,8 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -104,6 +111,7 @@ struct Config {
   uint64_t install_bytes = 64ull << 20;
   std::vector<std::string> install_configs = {"lsm-uv", "lsm-strata"};
   size_t install_value_bytes = 400;  // inline in a 4 KiB btree page
+  double max_rss_gib = 12;  // 0: no limit
   bool keep = false;
 };
 
@@ -846,6 +854,59 @@ void PrintTables(const Config& c, const std::map<std::string, std::map<std::stri
 
 // --- snapshot install ---------------------------------------------------------
 
+// A /proc/self/status field in KiB (VmRSS, VmHWM), 0 if unreadable.
+uint64_t ProcStatusKiB(const std::string& field) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  uint64_t kib = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::strncmp(line, field.c_str(), field.size()) == 0 && line[field.size()] == ':') {
+      kib = std::strtoull(line + field.size() + 1, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib;
+}
+
+// Stops the process when it outgrows `limit_gib` of resident memory: libraft
+// 0.15 holds the whole log and several copies of a snapshot in memory, and
+// the machine is shared.
+class RssGuard {
+ public:
+  explicit RssGuard(double limit_gib) : limit_kib_(static_cast<uint64_t>(limit_gib * 1048576)) {
+    if (limit_kib_ == 0) return;
+    thread_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
+        const uint64_t rss = ProcStatusKiB("VmRSS");
+        if (rss > limit_kib_) {
+          fmt::print(stderr, "strata_raft_bench: resident memory {:.1f} GiB passed --max-rss-gib "
+                     "{:.1f}: stopping\n", rss / 1048576.0, limit_kib_ / 1048576.0);
+          std::_Exit(3);
+        }
+      }
+    });
+  }
+  ~RssGuard() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  uint64_t limit_kib_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 uint64_t SnapshotFileBytes(const std::string& dir) {
   uint64_t total = 0;
   std::error_code ec;
@@ -950,10 +1011,12 @@ InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) 
   }
   fmt::print("install config={} round={} loaded_mib={:.0f} load_s={:.2f} snapshot_mib={:.1f} "
              "snapshot_s={:.2f} restart_s={:.2f} install_s={:.2f} restore_s={:.2f} "
-             "install_mb_per_s={:.1f}\n",
+             "install_mb_per_s={:.1f} peak_rss_mib={:.0f}\n",
              kind.name, round, static_cast<double>(load.target * command_bytes) / 1048576.0,
              out.load_s, static_cast<double>(out.snapshot_bytes) / 1048576.0, out.snapshot_s,
-             out.restart_s, out.install_s, out.restore_s, static_cast<double>(out.snapshot_bytes) / 1e6 / out.install_s);
+             out.restart_s, out.install_s, out.restore_s,
+             static_cast<double>(out.snapshot_bytes) / 1e6 / out.install_s,
+             ProcStatusKiB("VmHWM") / 1024.0);
   std::fflush(stdout);
   return out;
 }
@@ -1011,6 +1074,8 @@ int main(int argc, char** argv) {
       c.install_configs = SplitList(next());
     } else if (arg == "--install-value-bytes") {
       c.install_value_bytes = number();
+    } else if (arg == "--max-rss-gib") {
+      c.max_rss_gib = std::strtod(next().c_str(), nullptr);
     } else if (arg == "--keep") {
       c.keep = true;
     } else {
@@ -1019,7 +1084,8 @@ int main(int argc, char** argv) {
                  "btree-uv,btree-strata] [--workloads single,batch] [--entries N] [--seconds S] "
                  "[--warmup N] [--value-bytes N] [--inflight N] [--batch N] [--batch-inflight N] "
                  "[--repeat N] [--snapshot-threshold N] [--install-bytes SIZE] "
-                 "[--install-configs LIST] [--install-value-bytes N] [--keep]\n");
+                 "[--install-configs LIST] [--install-value-bytes N] [--max-rss-gib G] "
+                 "[--keep]\n");
       return 2;
     }
   }
@@ -1064,6 +1130,7 @@ int main(int argc, char** argv) {
     const uint64_t mib = std::max<uint64_t>(1, c.install_bytes >> 20);
     std::vector<double> disk;
     std::map<std::string, std::vector<InstallSample>> installs;
+    RssGuard guard(c.max_rss_gib);
     for (unsigned round = 1; round <= c.repeat; ++round) {
       disk.push_back(SequentialWriteRate(c.dir, mib));
       fmt::print("disk sequential_write round={} mib={} mb_per_s={:.0f}\n", round, mib,
