@@ -875,7 +875,9 @@ uint64_t ProcStatusKiB(const std::string& field) {
 // the machine is shared.
 class RssGuard {
  public:
-  explicit RssGuard(double limit_gib) : limit_kib_(static_cast<uint64_t>(limit_gib * 1048576)) {
+  // `scratch` (if not empty) is removed before stopping.
+  RssGuard(double limit_gib, std::string scratch)
+      : limit_kib_(static_cast<uint64_t>(limit_gib * 1048576)), scratch_(std::move(scratch)) {
     if (limit_kib_ == 0) return;
     thread_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
@@ -884,6 +886,8 @@ class RssGuard {
         if (rss > limit_kib_) {
           fmt::print(stderr, "strata_raft_bench: resident memory {:.1f} GiB passed --max-rss-gib "
                      "{:.1f}: stopping\n", rss / 1048576.0, limit_kib_ / 1048576.0);
+          std::error_code ec;
+          if (!scratch_.empty()) std::filesystem::remove_all(scratch_, ec);
           std::_Exit(3);
         }
       }
@@ -901,6 +905,7 @@ class RssGuard {
 
  private:
   uint64_t limit_kib_;
+  std::string scratch_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -1130,7 +1135,7 @@ int main(int argc, char** argv) {
     const uint64_t mib = std::max<uint64_t>(1, c.install_bytes >> 20);
     std::vector<double> disk;
     std::map<std::string, std::vector<InstallSample>> installs;
-    RssGuard guard(c.max_rss_gib);
+    RssGuard guard(c.max_rss_gib, c.keep ? std::string() : c.dir);
     for (unsigned round = 1; round <= c.repeat; ++round) {
       disk.push_back(SequentialWriteRate(c.dir, mib));
       fmt::print("disk sequential_write round={} mib={} mb_per_s={:.0f}\n", round, mib,
