@@ -35,6 +35,10 @@
 // the snapshot, not caught up by log). The disk's sequential write rate is
 // measured on a file of the same size in the same directory first.
 //
+// --tcp-nodelay sets TCP_NODELAY on raft_uv's sockets (it never does: with
+// Nagle on, a message behind an unacknowledged one waits for the peer's
+// delayed ACK, up to 40 ms). Off by default: stock raft_uv.
+//
 // The process stops (exit 3) when its resident memory passes --max-rss-gib
 // (default 12): libraft 0.15 keeps the log in memory, and a snapshot is a
 // few in-memory copies of the whole state. peak_rss_mib is the process's
@@ -47,7 +51,7 @@
 //        [--entries N] [--seconds S] [--warmup N] [--value-bytes N] [--inflight N]
 //        [--batch N] [--batch-inflight N] [--repeat N] [--snapshot-threshold N]
 //        [--install-bytes SIZE] [--install-configs LIST] [--install-value-bytes N]
-//        [--max-rss-gib G] [--keep]
+//        [--max-rss-gib G] [--tcp-nodelay] [--keep]
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,9 +103,9 @@ struct Config {
   std::vector<std::string> configs = {"mem-uv", "lsm-uv", "lsm-strata", "btree-uv",
                                       "btree-strata"};
   std::vector<std::string> workloads = {"single", "batch"};
-  uint64_t entries = 50000;
+  uint64_t entries = 100000;
   double seconds = 60;  // a cap on one measured run
-  uint64_t warmup = 5000;
+  uint64_t warmup = 10000;
   size_t value_bytes = 100;
   unsigned inflight = 256;
   unsigned batch = 64;
@@ -112,6 +116,7 @@ struct Config {
   std::vector<std::string> install_configs = {"lsm-uv", "lsm-strata"};
   size_t install_value_bytes = 400;  // inline in a 4 KiB btree page
   double max_rss_gib = 12;  // 0: no limit
+  bool tcp_nodelay = false;
   bool keep = false;
 };
 
@@ -308,6 +313,10 @@ class Payload {
 // --- one node -----------------------------------------------------------------
 
 struct Tuning {
+  // raft_uv_tcp never sets TCP_NODELAY: a message that follows an unacked
+  // one waits for the peer's delayed ACK (Nagle), up to 40 ms on Linux.
+  // true: a timer sets it on every TCP handle of the loop every 5 ms.
+  bool tcp_nodelay = false;
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = kNever;
@@ -338,6 +347,8 @@ class Node {
     Post([this] {
       if (poll_open_) uv_close(reinterpret_cast<uv_handle_t*>(&poll_), nullptr);
       poll_open_ = false;
+      if (nodelay_open_) uv_close(reinterpret_cast<uv_handle_t*>(&nodelay_), nullptr);
+      nodelay_open_ = false;
       raft_close(&raft_, [](raft* r) {
         Node* self = static_cast<Node*>(r->data);
         if (self->log_io_) {
@@ -528,6 +539,24 @@ class Node {
       return Status::IOError(
           fmt::format("raft_start: {} ({})", raft_strerror(rv), raft_errmsg(&raft_)));
     }
+    if (tuning.tcp_nodelay) {
+      nodelay_ = uv_timer_t{};
+      uv_timer_init(&loop_, &nodelay_);
+      nodelay_open_ = true;
+      uv_timer_start(
+          &nodelay_,
+          [](uv_timer_t* t) {
+            uv_walk(
+                t->loop,
+                [](uv_handle_t* h, void*) {
+                  if (h->type == UV_TCP && !uv_is_closing(h)) {
+                    uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(h), 1);
+                  }
+                },
+                nullptr);
+          },
+          0, 5);
+    }
     return Status::Ok();
   }
 
@@ -550,6 +579,8 @@ class Node {
   std::unique_ptr<EngineStateMachine> engine_sm_;
   raft raft_{};
 
+  uv_timer_t nodelay_{};
+  bool nodelay_open_ = false;
   uv_timer_t poll_{};
   bool poll_open_ = false;
   raft_fsm outer_fsm_{};
@@ -781,6 +812,7 @@ Sample Measure(const Config& c, const Kind& kind, const std::string& workload, u
   Cluster cluster(kind, fmt::format("{}/{}-{}-{}", c.dir, kind.name, workload, round));
   Tuning tuning;
   tuning.snapshot_threshold = c.snapshot_threshold;
+  tuning.tcp_nodelay = c.tcp_nodelay;
   cluster.Start(tuning);
   Node* leader = cluster.WaitLeader();
   Payload payload(round * 1000 + 1);
@@ -937,6 +969,7 @@ struct InstallSample {
 InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) {
   Cluster cluster(kind, fmt::format("{}/install-{}-{}", c.dir, kind.name, round));
   Tuning tuning;  // no snapshot until asked for
+  tuning.tcp_nodelay = c.tcp_nodelay;
   cluster.Start(tuning);
   Node* leader = cluster.WaitLeader();
   // The loop threads block for seconds while a large snapshot is taken or
@@ -1081,6 +1114,8 @@ int main(int argc, char** argv) {
       c.install_value_bytes = number();
     } else if (arg == "--max-rss-gib") {
       c.max_rss_gib = std::strtod(next().c_str(), nullptr);
+    } else if (arg == "--tcp-nodelay") {
+      c.tcp_nodelay = true;
     } else if (arg == "--keep") {
       c.keep = true;
     } else {
@@ -1090,7 +1125,7 @@ int main(int argc, char** argv) {
                  "[--warmup N] [--value-bytes N] [--inflight N] [--batch N] [--batch-inflight N] "
                  "[--repeat N] [--snapshot-threshold N] [--install-bytes SIZE] "
                  "[--install-configs LIST] [--install-value-bytes N] [--max-rss-gib G] "
-                 "[--keep]\n");
+                 "[--tcp-nodelay] [--keep]\n");
       return 2;
     }
   }
