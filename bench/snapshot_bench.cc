@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/disk_rate.h"
 #include "snapshot/install.h"
 #include "snapshot/stream_writer.h"
 #include "strata/engine.h"
@@ -80,32 +81,6 @@ uint64_t TreeBytes(const std::string& dir) {
     if (e.is_regular_file(ec)) total += e.file_size(ec);
   }
   return total;
-}
-
-// MB/s of sequential 1 MiB pwrites and one fdatasync.
-double DiskWriteRate(const Config& c) {
-  const std::string path = c.dir + "/disk-rate";
-  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-  if (fd < 0) {
-    fmt::print(stderr, "{}: {}\n", path, std::strerror(errno));
-    std::exit(1);
-  }
-  std::string buf(1 << 20, '\0');
-  std::mt19937_64 rng(1);
-  for (char& ch : buf) ch = static_cast<char>(rng());
-  const auto t0 = Clock::now();
-  for (uint64_t i = 0; i < c.mib; ++i) {
-    if (::pwrite(fd, buf.data(), buf.size(), static_cast<off_t>(i << 20)) !=
-        static_cast<ssize_t>(buf.size())) {
-      fmt::print(stderr, "{}: short write\n", path);
-      std::exit(1);
-    }
-  }
-  ::fdatasync(fd);
-  const double s = Seconds(t0);
-  ::close(fd);
-  ::unlink(path.c_str());
-  return static_cast<double>(c.mib) * 1.048576 / s;
 }
 
 // A bounded queue of byte pieces between the stream writer and the
@@ -278,7 +253,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Fresh(c.dir);
-  const double disk = DiskWriteRate(c);
+  const double disk = SequentialWriteRate(c.dir, c.mib);
   fmt::print("disk   sequential write {:.0f} MB/s ({} MiB, 1 MiB pwrites + fdatasync)\n", disk,
              c.mib);
   for (const std::string& kind : c.engines) RunEngine(c, kind, disk);
