@@ -74,6 +74,8 @@ Status RaftError(std::string_view what, int rv) {
 
 class Node;
 
+constexpr uint64_t kNoDelayPeriodMs = 5;
+
 // One client connection. Requests are served one at a time, in order.
 struct Conn {
   uv_tcp_t handle;
@@ -138,6 +140,7 @@ class Node {
   raft_io* raft_io_ = nullptr;  // &io_ or log_io_->io()
   raft raft_{};
   uv_tcp_t server_{};
+  uv_timer_t nodelay_timer_{};
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   std::set<Conn*> conns_;
@@ -289,6 +292,28 @@ Status Node::Start() {
     return Status::IOError(fmt::format("client port {}: {}", client_address, uv_strerror(rv)));
   }
 
+  // raft_uv's transport never sets TCP_NODELAY on its sockets (and does not
+  // expose them): a message sent behind an unacknowledged one then waits for
+  // the peer's delayed ACK, up to 40 ms. Every few milliseconds, every TCP
+  // handle of the loop gets it (a setsockopt per handle; new connections
+  // are covered within one period).
+  uv_timer_init(&loop_, &nodelay_timer_);
+  if (options_.tcp_nodelay) {
+    uv_timer_start(
+        &nodelay_timer_,
+        [](uv_timer_t* timer) {
+          uv_walk(
+              timer->loop,
+              [](uv_handle_t* h, void*) {
+                if (h->type == UV_TCP && uv_is_closing(h) == 0) {
+                  uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(h), 1);
+                }
+              },
+              nullptr);
+        },
+        0, kNoDelayPeriodMs);
+  }
+
   for (uv_signal_t* sig : {&sigterm_, &sigint_}) {
     uv_signal_init(&loop_, sig);
     sig->data = this;
@@ -305,6 +330,7 @@ Status Node::Start() {
 void Node::Stop() {
   if (stopping_) return;
   stopping_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&nodelay_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);

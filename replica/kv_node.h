@@ -44,6 +44,9 @@ struct KvNodeOptions {
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = 1024;  // entries between snapshots
   unsigned snapshot_trailing = 128;    // entries kept behind a snapshot
+  // Set TCP_NODELAY on raft_uv's sockets (it never does; without it a
+  // batched AppendEntries can wait up to 40 ms for a delayed ACK).
+  bool tcp_nodelay = true;
 };
 
 // Parses "1=127.0.0.1:7001,2=127.0.0.1:7003".

@@ -167,12 +167,21 @@ class LogStoreIo::Queue {
     }
     cv_.notify_one();
   }
-  Request* Pop() {
+  void PushAll(const std::vector<Request*>& rs) {
+    if (rs.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items_.insert(items_.end(), rs.begin(), rs.end());
+    }
+    cv_.notify_one();
+  }
+  // Everything queued, in order; waits while nothing is.
+  std::deque<Request*> PopAll() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return !items_.empty(); });
-    Request* r = items_.front();
-    items_.pop_front();
-    return r;
+    std::deque<Request*> out;
+    out.swap(items_);
+    return out;
   }
 
  private:
@@ -722,87 +731,139 @@ void LogStoreIo::SetFailed(const Status& s) {
 }
 
 // Writes appends and truncations in order; hands everything with a
-// completion to the sync thread, in the same order.
+// completion to the sync thread, in the same order. Appends queued back to
+// back (consecutive indexes: a truncation or a snapshot between them ends a
+// run) share their log records: one WAL write instead of one per request.
 void LogStoreIo::WriterLoop() {
   for (;;) {
-    Request* r = to_writer_->Pop();
-    const Request::Kind kind = r->kind;
-    if (kind == Request::Kind::kAppend) {
-      r->status = Failed();
-      size_t begin = 0;
-      while (r->status.ok() && begin < r->entries.size()) {
-        size_t end = begin;
-        uint64_t bytes = 0;
-        do {
-          bytes += r->entries[end].data.size();
-          ++end;
-        } while (end < r->entries.size() &&
-                 bytes + r->entries[end].data.size() <= options_.append_chunk_bytes);
-        Result<uint64_t> ticket = log_->AppendAsync(
-            std::span<const LogEntry>(r->entries.data() + begin, end - begin));
-        if (ticket.ok()) {
-          r->ticket = *ticket;
-        } else {
-          r->status = ticket.status();
-          SetFailed(r->status);
+    std::deque<Request*> queued = to_writer_->PopAll();
+    std::vector<Request*> forward;
+    while (!queued.empty()) {
+      Request* r = queued.front();
+      queued.pop_front();
+      const Request::Kind kind = r->kind;
+      if (kind == Request::Kind::kAppend) {
+        std::vector<Request*> run{r};
+        while (!queued.empty() && queued.front()->kind == Request::Kind::kAppend) {
+          run.push_back(queued.front());
+          queued.pop_front();
         }
-        begin = end;
+        WriteAppends(run);
+        forward.insert(forward.end(), run.begin(), run.end());
+      } else if (kind == Request::Kind::kTruncate) {
+        Status s = Failed();
+        if (s.ok()) s = log_->TruncateSuffix(r->index);
+        if (!s.ok()) {
+          // No callback to report it to: every later append fails with it.
+          std::fprintf(stderr, "strata LogStoreIo: log %llu: truncate at %llu: %s\n",
+                       static_cast<unsigned long long>(options_.group),
+                       static_cast<unsigned long long>(r->index), s.ToString().c_str());
+          SetFailed(s);
+        }
+        delete r;
+      } else {
+        forward.push_back(r);
+        if (kind == Request::Kind::kClose) {
+          to_syncer_->PushAll(forward);
+          return;
+        }
       }
-      std::vector<LogEntry>().swap(r->entries);
-      to_syncer_->Push(r);
-    } else if (kind == Request::Kind::kTruncate) {
-      Status s = Failed();
-      if (s.ok()) s = log_->TruncateSuffix(r->index);
-      if (!s.ok()) {
-        // No callback to report it to: every later append fails with it.
-        std::fprintf(stderr, "strata LogStoreIo: log %llu: truncate at %llu: %s\n",
-                     static_cast<unsigned long long>(options_.group),
-                     static_cast<unsigned long long>(r->index), s.ToString().c_str());
-        SetFailed(s);
-      }
-      delete r;
-    } else {
-      to_syncer_->Push(r);
-      if (kind == Request::Kind::kClose) return;
     }
+    to_syncer_->PushAll(forward);
+  }
+}
+
+// One run of append requests with consecutive indexes: their entries go to
+// the log in records of at most append_chunk_bytes; every request of the run
+// gets the ticket of the last record and the run's status.
+void LogStoreIo::WriteAppends(const std::vector<Request*>& run) {
+  std::vector<LogEntry> entries;
+  if (run.size() == 1) {
+    entries.swap(run[0]->entries);
+  } else {
+    for (Request* r : run) {
+      for (LogEntry& e : r->entries) entries.push_back(std::move(e));
+      std::vector<LogEntry>().swap(r->entries);
+    }
+  }
+  Status status = Failed();
+  uint64_t ticket = 0;
+  size_t begin = 0;
+  while (status.ok() && begin < entries.size()) {
+    size_t end = begin;
+    uint64_t bytes = 0;
+    do {
+      bytes += entries[end].data.size();
+      ++end;
+    } while (end < entries.size() && bytes + entries[end].data.size() <= options_.append_chunk_bytes);
+    Result<uint64_t> written =
+        log_->AppendAsync(std::span<const LogEntry>(entries.data() + begin, end - begin));
+    if (written.ok()) {
+      ticket = *written;
+    } else {
+      status = written.status();
+      SetFailed(status);
+    }
+    begin = end;
+  }
+  for (Request* r : run) {
+    r->ticket = ticket;
+    r->status = status;
   }
 }
 
 // Waits for each append's durability in order and runs snapshot requests;
-// completions go back to the loop in the same order.
+// completions go back to the loop in the same order, in batches (one wake-up
+// of the loop per batch; a snapshot request first hands on what is done).
 void LogStoreIo::SyncerLoop() {
   for (;;) {
-    Request* r = to_syncer_->Pop();
-    const Request::Kind kind = r->kind;
-    switch (kind) {
-      case Request::Kind::kAppend:
-        if (r->status.ok() && r->ticket != 0) {
-          r->status = log_->WaitDurable(r->ticket);
-          if (!r->status.ok()) SetFailed(r->status);
-        }
-        break;
-      case Request::Kind::kSnapshotPut:
-        r->status = Failed();
-        if (r->status.ok()) r->status = PutSnapshot(r);
-        break;
-      case Request::Kind::kSnapshotGet: {
-        bool found = false;
-        r->status = ReadNewestSnapshot(&found, &r->snapshot);
-        if (r->status.ok() && !found) {
-          r->status = Status::NotFound(
-              fmt::format("{}: no raft snapshot of log {}", options_.snapshot_dir, options_.group));
-        }
-        break;
+    std::deque<Request*> queued = to_syncer_->PopAll();
+    std::vector<Request*> completed;
+    auto hand_on = [&] {
+      if (completed.empty()) return;
+      {
+        std::lock_guard<std::mutex> lock(done_mu_);
+        done_.insert(done_.end(), completed.begin(), completed.end());
       }
-      default:
-        break;
+      completed.clear();
+      uv_async_send(&async_);
+    };
+    // One wait covers every append of the batch (a ticket implies all
+    // earlier ones); later appends in it then find their ticket synced.
+    bool closing = false;
+    for (Request* r : queued) {
+      switch (r->kind) {
+        case Request::Kind::kAppend:
+          if (r->status.ok() && r->ticket != 0) {
+            r->status = log_->WaitDurable(r->ticket);
+            if (!r->status.ok()) SetFailed(r->status);
+          }
+          break;
+        case Request::Kind::kSnapshotPut:
+          hand_on();
+          r->status = Failed();
+          if (r->status.ok()) r->status = PutSnapshot(r);
+          break;
+        case Request::Kind::kSnapshotGet: {
+          hand_on();
+          bool found = false;
+          r->status = ReadNewestSnapshot(&found, &r->snapshot);
+          if (r->status.ok() && !found) {
+            r->status = Status::NotFound(fmt::format("{}: no raft snapshot of log {}",
+                                                     options_.snapshot_dir, options_.group));
+          }
+          break;
+        }
+        case Request::Kind::kClose:
+          closing = true;
+          break;
+        default:
+          break;
+      }
+      completed.push_back(r);
     }
-    {
-      std::lock_guard<std::mutex> lock(done_mu_);
-      done_.push_back(r);
-    }
-    uv_async_send(&async_);
-    if (kind == Request::Kind::kClose) return;
+    hand_on();
+    if (closing) return;
   }
 }
 

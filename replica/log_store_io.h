@@ -16,11 +16,11 @@
 //
 // Ordering (what the core relies on): append, truncate and snapshot requests
 // go through one FIFO. A writer thread performs them in order (appends
-// without waiting for durability), a sync thread then waits for each
-// append's durability ticket in the same order and completes it, so
-// callbacks fire in submission order while later appends are already being
-// written: appends pipeline behind a running fdatasync and one fdatasync
-// covers every append written before it. truncate returns at once and takes
+// without waiting for durability; appends queued back to back share log
+// records), a sync thread then waits for each append's durability ticket in
+// the same order and completes it, so callbacks fire in submission order
+// while later appends are already being written: appends pipeline behind a
+// running fdatasync and one fdatasync covers every append written before it. truncate returns at once and takes
 // effect after every earlier append and before every later one. A snapshot
 // put or get completes after every earlier append.
 //
@@ -156,6 +156,7 @@ class LogStoreIo {
   // Threads and completion.
   void Submit(Request* request);
   void WriterLoop();
+  void WriteAppends(const std::vector<Request*>& run);
   void SyncerLoop();
   void DrainCompleted();
   void Complete(Request* request);
