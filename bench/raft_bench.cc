@@ -35,9 +35,12 @@
 // the snapshot, not caught up by log). The disk's sequential write rate is
 // measured on a file of the same size in the same directory first.
 //
-// --tcp-nodelay sets TCP_NODELAY on raft_uv's sockets (it never does: with
-// Nagle on, a message behind an unacknowledged one waits for the peer's
-// delayed ACK, up to 40 ms). Off by default: stock raft_uv.
+// TCP_NODELAY is set on raft_uv's sockets (it never does: with Nagle on, a
+// message behind an unacknowledged one waits for the peer's delayed ACK, up
+// to 40 ms), as `strata raftkv serve` does; --no-tcp-nodelay runs stock
+// raft_uv sockets. Engine state machines send snapshots out of band (a
+// manifest through raft, the state over the snapshot service on raft port
+// + 2), as raftkv does.
 //
 // The process stops (exit 3) when its resident memory passes --max-rss-gib
 // (default 12): libraft 0.15 keeps the log in memory, and a snapshot is a
@@ -82,8 +85,10 @@
 #include "bench/disk_rate.h"
 #include "core/coding.h"
 #include "replica/command.h"
+#include "replica/kv_protocol.h"
 #include "replica/log_store_io.h"
 #include "replica/raft_c.h"
+#include "replica/snapshot_transport.h"
 #include "replica/state_machine.h"
 #include "strata/engine.h"
 #include "strata/log_store.h"
@@ -116,7 +121,7 @@ struct Config {
   std::vector<std::string> install_configs = {"lsm-uv", "lsm-strata"};
   size_t install_value_bytes = 400;  // inline in a 4 KiB btree page
   double max_rss_gib = 12;  // 0: no limit
-  bool tcp_nodelay = false;
+  bool tcp_nodelay = true;
   bool keep = false;
 };
 
@@ -316,7 +321,7 @@ struct Tuning {
   // raft_uv_tcp never sets TCP_NODELAY: a message that follows an unacked
   // one waits for the peer's delayed ACK (Nagle), up to 40 ms on Linux.
   // true: a timer sets it on every TCP handle of the loop every 5 ms.
-  bool tcp_nodelay = false;
+  bool tcp_nodelay = true;
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
   unsigned snapshot_threshold = kNever;
@@ -364,7 +369,9 @@ class Node {
     running_ = false;
     uv_loop_close(&loop_);
     log_host_.reset();
+    snap_server_.reset();
     engine_sm_.reset();
+    snap_transport_.reset();
     mem_sm_.reset();
   }
 
@@ -464,10 +471,31 @@ class Node {
       mem_sm_ = std::make_unique<MemStateMachine>();
       fsm = mem_sm_->fsm();
     } else {
+      // Out-of-band snapshots, as raftkv: a manifest through raft, the state
+      // over the members' snapshot services.
+      std::vector<std::string> others;
+      for (uint64_t k = 0; k < addresses_.size(); ++k) {
+        if (k + 1 == id_) continue;
+        STRATA_ASSIGN_OR_RETURN(std::string other, replica::SnapshotAddressFor(addresses_[k]));
+        others.push_back(std::move(other));
+      }
+      STRATA_ASSIGN_OR_RETURN(std::string self_snapshot,
+                              replica::SnapshotAddressFor(addresses_[id_ - 1]));
+      snap_transport_ = std::make_unique<replica::TcpSnapshotTransport>(
+          std::move(others), replica::TcpSnapshotOptions{});
       replica::StateMachineOptions o;
       o.engine_options.engine = kind_.sm;
       o.db_dir = dir_ + "/db";
+      o.transport = snap_transport_.get();
+      o.snapshot_source = self_snapshot;
       STRATA_RETURN_IF_ERROR(EngineStateMachine::Open(o, &engine_sm_));
+      STRATA_RETURN_IF_ERROR(replica::TcpSnapshotServer::Start(
+          self_snapshot,
+          [sm = engine_sm_.get()](uint64_t min, uint64_t* applied,
+                                  const snapshot::ByteSink& sink) {
+            return sm->ServeStream(min, applied, sink);
+          },
+          replica::TcpSnapshotOptions{}, &snap_server_));
       fsm = engine_sm_->fsm();
     }
     const std::string raft_dir = dir_ + "/raft";
@@ -576,7 +604,9 @@ class Node {
   std::unique_ptr<LogStoreHost> log_host_;
   std::unique_ptr<replica::LogStoreIo> log_io_;
   std::unique_ptr<MemStateMachine> mem_sm_;
+  std::unique_ptr<replica::TcpSnapshotTransport> snap_transport_;
   std::unique_ptr<EngineStateMachine> engine_sm_;
+  std::unique_ptr<replica::TcpSnapshotServer> snap_server_;
   raft raft_{};
 
   uv_timer_t nodelay_{};
@@ -715,9 +745,12 @@ class Cluster {
     // Ports below 32768 (outside Linux's ephemeral range), derived from the
     // pid so that concurrent runs rarely collide; each cluster moves on.
     const unsigned base =
-        10000 + (static_cast<unsigned>(::getpid()) * 7 + g_cluster_count.fetch_add(1) * 3) % 20000;
+        10000 + (static_cast<unsigned>(::getpid()) * 7 + g_cluster_count.fetch_add(1) * 9) % 20000;
+    // Each node: raft port, and its snapshot stream service on raft port + 2.
     std::vector<std::string> addresses;
-    for (unsigned k = 0; k < kNodes; ++k) addresses.push_back(fmt::format("127.0.0.1:{}", base + k));
+    for (unsigned k = 0; k < kNodes; ++k) {
+      addresses.push_back(fmt::format("127.0.0.1:{}", base + 3 * k));
+    }
     for (unsigned k = 0; k < kNodes; ++k) {
       nodes_.push_back(
           std::make_unique<Node>(kind, k + 1, addresses, fmt::format("{}/n{}", dir_, k + 1)));
@@ -963,8 +996,18 @@ struct InstallSample {
   double restart_s = 0;   // follower restart -> caught up
   double install_s = 0;   // the leader's first message to the follower -> caught up
   double restore_s = 0;   // of which in the follower's fsm restore
-  uint64_t snapshot_bytes = 0;
+  uint64_t snapshot_bytes = 0;  // the raft snapshot (a manifest, out of band)
+  uint64_t state_bytes = 0;     // the follower's installed database directory
 };
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
 
 InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) {
   Cluster cluster(kind, fmt::format("{}/install-{}-{}", c.dir, kind.name, round));
@@ -1038,6 +1081,7 @@ InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) 
   out.restart_s = std::chrono::duration<double>(caught_up - restarted).count();
   out.install_s = std::chrono::duration<double>(caught_up - contact).count();
   out.restore_s = restore_s;
+  out.state_bytes = DirBytes(follower->dir() + "/db");
   if (kind.sm != "mem") {
     const replica::StateMachineStats st =
         follower->Call([follower] { return follower->engine_sm()->stats(); });
@@ -1048,12 +1092,12 @@ InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) 
     }
   }
   fmt::print("install config={} round={} loaded_mib={:.0f} load_s={:.2f} snapshot_mib={:.1f} "
-             "snapshot_s={:.2f} restart_s={:.2f} install_s={:.2f} restore_s={:.2f} "
-             "install_mb_per_s={:.1f} peak_rss_mib={:.0f}\n",
+             "state_mib={:.1f} snapshot_s={:.2f} restart_s={:.2f} install_s={:.2f} "
+             "restore_s={:.2f} install_mb_per_s={:.1f} peak_rss_mib={:.0f}\n",
              kind.name, round, static_cast<double>(load.target * command_bytes) / 1048576.0,
-             out.load_s, static_cast<double>(out.snapshot_bytes) / 1048576.0, out.snapshot_s,
-             out.restart_s, out.install_s, out.restore_s,
-             static_cast<double>(out.snapshot_bytes) / 1e6 / out.install_s,
+             out.load_s, static_cast<double>(out.snapshot_bytes) / 1048576.0,
+             static_cast<double>(out.state_bytes) / 1048576.0, out.snapshot_s, out.restart_s,
+             out.install_s, out.restore_s, static_cast<double>(out.state_bytes) / 1e6 / out.install_s,
              ProcStatusKiB("VmHWM") / 1024.0);
   std::fflush(stdout);
   return out;
@@ -1116,6 +1160,8 @@ int main(int argc, char** argv) {
       c.max_rss_gib = std::strtod(next().c_str(), nullptr);
     } else if (arg == "--tcp-nodelay") {
       c.tcp_nodelay = true;
+    } else if (arg == "--no-tcp-nodelay") {
+      c.tcp_nodelay = false;
     } else if (arg == "--keep") {
       c.keep = true;
     } else {
@@ -1125,7 +1171,7 @@ int main(int argc, char** argv) {
                  "[--warmup N] [--value-bytes N] [--inflight N] [--batch N] [--batch-inflight N] "
                  "[--repeat N] [--snapshot-threshold N] [--install-bytes SIZE] "
                  "[--install-configs LIST] [--install-value-bytes N] [--max-rss-gib G] "
-                 "[--tcp-nodelay] [--keep]\n");
+                 "[--no-tcp-nodelay] [--keep]\n");
       return 2;
     }
   }
@@ -1192,27 +1238,33 @@ int main(int argc, char** argv) {
     fmt::print("  install: from the leader's first message to the restarted follower until its "
                "last applied index is the leader's\n  (restart adds the follower's start and "
                "raft_uv's reconnect delay, up to 1 s; restore is the part in fsm->restore)\n");
-    fmt::print("  {:<14} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "config",
-               "snap MiB", "load s", "snap s", "restart s", "install s", "restore s", "MB/s",
-               "x disk");
+    fmt::print("  (snap MiB: the raft snapshot, a manifest; state MiB: the follower's installed\n"
+               "  database, the bytes the install streamed and wrote; MB/s: state / install s)\n");
+    fmt::print("  {:<14} {:>9} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "config",
+               "snap MiB", "state MiB", "load s", "snap s", "restart s", "install s",
+               "restore s", "MB/s", "x disk");
     for (const Kind& kind : install_kinds) {
-      std::vector<double> bytes, load, snap, restart, install, restore, rate;
+      std::vector<double> bytes, state, load, snap, restart, install, restore, rate;
       for (const InstallSample& s : installs[kind.name]) {
         bytes.push_back(static_cast<double>(s.snapshot_bytes));
+        state.push_back(static_cast<double>(s.state_bytes));
         load.push_back(s.load_s);
         snap.push_back(s.snapshot_s);
         restart.push_back(s.restart_s);
         install.push_back(s.install_s);
         restore.push_back(s.restore_s);
-        rate.push_back(static_cast<double>(s.snapshot_bytes) / 1e6 / s.install_s);
+        rate.push_back(static_cast<double>(s.state_bytes) / 1e6 / s.install_s);
       }
-      fmt::print("  {:<14} {:>9.1f} {:>7.2f} {:>7.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>8.1f} {:>7.2f}\n",
-                 kind.name, Median(bytes) / 1048576.0, Median(load), Median(snap),
+      fmt::print(
+          "  {:<14} {:>9.1f} {:>9.1f} {:>7.2f} {:>7.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>8.1f} "
+          "{:>7.2f}\n",
+                 kind.name, Median(bytes) / 1048576.0, Median(state) / 1048576.0, Median(load), Median(snap),
                  Median(restart), Median(install), Median(restore), Median(rate),
                  Median(rate) / disk_mbps);
-      fmt::print("median install config={} snapshot_bytes={:.0f} install_s={:.3f} "
-                 "install_mb_per_s={:.1f} disk_mb_per_s={:.0f}\n",
-                 kind.name, Median(bytes), Median(install), Median(rate), disk_mbps);
+      fmt::print("median install config={} snapshot_bytes={:.0f} state_bytes={:.0f} "
+                 "install_s={:.3f} install_mb_per_s={:.1f} disk_mb_per_s={:.0f}\n",
+                 kind.name, Median(bytes), Median(state), Median(install), Median(rate),
+                 disk_mbps);
     }
   }
   if (!c.keep) {
