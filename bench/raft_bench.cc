@@ -1091,14 +1091,15 @@ InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) 
                       target, st.restores_installed, st.restores_skipped, st.applied));
     }
   }
-  fmt::print("install config={} round={} loaded_mib={:.0f} load_s={:.2f} snapshot_mib={:.1f} "
-             "state_mib={:.1f} snapshot_s={:.2f} restart_s={:.2f} install_s={:.2f} "
-             "restore_s={:.2f} install_mb_per_s={:.1f} peak_rss_mib={:.0f}\n",
-             kind.name, round, static_cast<double>(load.target * command_bytes) / 1048576.0,
-             out.load_s, static_cast<double>(out.snapshot_bytes) / 1048576.0,
-             static_cast<double>(out.state_bytes) / 1048576.0, out.snapshot_s, out.restart_s,
-             out.install_s, out.restore_s, static_cast<double>(out.state_bytes) / 1e6 / out.install_s,
-             ProcStatusKiB("VmHWM") / 1024.0);
+  fmt::print(
+      "install config={} round={} loaded_mib={:.0f} load_s={:.2f} snapshot_mib={:.1f} "
+      "state_mib={:.1f} snapshot_s={:.2f} restart_s={:.2f} install_s={:.2f} "
+      "restore_s={:.2f} install_mb_per_s={:.1f} peak_rss_mib={:.0f}\n",
+      kind.name, round, static_cast<double>(load.target * command_bytes) / 1048576.0, out.load_s,
+      static_cast<double>(out.snapshot_bytes) / 1048576.0,
+      static_cast<double>(out.state_bytes) / 1048576.0, out.snapshot_s, out.restart_s,
+      out.install_s, out.restore_s, static_cast<double>(out.state_bytes) / 1e6 / out.install_s,
+      ProcStatusKiB("VmHWM") / 1024.0);
   std::fflush(stdout);
   return out;
 }
@@ -1258,9 +1259,9 @@ int main(int argc, char** argv) {
       fmt::print(
           "  {:<14} {:>9.1f} {:>9.1f} {:>7.2f} {:>7.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>8.1f} "
           "{:>7.2f}\n",
-                 kind.name, Median(bytes) / 1048576.0, Median(state) / 1048576.0, Median(load), Median(snap),
-                 Median(restart), Median(install), Median(restore), Median(rate),
-                 Median(rate) / disk_mbps);
+          kind.name, Median(bytes) / 1048576.0, Median(state) / 1048576.0, Median(load),
+          Median(snap), Median(restart), Median(install), Median(restore), Median(rate),
+          Median(rate) / disk_mbps);
       fmt::print("median install config={} snapshot_bytes={:.0f} state_bytes={:.0f} "
                  "install_s={:.3f} install_mb_per_s={:.1f} disk_mb_per_s={:.0f}\n",
                  kind.name, Median(bytes), Median(state), Median(install), Median(rate),

@@ -93,8 +93,8 @@ Status DecodeRaftSnapshotFile(std::string_view bytes, const std::string& path,
   const uint64_t data_bytes = DecodeFixed64(p + 44);
   if (out.index == 0 || out.term == 0) return bad("index or term is zero");
   if (out.configuration_index == 0 || out.configuration_index > out.index) {
-    return bad(fmt::format("configuration index {} outside [1, {}]", out.configuration_index,
-                           out.index));
+    return bad(
+        fmt::format("configuration index {} outside [1, {}]", out.configuration_index, out.index));
   }
   if (servers == 0 || servers > kServersMax) {
     return bad(fmt::format("{} servers in the configuration", servers));
@@ -112,8 +112,8 @@ Status DecodeRaftSnapshotFile(std::string_view bytes, const std::string& path,
     config.remove_prefix(1);
     if (!GetLengthPrefixed(&config, &address)) return bad("truncated server address");
     if (server.id == 0) return bad("server id 0");
-    if (server.role > RAFT_SPARE) return bad(fmt::format("server {} has role {}", server.id,
-                                                         server.role));
+    if (server.role > RAFT_SPARE)
+      return bad(fmt::format("server {} has role {}", server.id, server.role));
     if (address.empty() || address.size() > kAddressBytesMax ||
         address.find('\0') != std::string_view::npos) {
       return bad(fmt::format("server {} has a bad address", server.id));
@@ -391,7 +391,8 @@ Status LogStoreIo::ReadNewestSnapshot(bool* found, RaftSnapshotFile* file) {
   STRATA_RETURN_IF_ERROR(ListSnapshots(&indexes));
   *found = !indexes.empty();
   if (!*found) return Status::Ok();
-  const std::string path = io::JoinPath(options_.snapshot_dir, RaftSnapshotFileName(indexes.back()));
+  const std::string path =
+      io::JoinPath(options_.snapshot_dir, RaftSnapshotFileName(indexes.back()));
   std::string bytes;
   STRATA_RETURN_IF_ERROR(io::ReadFileToString(fs_.get(), path, &bytes));
   STRATA_RETURN_IF_ERROR(DecodeRaftSnapshotFile(bytes, path, file));
@@ -452,9 +453,9 @@ Status LogStoreIo::LoadState(HardState* hard, bool* have_snapshot, RaftSnapshotF
   uint64_t last = log_->LastIndex();
   if (*have_snapshot) {
     if (first - 1 > snapshot->index) {
-      return Status::Corruption(fmt::format(
-          "log {} starts at index {}, past its newest raft snapshot ({}, index {})",
-          options_.group, first, options_.snapshot_dir, snapshot->index));
+      return Status::Corruption(
+          fmt::format("log {} starts at index {}, past its newest raft snapshot ({}, index {})",
+                      options_.group, first, options_.snapshot_dir, snapshot->index));
     }
     bool holds = false;
     if (last >= snapshot->index) {
@@ -575,9 +576,9 @@ int LogStoreIo::Bootstrap(const raft_configuration* conf) {
   const HardState hard = log_->GetHardState();
   if (hard.term != 0 || log_->LastIndex() != 0 || log_->FirstIndex() != 1 || !snapshots.empty()) {
     return Fail(RAFT_CANTBOOTSTRAP,
-                Status::InvalidArgument(fmt::format(
-                    "log {} already holds state (term {}, last index {}, {} snapshots)",
-                    options_.group, hard.term, log_->LastIndex(), snapshots.size())));
+                Status::InvalidArgument(
+                    fmt::format("log {} already holds state (term {}, last index {}, {} snapshots)",
+                                options_.group, hard.term, log_->LastIndex(), snapshots.size())));
   }
   raft_buffer buf{};
   const int rv = raft_configuration_encode(conf, &buf);
@@ -645,8 +646,8 @@ int LogStoreIo::Append(raft_io_append* req, const raft_entry entries[], unsigned
   for (unsigned k = 0; k < n; ++k) {
     if (entries[k].type < RAFT_COMMAND || entries[k].type > RAFT_CHANGE) {
       delete r;
-      return Fail(RAFT_INVALID,
-                  Status::InvalidArgument(fmt::format("append: entry of type {}", entries[k].type)));
+      return Fail(RAFT_INVALID, Status::InvalidArgument(
+                                    fmt::format("append: entry of type {}", entries[k].type)));
     }
     LogEntry& e = r->entries[k];
     e.index = next_index_ + k;
@@ -666,8 +667,8 @@ int LogStoreIo::Append(raft_io_append* req, const raft_entry entries[], unsigned
 
 int LogStoreIo::Truncate(raft_index index) {
   if (index == 0 || index > next_index_) {
-    return Fail(RAFT_INVALID, Status::InvalidArgument(fmt::format(
-                                  "truncate at {} outside [1, {}]", index, next_index_)));
+    return Fail(RAFT_INVALID, Status::InvalidArgument(fmt::format("truncate at {} outside [1, {}]",
+                                                                  index, next_index_)));
   }
   auto* r = new Request(Request::Kind::kTruncate);
   r->index = index;
@@ -795,7 +796,8 @@ void LogStoreIo::WriteAppends(const std::vector<Request*>& run) {
     do {
       bytes += entries[end].data.size();
       ++end;
-    } while (end < entries.size() && bytes + entries[end].data.size() <= options_.append_chunk_bytes);
+    } while (end < entries.size() &&
+             bytes + entries[end].data.size() <= options_.append_chunk_bytes);
     Result<uint64_t> written =
         log_->AppendAsync(std::span<const LogEntry>(entries.data() + begin, end - begin));
     if (written.ok()) {

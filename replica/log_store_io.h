@@ -20,9 +20,9 @@
 // records), a sync thread then waits for each append's durability ticket in
 // the same order and completes it, so callbacks fire in submission order
 // while later appends are already being written: appends pipeline behind a
-// running fdatasync and one fdatasync covers every append written before it. truncate returns at once and takes
-// effect after every earlier append and before every later one. A snapshot
-// put or get completes after every earlier append.
+// running fdatasync and one fdatasync covers every append written before it. truncate returns at
+// once and takes effect after every earlier append and before every later one. A snapshot put or
+// get completes after every earlier append.
 //
 // Load: the newest snapshot file and the group's log must agree. When the
 // log does not hold the snapshot's last entry (index and term), a crash
@@ -70,7 +70,7 @@ struct LogStoreIoOptions {
 };
 
 struct LogStoreIoStats {
-  uint64_t appends = 0;          // append requests
+  uint64_t appends = 0;  // append requests
   uint64_t entries_appended = 0;
   uint64_t truncations = 0;
   uint64_t snapshots_taken = 0;  // snapshot_put with trailing > 0
@@ -166,8 +166,8 @@ class LogStoreIo {
   LogStoreIoOptions options_;
   LogStore* log_ = nullptr;
   std::shared_ptr<io::FileSystem> fs_;
-  raft_io io_{};     // the io raft sees
-  raft_io inner_{};  // the wrapped raft_uv
+  raft_io io_{};                    // the io raft sees
+  raft_io inner_{};                 // the wrapped raft_uv
   bool inner_created_ = false;      // raft_uv_init succeeded
   bool inner_initialised_ = false;  // and its init() too
   raft_io_tick_cb tick_cb_ = nullptr;

@@ -223,12 +223,14 @@ Status TcpSnapshotTransport::FetchFrom(
     ~Closer() { ::close(fd); }
   } closer{fd};
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    if (errno != EINPROGRESS) return SysError(fmt::format("snapshot fetch: connect {}", address), errno);
+    if (errno != EINPROGRESS)
+      return SysError(fmt::format("snapshot fetch: connect {}", address), errno);
     pollfd p{fd, POLLOUT, 0};
     const int ready = ::poll(&p, 1, options_.io_timeout_ms);
     int err = 0;
     socklen_t len = sizeof(err);
-    if (ready <= 0) return Status::IOError(fmt::format("snapshot fetch: connect {}: timed out", address));
+    if (ready <= 0)
+      return Status::IOError(fmt::format("snapshot fetch: connect {}: timed out", address));
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return SysError(fmt::format("snapshot fetch: connect {}", address), err);
   }
@@ -242,7 +244,8 @@ Status TcpSnapshotTransport::FetchFrom(
   char header[5];
   STRATA_RETURN_IF_ERROR(ReadExactly(fd, header, sizeof(header), address));
   if (DecodeFixed32(header) != kResponseMagic) {
-    return Status::Corruption(fmt::format("snapshot fetch from {}: not a snapshot service", address));
+    return Status::Corruption(
+        fmt::format("snapshot fetch from {}: not a snapshot service", address));
   }
   switch (static_cast<uint8_t>(header[4])) {
     case kCodeStream:
@@ -260,7 +263,8 @@ Status TcpSnapshotTransport::FetchFrom(
       STRATA_RETURN_IF_ERROR(ReadExactly(fd, len_bytes, sizeof(len_bytes), address));
       const uint32_t len = DecodeFixed32(len_bytes);
       if (len > kErrorBytesMax) {
-        return Status::Corruption(fmt::format("snapshot fetch from {}: error of {} bytes", address, len));
+        return Status::Corruption(
+            fmt::format("snapshot fetch from {}: error of {} bytes", address, len));
       }
       std::string message(len, '\0');
       STRATA_RETURN_IF_ERROR(ReadExactly(fd, message.data(), len, address));

@@ -31,8 +31,8 @@ namespace strata::replica {
 
 // What a member serves: writes a stream of a state whose applied raft index
 // is >= min_index to `sink` (nothing when it is behind: Busy, *applied set).
-using StreamServer = std::function<Status(uint64_t min_index, uint64_t* applied,
-                                          const snapshot::ByteSink& sink)>;
+using StreamServer =
+    std::function<Status(uint64_t min_index, uint64_t* applied, const snapshot::ByteSink& sink)>;
 
 class SnapshotTransport {
  public:

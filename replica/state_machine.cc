@@ -244,8 +244,9 @@ int EngineStateMachine::Restore(raft_buffer* buf) {
   auto backoff = std::chrono::milliseconds(50);
   Status last;
   for (;;) {
-    last = options_.transport->Fetch(
-        preferred, index, [&](const snapshot::ByteSource& source) { return InstallStream(source, index); });
+    last = options_.transport->Fetch(preferred, index, [&](const snapshot::ByteSource& source) {
+      return InstallStream(source, index);
+    });
     if (last.ok()) break;
     ++stats_.fetch_attempts_failed;
     std::fprintf(stderr, "strata replica: fetching raft snapshot %llu: %s\n",

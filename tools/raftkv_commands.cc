@@ -54,8 +54,9 @@ Status RunSnapshotFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(io::ReadFileToString(io::DefaultFileSystem().get(), path, &bytes));
   replica::RaftSnapshotFile file;
   STRATA_RETURN_IF_ERROR(replica::DecodeRaftSnapshotFile(bytes, path, &file));
-  fmt::print("file {}\nbytes {}\nchecksum ok\ngroup {}\nindex {}\nterm {}\nconfiguration_index {}\n",
-             path, bytes.size(), file.group, file.index, file.term, file.configuration_index);
+  fmt::print(
+      "file {}\nbytes {}\nchecksum ok\ngroup {}\nindex {}\nterm {}\nconfiguration_index {}\n", path,
+      bytes.size(), file.group, file.index, file.term, file.configuration_index);
   static const char* const kRoles[] = {"standby", "voter", "spare"};
   for (const auto& server : file.servers) {
     fmt::print("server {} {} {}\n", server.id, kRoles[server.role], server.address);

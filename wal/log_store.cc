@@ -329,7 +329,8 @@ Result<RecordLocation> GroupLog::AppendAt(std::span<const LogEntry> entries, boo
   if (entries.empty()) return RecordLocation{};
   const uint64_t first = entries.front().index;
   if (first == 0 || first >= kLogIndexMax) {
-    return Status::InvalidArgument(fmt::format("log {}: entry index {} out of range", group_, first));
+    return Status::InvalidArgument(
+        fmt::format("log {}: entry index {} out of range", group_, first));
   }
   for (size_t k = 0; k < entries.size(); ++k) {
     if (!IsLogEntryType(entries[k].type)) {

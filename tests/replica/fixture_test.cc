@@ -171,7 +171,8 @@ TEST_P(FixtureSnapshotTest, PausedFollowerCatchesUpBySnapshotInstall) {
   raft_fixture_revive(c.f(), 2);
   ASSERT_TRUE(c.StepUntilAllApplied({0, 1, 2}));
   EXPECT_GE(c.sm(2)->stats().restores_installed, 1u);
-  EXPECT_EQ(c.sm(2)->stats().restores_fetched, out_of_band ? c.sm(2)->stats().restores_installed : 0);
+  EXPECT_EQ(c.sm(2)->stats().restores_fetched,
+            out_of_band ? c.sm(2)->stats().restores_installed : 0);
   // Entries after the snapshot arrive by log and apply on top.
   c.Propose(0, Values(5, 99));
   ASSERT_TRUE(c.StepUntilAllApplied({0, 1, 2}));

@@ -148,9 +148,9 @@ class Harness {
       FreeSnapshot(snap);
     }
     for (size_t k = 0; k < n; ++k) {
-      out.entries.push_back(Entry{entries[k].term, entries[k].type,
-                                  std::string(static_cast<const char*>(entries[k].buf.base),
-                                              entries[k].buf.len)});
+      out.entries.push_back(
+          Entry{entries[k].term, entries[k].type,
+                std::string(static_cast<const char*>(entries[k].buf.base), entries[k].buf.len)});
       raft_free(entries[k].batch);
     }
     raft_free(entries);
@@ -182,14 +182,14 @@ class Harness {
       p->entries.push_back(r);
     }
     p->req.data = p.get();
-    const int rv = raw()->append(raw(), &p->req, p->entries.data(),
-                                 static_cast<unsigned>(p->entries.size()),
-                                 [](raft_io_append* req, int status) {
-                                   auto* p = static_cast<PendingAppend*>(req->data);
-                                   p->status = status;
-                                   p->done = true;
-                                   if (p->order != nullptr) p->order->push_back(p->id);
-                                 });
+    const int rv =
+        raw()->append(raw(), &p->req, p->entries.data(), static_cast<unsigned>(p->entries.size()),
+                      [](raft_io_append* req, int status) {
+                        auto* p = static_cast<PendingAppend*>(req->data);
+                        p->status = status;
+                        p->done = true;
+                        if (p->order != nullptr) p->order->push_back(p->id);
+                      });
     EXPECT_EQ(rv, 0) << raw()->errmsg;
     pending_.push_back(std::move(p));
     return pending_.back().get();
@@ -288,7 +288,8 @@ class Harness {
 std::vector<Entry> Commands(uint64_t term, int n, const std::string& tag) {
   std::vector<Entry> out;
   for (int k = 0; k < n; ++k) {
-    out.push_back(Entry{term, RAFT_COMMAND, fmt::format("{}-{}-{}", tag, k, std::string(k % 40, 'x'))});
+    out.push_back(
+        Entry{term, RAFT_COMMAND, fmt::format("{}-{}-{}", tag, k, std::string(k % 40, 'x'))});
   }
   return out;
 }
@@ -592,7 +593,8 @@ TEST(LogStoreIoTest, SigkillDuringAnInstallKeepsTheOldOrTheNewState) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       strata::testing::KillSwitch kill(kill_at);
-      auto fs = std::make_shared<strata::testing::KillingFileSystem>(io::DefaultFileSystem(), &kill);
+      auto fs =
+          std::make_shared<strata::testing::KillingFileSystem>(io::DefaultFileSystem(), &kill);
       Harness h(node, fs);
       bool ok = static_cast<bool>(h.Open()) && h.Load().rv == 0 &&
                 h.SnapshotPut(0, installed, kThree) == 0;
@@ -646,7 +648,7 @@ TEST(LogStoreIoTest, PowerCutsKeepEveryAcknowledgedChange) {
     uint64_t term = 0, vote = 0;
     bool has_snapshot = false;
     RaftSnapshotFile snapshot;
-    uint64_t first = 1;                // first live index
+    uint64_t first = 1;                 // first live index
     std::map<uint64_t, Entry> entries;  // [first, last]
     std::map<uint64_t, Entry> ever;     // what each index last held (for compacted extras)
   } m;
@@ -679,7 +681,8 @@ TEST(LogStoreIoTest, PowerCutsKeepEveryAcknowledgedChange) {
       ASSERT_EQ(h.raw()->bootstrap(h.raw(), &conf), 0);
       raft_buffer encoded{};
       ASSERT_EQ(raft_configuration_encode(&conf, &encoded), 0);
-      m.entries[1] = Entry{1, RAFT_CHANGE, std::string(static_cast<char*>(encoded.base), encoded.len)};
+      m.entries[1] =
+          Entry{1, RAFT_CHANGE, std::string(static_cast<char*>(encoded.base), encoded.len)};
       m.ever[1] = m.entries[1];
       raft_free(encoded.base);
       raft_configuration_close(&conf);
@@ -698,8 +701,9 @@ TEST(LogStoreIoTest, PowerCutsKeepEveryAcknowledgedChange) {
           std::vector<Entry> batch;
           const int count = 1 + static_cast<int>(rng() % 6);
           for (int c = 0; c < count; ++c) {
-            Entry e{m.term, rng() % 10 == 0 ? static_cast<unsigned short>(RAFT_BARRIER)
-                                            : static_cast<unsigned short>(RAFT_COMMAND),
+            Entry e{m.term,
+                    rng() % 10 == 0 ? static_cast<unsigned short>(RAFT_BARRIER)
+                                    : static_cast<unsigned short>(RAFT_COMMAND),
                     fmt::format("t{}-{}", next_tag++, std::string(rng() % 3000, 'v'))};
             m.entries[index] = e;
             m.ever[index] = e;

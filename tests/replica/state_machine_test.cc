@@ -317,7 +317,8 @@ TEST(StateMachineTest, TcpSnapshotServiceStreamsBetweenMembers) {
   });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(consumed, 1u);  // only the broken member started a stream
-  EXPECT_NE(s.ToString().find("has applied raft index 7 only, 500 wanted"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("has applied raft index 7 only, 500 wanted"), std::string::npos)
+      << s.ToString();
   EXPECT_NE(s.ToString().find(addr(3)), std::string::npos) << s.ToString();
 
   TcpSnapshotTransport working({addr(1), addr(0)}, options);
