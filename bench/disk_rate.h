@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -43,6 +44,17 @@ inline double SequentialWriteRate(const std::string& dir, uint64_t mib) {
   ::close(fd);
   ::unlink(path.c_str());
   return static_cast<double>(mib) * 1.048576 / s;
+}
+
+// Apparent bytes of every regular file below `dir`: what copying that state
+// writes (the figure a copy's rate is computed from).
+inline uint64_t TreeBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
 }
 
 }  // namespace strata::bench

@@ -1000,14 +1000,6 @@ struct InstallSample {
   uint64_t state_bytes = 0;     // the follower's installed database directory
 };
 
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
-  }
-  return total;
-}
 
 InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) {
   Cluster cluster(kind, fmt::format("{}/install-{}-{}", c.dir, kind.name, round));
@@ -1081,7 +1073,7 @@ InstallSample MeasureInstall(const Config& c, const Kind& kind, unsigned round) 
   out.restart_s = std::chrono::duration<double>(caught_up - restarted).count();
   out.install_s = std::chrono::duration<double>(caught_up - contact).count();
   out.restore_s = restore_s;
-  out.state_bytes = DirBytes(follower->dir() + "/db");
+  out.state_bytes = TreeBytes(follower->dir() + "/db");
   if (kind.sm != "mem") {
     const replica::StateMachineStats st =
         follower->Call([follower] { return follower->engine_sm()->stats(); });
