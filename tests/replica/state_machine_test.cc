@@ -6,6 +6,9 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -320,6 +323,25 @@ TEST(StateMachineTest, TcpSnapshotServiceStreamsBetweenMembers) {
   EXPECT_NE(s.ToString().find("has applied raft index 7 only, 500 wanted"), std::string::npos)
       << s.ToString();
   EXPECT_NE(s.ToString().find(addr(3)), std::string::npos) << s.ToString();
+
+  // Clients that send a foreign request, or half of one, are hung up on
+  // without a byte and the server goes on serving.
+  for (const std::string& request :
+       {std::string("GET / HTTP/1.0\r\n\r\n"), std::string("SSR1\x01\x02", 6)}) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(base));
+    ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+    ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    ::shutdown(fd, SHUT_WR);
+    char reply[64];
+    // End of stream, or a reset when the server closed with bytes unread.
+    EXPECT_LE(::recv(fd, reply, sizeof(reply), 0), 0) << "the server answered a foreign request";
+    ::close(fd);
+  }
 
   TcpSnapshotTransport working({addr(1), addr(0)}, options);
   auto installed = OpenWithTransport(dir.Join("c"), &working, "G");
